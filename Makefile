@@ -1,0 +1,28 @@
+# Front door: `make demo` runs the default scenario, `make test` runs every test.
+# Both do the whole set-up on a fresh Debian 12 machine first (tools/setup.sh).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all setup build test demo bench clean
+all: build
+
+setup:
+	@tools/setup.sh
+
+$(BUILD)/CMakeCache.txt: | setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	$(BUILD)/hvsim boot $(BUILD)/kernels/demo.elf
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

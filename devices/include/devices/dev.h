@@ -1,0 +1,34 @@
+/* The device contract: every platform device is a bus-free state machine behind
+ * one ops table. sim/machine.c maps each at its port or MMIO range; the run loop
+ * dispatches by address and never names a device. Offsets are relative to the
+ * start of the device's range. */
+#ifndef DEVICES_DEV_H
+#define DEVICES_DEV_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+
+struct dev_ops {
+    const char *name;
+    uint64_t (*read)(void *opaque, uint64_t off, unsigned size);
+    void (*write)(void *opaque, uint64_t off, uint64_t val, unsigned size);
+    void (*reset)(void *opaque);
+    int (*save)(void *opaque, struct buf *out);           /* every field of state */
+    int (*load)(void *opaque, struct buf_reader *in);     /* 0 or HV_ECORRUPT */
+};
+
+/* A device raises an interrupt through this; level 1 asserts, 0 deasserts.
+ * Edge-triggered inputs see a 0->1 transition. */
+struct irq_line {
+    void (*set)(void *opaque, int level);
+    void *opaque;
+};
+
+static inline void irq_line_set(const struct irq_line *l, int level)
+{
+    if (l->set)
+        l->set(l->opaque, level);
+}
+
+#endif
