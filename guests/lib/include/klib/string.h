@@ -1,0 +1,16 @@
+/* string.h: the freestanding memory and string functions (gcc may emit calls to
+ * memcpy, memmove, memset and memcmp by itself, so they keep the C names). */
+#ifndef KLIB_STRING_H
+#define KLIB_STRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif
