@@ -1,6 +1,6 @@
-/* Local APIC (Intel SDM vol. 3A ch. 10): registers shared by the xAPIC MMIO page
- * and the x2APIC MSRs, IRR/ISR/TMR with PPR, EOI with broadcast, LVTs, the timer
- * from virtual time, self-IPIs, and the 8259 virtual wire through LINT0. */
+/* Local APIC core (Intel SDM vol. 3A ch. 10): IRR/ISR/TMR with PPR, EOI with
+ * broadcast, LVT delivery, the timer from virtual time, self-IPIs, APIC base,
+ * the 8259 virtual wire through LINT0, reset and save/load. */
 #include "devices/lapic.h"
 
 #include <stdlib.h>
@@ -8,7 +8,6 @@
 #include "base/log.h"
 #include "dev_priv.h"
 #include "lapic_priv.h"
-
 
 static int lapic_highest(const uint32_t *v)
 {

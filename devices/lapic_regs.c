@@ -1,8 +1,6 @@
 /* The local APIC's register file (Intel SDM vol. 3A 10.4-10.12): one read and
  * one write routine serve both the xAPIC MMIO page and the x2APIC MSRs, with
  * the x2APIC differences (#GP cases, 64-bit ICR, derived LDR, SELF IPI). */
-#include <stdlib.h>
-
 #include "base/log.h"
 #include "dev_priv.h"
 #include "lapic_priv.h"
