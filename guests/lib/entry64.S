@@ -80,7 +80,7 @@ _start:
     or $EFER_LME, %eax
     wrmsr
     mov %cr0, %eax
-    or $(CR0_PG | CR0_PE), %eax
+    or $(CR0_PG | CR0_PE | CR0_WP), %eax   /* WP: ring 0 honours read-only pages too */
     mov %eax, %cr0              /* now in compatibility mode: EFER.LMA = 1 */
     ljmp $SEG_KCODE, $start64
 

@@ -15,7 +15,7 @@ shift
 qemu=${QEMU:-qemu-system-x86_64}
 failed=0 ran=0
 
-while read -r name bits hv_status qemu_status _; do
+while read -r name bits _ _ qemu_status _; do
     case $name in ''|'#'*) continue ;; esac
     if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
         continue

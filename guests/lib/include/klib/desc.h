@@ -35,12 +35,14 @@ struct __attribute__((packed)) tss32 {
 struct __attribute__((packed)) tss64 {
     uint32_t reserved0;
     uint64_t rsp[3];        /* stacks for CPL 0-2 on a privilege change */
-    uint64_t reserved1;
-    uint64_t ist[8];        /* ist[1..7]; ist[0] is reserved and never used */
+    uint64_t ist[8];        /* ist[n] is ISTn (1-7); ist[0] is a reserved slot */
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
 };
+
+_Static_assert(sizeof(struct tss32) == 104, "32-bit TSS layout");
+_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS layout");
 
 #ifdef __x86_64__
 typedef struct tss64 tss_t;
