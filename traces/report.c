@@ -1,0 +1,302 @@
+/* Summarising an event trace into sorted tables, and the plain-text report.
+ * Tables are keyed and sorted by number, never by address, so output is stable. */
+#include "traces/report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "report_priv.h"
+
+void report_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    int n;
+
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n >= 0 && !buf_reserve(b, (size_t)n + 1)) {
+        vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+    va_end(ap);
+}
+
+void report_put_json_str(struct buf *b, const char *s)
+{
+    buf_put_u8(b, '"');
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            report_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            report_printf(b, "\\u%04x", ch);
+        else
+            buf_put_u8(b, ch);
+    }
+    buf_put_u8(b, '"');
+}
+
+const char *report_fmt_ratio(char out[REPORT_NUM_LEN], uint64_t num, uint64_t den, unsigned decimals)
+{
+    unsigned __int128 scale = 1, v;
+
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    v = den ? ((unsigned __int128)num * scale + den / 2) / den : 0;
+    if (decimals)
+        snprintf(out, REPORT_NUM_LEN, "%" PRIu64 ".%0*" PRIu64, (uint64_t)(v / scale), (int)decimals,
+                 (uint64_t)(v % scale));
+    else
+        snprintf(out, REPORT_NUM_LEN, "%" PRIu64, (uint64_t)v);
+    return out;
+}
+
+const char *report_fmt_seconds(char out[REPORT_NUM_LEN], uint64_t ns)
+{
+    snprintf(out, REPORT_NUM_LEN, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
+    return out;
+}
+
+/* The row with key in a table sorted by each row's leading uint64_t, added
+ * zeroed when missing. NULL when out of memory. */
+static void *row_get(void *arrp, size_t *n, size_t *cap, size_t elem, uint64_t key)
+{
+    uint8_t **arr = arrp, *row;
+    size_t lo = 0, hi = *n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint64_t k;
+        memcpy(&k, *arr + mid * elem, sizeof k);
+        if (k == key)
+            return *arr + mid * elem;
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        uint8_t *na = realloc(*arr, nc * elem);
+        if (!na)
+            return NULL;
+        *arr = na;
+        *cap = nc;
+    }
+    row = *arr + lo * elem;
+    memmove(row + elem, row, (*n - lo) * elem);
+    memset(row, 0, elem);
+    memcpy(row, &key, sizeof key);
+    (*n)++;
+    return row;
+}
+
+#define ROW(rep, field, key) row_get(&(rep)->field, &(rep)->n_##field, &(rep)->cap_##field, sizeof *(rep)->field, (key))
+
+static int report_add(struct report *rep, const struct evtrace_reader *r, const struct evtrace_rec *e)
+{
+    struct report_domain *d = NULL;
+
+    /* Packets are counted per port; every other record belongs to a domain. */
+    if (e->type != EVTRACE_PACKET) {
+        if (!(d = ROW(rep, domains, e->domain)))
+            return HV_ENOMEM;
+        if (e->vcpu + 1u > d->vcpus && e->type != EVTRACE_DOMAIN)
+            d->vcpus = e->vcpu + 1u;
+    }
+    switch (e->type) {
+    case EVTRACE_RUN:
+        d->instructions += e->a;
+        d->cpu_ns += e->b;
+        return HV_OK;
+    case EVTRACE_VMEXIT: {
+        struct report_exit *x = ROW(rep, exit_rows, (uint32_t)e->c);
+        if (!x)
+            return HV_ENOMEM;
+        x->count++;
+        x->cycles += e->b;
+        rep->exits++;
+        rep->exit_cycles += e->b;
+        d->exits++;
+        d->exit_cycles += e->b;
+        return HV_OK;
+    }
+    case EVTRACE_HYPERCALL: {
+        struct report_hypercall *h = ROW(rep, hypercalls, e->c);
+        if (!h)
+            return HV_ENOMEM;
+        h->count++;
+        d->hypercalls++;
+        return HV_OK;
+    }
+    case EVTRACE_INTERRUPT: {
+        struct report_interrupt *i = ROW(rep, interrupts, (uint64_t)e->sub << 8 | (e->c & 0xff));
+        if (!i)
+            return HV_ENOMEM;
+        i->count++;
+        i->with_error += (e->flags & EVTRACE_F_ERRCODE) != 0;
+        d->interrupts++;
+        return HV_OK;
+    }
+    case EVTRACE_EXCEPTION: {
+        struct report_exception *x = ROW(rep, exceptions, e->c);
+        if (!x)
+            return HV_ENOMEM;
+        x->count++;
+        d->exceptions++;
+        return HV_OK;
+    }
+    case EVTRACE_DOMAIN:
+        if (e->sub == EVTRACE_DOM_CREATE)
+            d->name = evtrace_reader_string(r, (uint32_t)e->c);
+        d->destroyed = e->sub == EVTRACE_DOM_DESTROY;
+        return HV_OK;
+    case EVTRACE_PACKET: {
+        struct report_port *p = ROW(rep, ports, e->c);
+        if (!p)
+            return HV_ENOMEM;
+        p->name = evtrace_reader_string(r, (uint32_t)e->c);
+        if (e->sub == EVTRACE_RX) {
+            p->rx++;
+            p->rx_bytes += e->b;
+        } else {
+            p->tx++;
+            p->tx_bytes += e->b;
+        }
+        p->drops += (e->flags & EVTRACE_F_DROPPED) != 0;
+        return HV_OK;
+    }
+    default: /* VM entries are counted in no table; the Chrome export shows them */
+        return HV_OK;
+    }
+}
+
+struct report *report_build(const struct evtrace_reader *r, const char *source)
+{
+    struct report *rep = calloc(1, sizeof *rep);
+    const struct evtrace_rec *e = evtrace_reader_records(r);
+    size_t n = evtrace_reader_n_records(r);
+
+    if (!rep)
+        return NULL;
+    rep->source = source;
+    rep->hvsim_version = evtrace_reader_info(r)->hvsim_version;
+    rep->label = evtrace_reader_info(r)->label;
+    rep->freq_hz = evtrace_reader_info(r)->freq_hz;
+    rep->n_records = n;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].time > rep->t_end)
+            rep->t_end = e[i].time;
+        if (report_add(rep, r, &e[i])) {
+            report_free(rep);
+            return NULL;
+        }
+    }
+    return rep;
+}
+
+void report_free(struct report *rep)
+{
+    if (!rep)
+        return;
+    free(rep->domains);
+    free(rep->exit_rows);
+    free(rep->hypercalls);
+    free(rep->interrupts);
+    free(rep->exceptions);
+    free(rep->ports);
+    free(rep);
+}
+
+/* A name column: the known name, or the unknown prefix and number. */
+static void text_name(struct buf *b, const char *name, uint64_t num, const char *unknown)
+{
+    char tmp[40];
+
+    if (!name) {
+        snprintf(tmp, sizeof tmp, "%s_%" PRIu64, unknown, num);
+        name = tmp;
+    }
+    report_printf(b, "%-26s", name);
+}
+
+static void text_domains(const struct report *rep, struct buf *b)
+{
+    char s[REPORT_NUM_LEN];
+
+    report_printf(b, "Domains\n%6s  %-16s %5s %16s %14s %10s %10s %10s %10s\n", "id", "name", "vcpus",
+                  "instructions", "cpu time (s)", "exits", "hypercalls", "interrupts", "exceptions");
+    for (size_t i = 0; i < rep->n_domains; i++) {
+        const struct report_domain *d = &rep->domains[i];
+        report_printf(b, "%6" PRIu64 "  %-16s %5" PRIu64 " %16" PRIu64 " %14s %10" PRIu64 " %10" PRIu64
+                         " %10" PRIu64 " %10" PRIu64 "%s\n",
+                      d->id, d->name ? d->name : "?", d->vcpus, d->instructions, report_fmt_seconds(s, d->cpu_ns),
+                      d->exits, d->hypercalls, d->interrupts, d->exceptions, d->destroyed ? "  (destroyed)" : "");
+    }
+}
+
+static void text_exits(const struct report *rep, struct buf *b)
+{
+    char share[REPORT_NUM_LEN];
+
+    report_printf(b, "\nVM exits: %" PRIu64 ", modelled cycles %" PRIu64 "\n", rep->exits, rep->exit_cycles);
+    report_printf(b, "%6s  %-26s %10s %8s %14s %10s\n", "reason", "name", "count", "share %", "cycles", "avg");
+    for (size_t i = 0; i < rep->n_exit_rows; i++) {
+        const struct report_exit *x = &rep->exit_rows[i];
+        report_printf(b, "%6" PRIu64 "  ", x->reason & 0xffff);
+        text_name(b, x->reason >> 31 ? "(failed VM entry)" : report_exit_reason_name((uint32_t)x->reason),
+                  x->reason & 0xffff, "REASON");
+        report_printf(b, " %10" PRIu64 " %8s %14" PRIu64 " %10" PRIu64 "\n", x->count,
+                      report_fmt_ratio(share, x->count * 100, rep->exits, 2), x->cycles,
+                      x->count ? x->cycles / x->count : 0);
+    }
+}
+
+int report_write_text(const struct report *rep, struct buf *b)
+{
+    char s[REPORT_NUM_LEN];
+
+    report_printf(b, "hvsim report: %s\n", rep->source ? rep->source : "-");
+    report_printf(b, "recorded by %s (%s), %" PRIu64 " Hz, %" PRIu64 " records, last at t=%s s\n\n",
+                  rep->hvsim_version, rep->label, rep->freq_hz, rep->n_records, report_fmt_seconds(s, rep->t_end));
+    text_domains(rep, b);
+    text_exits(rep, b);
+
+    report_printf(b, "\nHypercalls (Xen numbering)\n%6s  %-26s %10s\n", "nr", "name", "count");
+    for (size_t i = 0; i < rep->n_hypercalls; i++) {
+        report_printf(b, "%6" PRIu64 "  ", rep->hypercalls[i].nr);
+        text_name(b, report_hypercall_name((uint32_t)rep->hypercalls[i].nr), rep->hypercalls[i].nr, "hypercall");
+        report_printf(b, " %10" PRIu64 "\n", rep->hypercalls[i].count);
+    }
+
+    report_printf(b, "\nInterrupts injected\n%6s  %-26s %10s %10s\n", "vector", "type", "count", "error code");
+    for (size_t i = 0; i < rep->n_interrupts; i++) {
+        const struct report_interrupt *x = &rep->interrupts[i];
+        report_printf(b, "  0x%02" PRIx64 "  ", x->key & 0xff);
+        text_name(b, report_interruption_type_name((uint32_t)(x->key >> 8)), x->key >> 8, "type");
+        report_printf(b, " %10" PRIu64 " %10" PRIu64 "\n", x->count, x->with_error);
+    }
+
+    report_printf(b, "\nExceptions\n%6s  %-26s %10s\n", "vector", "name", "count");
+    for (size_t i = 0; i < rep->n_exceptions; i++) {
+        report_printf(b, "%6" PRIu64 "  ", rep->exceptions[i].vector);
+        text_name(b, report_exception_name((uint32_t)rep->exceptions[i].vector), rep->exceptions[i].vector,
+                  "vector");
+        report_printf(b, " %10" PRIu64 "\n", rep->exceptions[i].count);
+    }
+
+    report_printf(b, "\nPackets\n%-16s %10s %12s %10s %12s %10s\n", "port", "rx", "rx bytes", "tx", "tx bytes",
+                  "dropped");
+    for (size_t i = 0; i < rep->n_ports; i++) {
+        const struct report_port *p = &rep->ports[i];
+        report_printf(b, "%-16s %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n",
+                      p->name ? p->name : "?", p->rx, p->rx_bytes, p->tx, p->tx_bytes, p->drops);
+    }
+    return b->err;
+}
