@@ -1,0 +1,54 @@
+/* PCI configuration mechanism #1 (PCI Local Bus Specification 3.0, 3.2.2.3.2)
+ * on bus 0 with an i440FX-like host bridge, an optional PIIX3-like ISA bridge,
+ * and a registration API for the machine's own PCI functions. */
+#ifndef DEVICES_PCI_HOST_H
+#define DEVICES_PCI_HOST_H
+
+#include <stdint.h>
+
+#include "devices/dev.h"
+
+#define PCI_HOST_PORT 0xcf8
+#define PCI_HOST_PORT_LEN 8 /* CONFIG_ADDRESS 0xcf8 (32-bit), reset control 0xcf9 (8-bit), CONFIG_DATA 0xcfc-0xcff */
+
+#define PCI_VENDOR_ID 0x00
+#define PCI_DEVICE_ID 0x02
+#define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
+#define PCI_CLASS_REVISION 0x08
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BAR0 0x10
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+
+struct pci_func;
+/* Called after the guest wrote `size` bytes at config offset `off`. */
+typedef void pci_cfg_write_fn(void *opaque, struct pci_func *fn, unsigned off, unsigned size);
+
+/* A function's configuration space: the guest writes only bits set in wmask. */
+struct pci_func {
+    uint8_t cfg[256];
+    uint8_t wmask[256];
+    pci_cfg_write_fn *on_write;
+    void *opaque;
+};
+
+/* Hard (full) or soft reset requested through 0xcf9. */
+typedef void pci_reset_fn(void *opaque, int full);
+
+struct pci_host;
+
+struct pci_host *pci_host_create(int with_isa_bridge);
+void pci_host_destroy(struct pci_host *h);
+/* Add function dev.fn on bus 0 with its identity; class_rev is class code << 8
+ * | revision. Returns the function (owned by the host) or NULL if taken. */
+struct pci_func *pci_host_add_func(struct pci_host *h, unsigned dev, unsigned fn, uint16_t vendor,
+                                   uint16_t device, uint32_t class_rev);
+/* Make BAR n (0-5) sizeable: size a power of two, io for an I/O BAR. */
+void pci_func_set_bar(struct pci_func *fn, unsigned n, uint32_t size, int io);
+uint32_t pci_func_read32(const struct pci_func *fn, unsigned off);
+void pci_host_set_reset_fn(struct pci_host *h, pci_reset_fn *fn, void *opaque);
+
+extern const struct dev_ops pci_host_ops;
+
+#endif
