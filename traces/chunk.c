@@ -145,7 +145,7 @@ int chunk_reader_open(struct chunk_reader *r, const char *path, const char magic
     if (fread(pre, 1, sizeof pre, r->f) != sizeof pre)
         return reader_fail_at(r, HV_EIO, "offset 0: read failed: %s", strerror(errno));
     if (memcmp(pre, magic, CHUNK_MAGIC_SIZE))
-        return reader_fail_at(r, HV_ECORRUPT, "offset 0: bad magic: expected \"%.7s\"", magic);
+        return reader_fail_at(r, HV_ECORRUPT, "offset 0: bad magic: expected \"%.8s\"", magic);
     r->version = rd32(pre + CHUNK_MAGIC_SIZE);
     if (r->version == 0 || r->version > max_version)
         return reader_fail_at(r, HV_EUNSUP, "offset 8: format version %" PRIu32 " not supported (expected 1..%" PRIu32 ")",
