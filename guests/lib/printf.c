@@ -60,6 +60,10 @@ static void format(struct sink *s, const char *fmt, va_list ap)
         }
         while (*fmt >= '0' && *fmt <= '9')
             width = width * 10 + (*fmt++ - '0');
+        int precision = -1;             /* only "%.Ns" uses it: at most N chars */
+        if (*fmt == '.')
+            for (precision = 0, fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+                precision = precision * 10 + (*fmt - '0');
         while (*fmt == 'l' || *fmt == 'z') {
             lng += *fmt == 'z' ? (sizeof(size_t) == 8 ? 2 : 1) : 1;
             fmt++;
@@ -78,7 +82,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
             size_t n = 0;
             if (!str)
                 str = "(null)";
-            while (str[n])
+            while (str[n] && (precision < 0 || (int)n < precision))
                 n++;
             emit_padded(s, str, n, width, left, ' ');
             continue;
