@@ -74,13 +74,12 @@ uint32_t evtrace_string(struct evtrace *t, const char *s)
     ns = realloc(f->strings, (f->n_strings + 1) * sizeof *ns);
     copy = strdup(s);
     if (!ns || !copy || strlen(s) > EVTRACE_MAX_STR) {
-        /* The name is lost but the trace stays valid: index 0 names something else. */
+        /* The name is lost but the trace stays valid and says so. */
         log_error("%s: cannot add string '%.40s' to the trace", f->cw.path, s);
         free(copy);
         if (ns)
             f->strings = ns;
-        f->err = f->err ? f->err : HV_ENOMEM;
-        return 0;
+        return EVTRACE_NO_STRING;
     }
     f->strings = ns;
     f->strings[f->n_strings] = copy;

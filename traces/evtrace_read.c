@@ -91,7 +91,8 @@ static int parse_records(struct evtrace_reader *r, const struct chunk *c, struct
         e->flags = buf_get_u16(br);
         if (e->type == 0 || e->type > EVTRACE_TYPE_MAX)
             return chunk_reader_fail(&r->cr, c, HV_ECORRUPT, "record %" PRIu32 ": unknown type %u", i, e->type);
-        if ((e->type == EVTRACE_DOMAIN || e->type == EVTRACE_PACKET) && e->c >= r->n_strings)
+        if ((e->type == EVTRACE_DOMAIN || e->type == EVTRACE_PACKET) && e->c >= r->n_strings &&
+            e->c != EVTRACE_NO_STRING)
             return chunk_reader_fail(&r->cr, c, HV_ECORRUPT,
                                      "record %" PRIu32 ": string %" PRIu64 " not defined (%" PRIu32 " are)", i,
                                      e->c, r->n_strings);

@@ -184,3 +184,26 @@ Test(evtrace, flipped_byte_is_a_crc_error)
     log_set_sink(NULL, NULL);
     free(full);
 }
+
+Test(evtrace, a_name_that_cannot_be_stored_keeps_the_trace_valid)
+{
+    struct evtrace_info info = { "v", 1, "l" };
+    struct evtrace *t = evtrace_create("nostr.hvtrace", &info, 0);
+    struct evtrace_reader *r;
+    char *huge = malloc(10000);
+
+    memset(huge, 'x', 9999);
+    huge[9999] = 0;
+    log_set_sink(capture, NULL);
+    cr_assert_eq(evtrace_string(t, huge), EVTRACE_NO_STRING);
+    cr_assert(strstr(last_msg, "cannot add string"), "%s", last_msg);
+    log_set_sink(NULL, NULL);
+    evtrace_domain(t, 5, 3, EVTRACE_DOM_CREATE, EVTRACE_NO_STRING);
+    cr_assert_eq(evtrace_close(t), 0);
+    r = evtrace_reader_open("nostr.hvtrace", 0);
+    cr_assert_not_null(r);
+    cr_assert_eq(evtrace_reader_n_records(r), 1);
+    cr_assert_null(evtrace_reader_string(r, EVTRACE_NO_STRING));
+    evtrace_reader_close(r);
+    free(huge);
+}

@@ -44,6 +44,7 @@ enum evtrace_dir { EVTRACE_RX = 0, EVTRACE_TX = 1 };
 #define EVTRACE_F_DROPPED 0x1     /* packet: dropped (queue full, no route) */
 #define EVTRACE_F_ERRCODE 0x1     /* interrupt: a holds an error code */
 #define EVTRACE_NO_DOMAIN 0xffffu /* packets not tied to a domain */
+#define EVTRACE_NO_STRING 0xffffffffu /* a name that could not be stored */
 
 /* One record; the file stores the fields little-endian in this order. */
 struct evtrace_rec {
@@ -72,7 +73,8 @@ struct evtrace {
 
 /* Create path with room for cap records between flushes (0 = 4096). NULL, logged, on failure. */
 struct evtrace *evtrace_create(const char *path, const struct evtrace_info *info, uint32_t cap);
-/* Index of s in the string table, adding it once (cold path: domain and port names). */
+/* Index of s in the string table, adding it once (cold path: domain and port
+ * names); EVTRACE_NO_STRING, logged, when it cannot be stored. */
 uint32_t evtrace_string(struct evtrace *t, const char *s);
 /* Write pending strings and records as chunks. Called when the buffer fills. */
 int evtrace_flush(struct evtrace *t);
