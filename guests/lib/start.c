@@ -1,9 +1,10 @@
-/* start.c: the C half of the entry: console, descriptor tables and the page
- * allocator come up before kmain; also the boot command line. */
+/* start.c: the C half of the entry: console, descriptor tables, PICs and the
+ * page allocator come up before kmain; also the boot command line. */
 #include "klib/console.h"
 #include "klib/desc.h"
 #include "klib/kernel.h"
 #include "klib/paging.h"
+#include "klib/pic.h"
 #include "klib/string.h"
 #include "klib/test.h"
 
@@ -15,6 +16,9 @@ void klib_start(unsigned long magic, unsigned long mbi)
 {
     serial_init();
     desc_init();
+    /* The firmware leaves the PICs on vectors 8-15, where IRQ0 would look like
+     * a double fault: move them out of the way, every line masked. */
+    pic_init();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("klib: not booted by a multiboot loader (EAX=%lx)\n", magic);
         hv_exit(EXIT_UNEXPECTED);

@@ -74,7 +74,6 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     int strict = !tcg_quirks();
     test_section("8254 PIT channel 0 at 100 Hz through the 8259 PIC");
-    pic_init();
     trap_set_handler(VEC_IRQ0, on_irq0);
     pit_periodic(DIVISOR);
 

@@ -65,7 +65,6 @@ void kmain(struct multiboot_info *mbi)
     check(polls && bcd_to_bin(s1) == (bcd_to_bin(s0) + 1) % 60, "seconds went from %02x to %02x", s0, s1);
 
     test_section("update-ended interrupts (IRQ8)");
-    pic_init();
     trap_set_handler(VEC_IRQ0 + IRQ_RTC, on_rtc);
     cmos_read(CMOS_STATUS_C);
     cmos_write(CMOS_STATUS_B, b | CMOS_B_UIE);

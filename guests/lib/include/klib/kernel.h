@@ -4,8 +4,9 @@
 
 #include "klib/multiboot.h"
 
-/* Called by klib_start once the console, descriptors and page allocator are
- * ready, on the boot stack, with interrupts off. Must not return. */
+/* Called by klib_start once the console, descriptors, page allocator and PICs
+ * (remapped, all lines masked) are ready, on the boot stack, with interrupts
+ * off. Must not return. */
 void kmain(struct multiboot_info *mbi);
 
 #endif
