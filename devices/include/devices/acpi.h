@@ -1,0 +1,35 @@
+/* ACPI tables for the pc-like machine: RSDP (revision 2), RSDT, XSDT, FADT,
+ * FACS, MADT and a minimal DSDT with \_S5, built into guest RAM. Follows the
+ * ACPI 6.4 specification, chapter 5. */
+#ifndef DEVICES_ACPI_H
+#define DEVICES_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where kernels scan for "RSD PTR ": 16-byte aligned in the BIOS area. */
+#define ACPI_RSDP_AREA_START 0xe0000ULL
+#define ACPI_RSDP_AREA_END 0x100000ULL
+#define ACPI_PM_BASE_DEFAULT 0x600 /* PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 */
+#define ACPI_SCI_IRQ_DEFAULT 9
+#define ACPI_SLP_TYP_S5 0          /* the DSDT's \_S5 SLP_TYP, as QEMU's PIIX4 PM */
+#define ACPI_RESET_PORT 0xcf9
+#define ACPI_RESET_VALUE 0x06
+
+struct acpi_config {
+    unsigned ncpus;        /* one MADT local APIC per CPU, APIC IDs 0..ncpus-1; 0 means 1 */
+    uint32_t lapic_addr;   /* 0: 0xfee00000 */
+    uint32_t ioapic_addr;  /* 0: 0xfec00000 */
+    uint8_t ioapic_id;
+    uint16_t pm_base;      /* 0: ACPI_PM_BASE_DEFAULT */
+    uint8_t sci_irq;       /* 0: ACPI_SCI_IRQ_DEFAULT */
+    int reset_reg;         /* advertise the 0xcf9 reset register in the FADT */
+};
+
+/* Write the RSDP at mem_gpa (16-byte aligned, below 4 GiB) and every table
+ * after it in [mem_gpa, mem_gpa + len); mem is the host view of that range.
+ * Returns the number of bytes used, or HV_EINVAL / HV_ERANGE. Put the range
+ * inside ACPI_RSDP_AREA_START..END so kernels find the RSDP. */
+int acpi_build(uint8_t *mem, uint64_t mem_gpa, size_t len, const struct acpi_config *cfg);
+
+#endif
