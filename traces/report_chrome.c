@@ -1,6 +1,7 @@
 /* Export to the Chrome trace-event JSON format ("Trace Event Format", Google
  * doc 1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU), as Perfetto loads it:
- * ts and dur in microseconds, pid = domain, tid = vCPU. */
+ * ts and dur in microseconds, pid = domain + 1, tid = vCPU + 1 (Perfetto treats
+ * pid 0 as the kernel's idle task: google/perfetto issue 394). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include "report_priv.h"
 #include "traces/report.h"
 
-#define CHROME_NET_PID 65535 /* packets not tied to a domain, one thread per port */
+#define CHROME_NET_PID 65536 /* packets, one thread per port; above every domain's pid */
 
 /* Nanoseconds as microseconds with 3 exact decimals. */
 static const char *fmt_us(char out[REPORT_NUM_LEN], uint64_t ns)
@@ -41,14 +42,14 @@ static void metadata(const struct report *rep, struct buf *b)
     if (rep->n_ports)
         meta(b, "process_name", CHROME_NET_PID, 0, "network", NULL);
     for (size_t i = 0; i < rep->n_ports; i++)
-        meta(b, "thread_name", CHROME_NET_PID, (unsigned)rep->ports[i].port, rep->ports[i].name, NULL);
+        meta(b, "thread_name", CHROME_NET_PID, (unsigned)rep->ports[i].port + 1, rep->ports[i].name, NULL);
     for (size_t i = 0; i < rep->n_domains; i++) {
         const struct report_domain *d = &rep->domains[i];
         snprintf(tmp, sizeof tmp, " (domain %" PRIu64 ")", d->id);
-        meta(b, "process_name", (unsigned)d->id, 0, d->name, tmp);
+        meta(b, "process_name", (unsigned)d->id + 1, 0, d->name, tmp);
         for (uint64_t v = 0; v < d->vcpus; v++) {
             snprintf(tmp, sizeof tmp, "vcpu%" PRIu64, v);
-            meta(b, "thread_name", (unsigned)d->id, (unsigned)v, tmp, NULL);
+            meta(b, "thread_name", (unsigned)d->id + 1, (unsigned)v + 1, tmp, NULL);
         }
     }
 }
@@ -80,7 +81,7 @@ static void event(const struct evtrace_reader *r, const struct evtrace_rec *e, s
     const char *name;
     char us[REPORT_NUM_LEN], tmp[40];
     uint64_t freq = evtrace_reader_info(r)->freq_hz;
-    unsigned pid = e->domain, tid = e->vcpu;
+    unsigned pid = e->domain + 1u, tid = e->vcpu + 1u;
 
     switch (e->type) {
     case EVTRACE_RUN:
@@ -125,7 +126,7 @@ static void event(const struct evtrace_reader *r, const struct evtrace_rec *e, s
         report_printf(b, ", \"s\": \"t\", \"args\": {\"len\": %" PRIu64 ", \"dir\": \"%s\", \"domain\": %u}",
                       e->b, e->sub == EVTRACE_RX ? "rx" : "tx", e->domain);
         pid = CHROME_NET_PID;
-        tid = (unsigned)e->c;
+        tid = (unsigned)e->c + 1;
         break;
     default:
         return;

@@ -15,6 +15,7 @@ for ev in events:
     for key in ("name", "ph", "pid", "tid"):
         assert key in ev, (key, ev)
     assert ev["ph"] in ("X", "i", "M"), ev
+    assert ev["pid"] > 0, ("Perfetto treats pid 0 as special", ev)
     if ev["ph"] != "M":
         assert isinstance(ev["ts"], (int, float)), ev
     if ev["ph"] == "X":

@@ -289,10 +289,16 @@ Test(report, chrome_trace_has_the_required_fields)
     cr_assert_eq(count_substr(s, "\"ph\": \"i\""), 100 + 20 + 18 + 5 + 4 + 22);
     cr_assert_eq(count_substr(s, "\"ph\": \"X\"") + count_substr(s, "\"ph\": \"i\""), count_substr(s, "\"ts\": "));
     cr_assert_eq(count_substr(s, "\"dur\": "), 200);
-    cr_assert(strstr(s, "\"args\": {\"name\": \"Domain-0 (domain 0)\"}"), "%s", s);
+    cr_assert(strstr(s, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": 0, "
+                        "\"args\": {\"name\": \"Domain-0 (domain 0)\"}}"),
+              "%s", s);
+    cr_assert(strstr(s, "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 3, \"tid\": 2, "
+                        "\"args\": {\"name\": \"vcpu1\"}}"),
+              "%s", s);
+    cr_assert_null(strstr(s, "\"pid\": 0"), "pid 0 is special in Perfetto");
     /* the first run slice: domain 0 ran 500 ns up to t = 500 ns */
     cr_assert(strstr(s, "{\"name\": \"run\", \"cat\": \"cpu\", \"ph\": \"X\", \"ts\": 0.000, \"dur\": 0.500, "
-                        "\"args\": {\"instructions\": 1000}, \"pid\": 0, \"tid\": 0}"),
+                        "\"args\": {\"instructions\": 1000}, \"pid\": 1, \"tid\": 1}"),
               "%s", s);
     /* CPUID costs 1010 cycles at 2 GHz: 505 ns */
     cr_assert(strstr(s, "{\"name\": \"CPUID\", \"cat\": \"vmexit\", \"ph\": \"X\", \"ts\": 0.500, \"dur\": 0.505, "),

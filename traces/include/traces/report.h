@@ -74,7 +74,8 @@ void report_free(struct report *rep);
 int report_write_text(const struct report *rep, struct buf *out);
 int report_write_json(const struct report *rep, struct buf *out);
 /* Chrome trace-event JSON: run slices and VM exits as "X" events, the rest as
- * "i" events; pid = domain, tid = vCPU; packets under a "network" process. */
+ * "i" events; pid = domain + 1, tid = vCPU + 1 (Perfetto reserves pid 0), named
+ * by metadata events; packets under a "network" process, one thread per port. */
 int report_write_chrome(const struct evtrace_reader *r, struct buf *out);
 /* SVG: VM exits by reason as a bar chart. */
 int report_write_svg_exits(const struct report *rep, struct buf *out);
