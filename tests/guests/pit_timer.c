@@ -86,31 +86,38 @@ void kmain(struct multiboot_info *mbi)
     wait_for_tick(TICKS + 1);
     check(ticks >= TICKS + 1, "%d interrupts arrived", TICKS + 1);
 
-    uint64_t total = stamp[TICKS] - stamp[0], mean = total / TICKS;
-    uint64_t lo = ~0ull, hi = 0;
+    /* The median interval is the period; a late interval stands out from it. */
+    uint64_t d[TICKS];
     for (int i = 0; i < TICKS; i++) {
-        uint64_t d = stamp[i + 1] - stamp[i];
-        lo = d < lo ? d : lo;
-        hi = d > hi ? d : hi;
+        uint64_t v = stamp[i + 1] - stamp[i];
+        int j = i;
+        for (; j > 0 && d[j - 1] > v; j--)
+            d[j] = d[j - 1];
+        d[j] = v;
     }
-    kprintf("  mean interval %llu TSC cycles (min %llu, max %llu): TSC at %llu MHz\n",
-            (unsigned long long)mean, (unsigned long long)lo, (unsigned long long)hi,
-            (unsigned long long)(mean * HZ / 1000000));
-    /* Virtual time makes the spacing exact; QEMU's device clock is the host's. */
-    uint64_t slack = strict ? mean / 50 : mean / 2;
-    check(lo + slack >= mean && hi <= mean + slack, "every interval within %s of the mean",
-          strict ? "2%" : "50%");
-    check(mean * HZ >= 50000000ull && mean * HZ <= 20000000000ull,
+    uint64_t period = d[TICKS / 2];
+    kprintf("  median interval %llu TSC cycles (min %llu, max %llu): TSC at %llu MHz\n",
+            (unsigned long long)period, (unsigned long long)d[0], (unsigned long long)d[TICKS - 1],
+            (unsigned long long)(period * HZ / 1000000));
+    /* Virtual time makes the spacing exact. QEMU's device clock is the host's:
+     * there, 80% of the intervals within 50% will do. */
+    uint64_t slack = strict ? period / 50 : period / 2;
+    int within = 0;
+    for (int i = 0; i < TICKS; i++)
+        within += d[i] + slack >= period && d[i] <= period + slack;
+    check(strict ? within == TICKS : within >= TICKS * 4 / 5, "%d of %d intervals within %s of the median", within,
+          TICKS, strict ? "2%" : "50%");
+    check(period * HZ >= 50000000ull && period * HZ <= 20000000000ull,
           "the TSC rate implied by the PIT is plausible (50 MHz - 20 GHz)");
     uint64_t expect = cpuid_tsc_per_tick();
     if (expect)
-        check(mean + expect / 100 >= expect && mean <= expect + expect / 100,
+        check(period + expect / 100 >= expect && period <= expect + expect / 100,
               "the interval matches CPUID 0x15's TSC frequency within 1%% (%llu expected)",
               (unsigned long long)expect);
     else
         kprintf("  skip CPUID leaf 0x15 gives no TSC frequency\n");
 
-    check_held("IF = 0", hold_if, release_if, mean);
-    check_held("the line is masked", hold_mask, release_mask, mean);
+    check_held("IF = 0", hold_if, release_if, period);
+    check_held("the line is masked", hold_mask, release_mask, period);
     test_finish();
 }
