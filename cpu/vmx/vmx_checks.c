@@ -196,9 +196,9 @@ struct vmx_check_failure vmx_check_host(const uint8_t *vmcs, const struct vmx_en
         return vmx_fail(VMX_CHECK_HOST_ADDR_SPACE_LEGACY, VMX_SEG_NONE);
     if (env->cpu_ia32e && !host64)
         return vmx_fail(VMX_CHECK_HOST_ADDR_SPACE_IA32E, VMX_SEG_NONE);
+    /* "Host address-space size clear needs IA-32e mode guest clear" follows from
+     * the two rules above, so it has no rule of its own. */
     if (!host64) {
-        if (guest64)
-            return vmx_fail(VMX_CHECK_HOST_32BIT_IA32E_GUEST, VMX_SEG_NONE);
         if (cr4 & X86_CR4_PCIDE)
             return vmx_fail(VMX_CHECK_HOST_32BIT_PCIDE, VMX_SEG_NONE);
         if (rip >> 32)

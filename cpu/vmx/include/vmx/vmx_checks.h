@@ -60,7 +60,6 @@ enum vmx_check_class {
     X(HOST_BASE, HOST, 0, "26.2.3", "host FS, GS, TR, GDTR or IDTR base not canonical")    \
     X(HOST_ADDR_SPACE_LEGACY, HOST, 0, "26.2.4", "outside IA-32e mode: IA-32e mode guest or host address-space size set") \
     X(HOST_ADDR_SPACE_IA32E, HOST, 0, "26.2.4", "in IA-32e mode: host address-space size clear") \
-    X(HOST_32BIT_IA32E_GUEST, HOST, 0, "26.2.4", "host address-space size clear with IA-32e mode guest set") \
     X(HOST_32BIT_PCIDE, HOST, 0, "26.2.4", "host address-space size clear with host CR4.PCIDE set") \
     X(HOST_32BIT_RIP, HOST, 0, "26.2.4", "host address-space size clear with host RIP bits 63:32 set") \
     X(HOST_64BIT_PAE, HOST, 0, "26.2.4", "host address-space size set with host CR4.PAE clear") \
