@@ -92,4 +92,6 @@ void acpi_poweroff(void)
     if (typ < 0)
         typ = 0;
     outw(fadt->pm1a_cnt_blk, (uint16_t)(typ << ACPI_PM1_SLP_TYP_SHIFT | ACPI_PM1_SLP_EN));
+    /* The machine may take a moment to go (QEMU finishes the current slice). */
+    tsc_delay(ACPI_POWEROFF_WAIT);
 }

@@ -61,7 +61,9 @@ struct acpi_rsdp *acpi_find_rsdp(void);
 struct acpi_header *acpi_find_table(const char sig[4]);
 /* SLP_TYPa of \_S5 from the DSDT, or -1 when the DSDT has none. */
 int acpi_s5_slp_typ(void);
-/* Writes SLP_TYP|SLP_EN to PM1a_CNT; returns only if the machine is still on. */
+/* Writes SLP_TYP|SLP_EN to PM1a_CNT; returns only if the machine is still on
+ * ACPI_POWEROFF_WAIT TSC cycles later. */
+#define ACPI_POWEROFF_WAIT 100000000ull
 void acpi_poweroff(void);
 
 #endif
