@@ -1,0 +1,228 @@
+/* Private state of the vCPU shared by the files of cpu/: the engine, the cycle
+ * counter, the decoded-block cache, the Unicorn context layout and the MSR file. */
+#ifndef CPU_PRIV_H
+#define CPU_PRIV_H
+
+#include <capstone/capstone.h>
+#include <stdbool.h>
+#include <unicorn/unicorn.h>
+
+#include "cpu/cpu.h"
+
+/* Offsets into a saved uc_context blob, measured at start-up (uc_blob.c). */
+struct uc_blob_layout {
+    size_t size;
+    size_t rax, rip, hflags, segs, seg_stride;   /* segs: ES cache, then CS, SS, DS, FS, GS */
+    size_t seg_sel, seg_base, seg_limit, seg_flags; /* within one segment cache */
+    size_t error_code, exception_is_int, old_exception;
+};
+
+/* QEMU's hidden-flags bits (target/i386/cpu.h), which Unicorn keeps in the blob. */
+#define HF_CPL_MASK 0x3u
+#define HF_INHIBIT_IRQ_MASK (1u << 3)
+#define HF_CS32_MASK (1u << 4)
+#define HF_SS32_MASK (1u << 5)
+#define HF_ADDSEG_MASK (1u << 6)
+#define HF_PE_MASK (1u << 7)
+#define HF_TS_MASK (1u << 11)
+#define HF_LMA_MASK (1u << 14)
+#define HF_CS64_MASK (1u << 15)
+
+enum seg_index { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+/* A segment's hidden part as QEMU caches it: flags are the descriptor's high
+ * dword masked with 0x00f0ff00, limit already scaled by granularity. */
+struct seg_cache {
+    uint16_t sel;
+    uint64_t base;
+    uint32_t limit;
+    uint32_t flags;
+};
+
+#define DESC_TYPE_SHIFT 8
+#define DESC_S_MASK (1u << 12)
+#define DESC_DPL_SHIFT 13
+#define DESC_P_MASK (1u << 15)
+#define DESC_L_MASK (1u << 21)
+#define DESC_B_MASK (1u << 22)
+#define DESC_G_MASK (1u << 23)
+#define DESC_CS_MASK (1u << 11)
+#define DESC_C_MASK (1u << 10)
+#define DESC_R_MASK (1u << 9)
+#define DESC_W_MASK (1u << 9)
+#define DESC_A_MASK (1u << 8)
+
+/* One translated block as we have seen it. */
+struct block_entry {
+    uint64_t addr;
+    uint32_t size;    /* 0 marks an empty slot */
+    uint32_t icount;
+};
+
+struct block_cache {
+    struct block_entry *slots;
+    size_t mask, used;
+};
+
+/* An instruction we intercept by address (RDMSR, WRMSR, IN, OUT, INS, OUTS). */
+enum site_kind { SITE_RDMSR, SITE_WRMSR, SITE_IO };
+struct intercept_site {
+    uint64_t addr;
+    uint8_t kind, len;
+    uint8_t io_size;  /* 1, 2 or 4 */
+    int32_t io_port;  /* immediate port, or -1 for DX */
+    struct cpu *cpu;
+};
+
+struct site_table {
+    struct intercept_site **slots;
+    size_t mask, used;
+};
+
+/* MSRs kept by the model (the rest live in Unicorn or in the platform). */
+struct msr_file {
+    uint64_t tsc_offset;
+    uint64_t pat, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], misc_enable, tsc_aux;
+    uint64_t feature_control, mcg_status;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t star, lstar, cstar, fmask;
+};
+
+/* An exception Unicorn reported, waiting to be delivered by the ring model. */
+struct pending_exc {
+    bool valid;
+    int vector;
+    bool soft;           /* INT n, INT3, INTO: DPL check, RIP already after it */
+    bool has_err;
+    uint32_t err;
+    bool from_unicorn;   /* take the error code from the engine */
+};
+
+enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };
+
+struct cpu {
+    uc_engine *uc;
+    csh cs16, cs32, cs64;
+    uint8_t *ram;
+    uint64_t ram_size;
+    uint64_t hz;
+    uint32_t apic_id;
+    struct cpu_platform plat;
+
+    uint64_t cycles;       /* see cpu_cycles() */
+    uint64_t instructions;
+    uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
+    uint64_t limit;        /* the limit of the current cpu_run */
+    bool irq_watch;        /* an interrupt waits for IF: check at each block */
+    bool stop_requested;
+    bool retranslate;      /* new intercepts: the engine must drop and retranslate */
+    bool halted;
+    bool hook_stopped;     /* our hook stopped the engine (else it was HLT) */
+    bool kicked;           /* cpu_kick: return to the machine at the next boundary */
+
+    struct pending_exc exc;
+    enum pending_op op;
+
+    struct uc_blob_layout blob;
+    uc_context *ctx;
+    struct block_cache blocks;
+    struct site_table sites;
+    struct msr_file msr;
+    uint32_t cpuid_native[0x20][4]; /* native leaves 0..0x1f, sub-leaf 0 */
+    uint32_t cpuid_native_ext[0x10][4];
+
+    struct cpu_fault last_fault;
+    struct cpu_stats stats;
+    uc_hook h_block, h_intr, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
+    uint64_t open_bus_pages[64];
+    int n_open_bus;
+};
+
+/* uc_blob.c: the only file that knows Unicorn's insides */
+int uc_blob_discover(struct cpu *c);
+void uc_blob_save(struct cpu *c);
+void uc_blob_restore(struct cpu *c);
+uint32_t uc_blob_hflags(const struct cpu *c);
+void uc_blob_set_hflags(struct cpu *c, uint32_t hf);
+void uc_blob_get_seg(const struct cpu *c, enum seg_index s, struct seg_cache *out);
+void uc_blob_set_seg(struct cpu *c, enum seg_index s, const struct seg_cache *sc);
+uint32_t uc_blob_error_code(const struct cpu *c);
+bool uc_blob_exception_is_int(const struct cpu *c);
+void uc_blob_reset_exception(struct cpu *c);
+void uc_blob_set_reg(struct cpu *c, int index, uint64_t v); /* 0..15 = RAX..R15, 16 = RIP */
+uint64_t uc_blob_get_reg(const struct cpu *c, int index);
+/* Recompute CPL, CS32, SS32, CS64 and ADDSEG after CS or SS changed, as QEMU's
+ * cpu_x86_load_seg_cache does. */
+void uc_blob_update_seg_hflags(struct cpu *c, uint64_t cr0, bool lma);
+
+/* mmu.c: linear-to-physical translation as the CPU's page walker does it */
+struct pw_ctx {
+    uint64_t cr0, cr3, cr4, efer;
+};
+enum pw_access { PW_READ = 0, PW_WRITE = 1, PW_FETCH = 2 };
+#define PF_P (1u << 0)
+#define PF_W (1u << 1)
+#define PF_U (1u << 2)
+#define PF_RSVD (1u << 3)
+#define PF_I (1u << 4)
+void pw_ctx_read(struct cpu *c, struct pw_ctx *m);
+/* 0 and *phys, or -1 and the #PF error code in *pf_err. */
+int pw_translate(struct cpu *c, const struct pw_ctx *m, uint64_t lin, enum pw_access acc,
+                  bool user, uint64_t *phys, uint32_t *pf_err);
+/* Copy between host and linear memory as a supervisor access. 0, or -1 with the
+ * faulting linear address and #PF error code. */
+int pw_read(struct cpu *c, const struct pw_ctx *m, uint64_t lin, void *buf, size_t n,
+             uint64_t *fault_lin, uint32_t *pf_err);
+int pw_write(struct cpu *c, const struct pw_ctx *m, uint64_t lin, const void *buf, size_t n,
+              uint64_t *fault_lin, uint32_t *pf_err);
+
+/* exception.c: the ring model's event delivery */
+enum event_kind { EV_EXCEPTION, EV_SOFT_INT, EV_EXTERNAL };
+/* Deliver through the IDT with the SDM's double- and triple-fault rules.
+ * Returns 0, or -1 when the CPU shut down (triple fault). */
+int exc_deliver(struct cpu *c, int vector, enum event_kind kind, bool has_err, uint32_t err);
+bool exc_has_error_code(int vector);
+/* Load CS (and SS when ss != NULL) with new hidden state, RIP, RSP and RFLAGS
+ * in one context update; resets Unicorn's exception bookkeeping too. */
+void exc_switch_context(struct cpu *c, const struct seg_cache *cs, const struct seg_cache *ss,
+                        uint64_t rip, uint64_t rsp, uint64_t rflags);
+/* Read a segment descriptor from the GDT; 0 or -1 (outside the limit / LDT). */
+int exc_read_descriptor(struct cpu *c, const struct pw_ctx *m, uint16_t sel, struct seg_cache *out,
+                        uint32_t *raw_hi);
+
+/* ioperm.c */
+bool ioperm_allowed(struct cpu *c, uint16_t port, unsigned size);
+
+/* msr.c */
+void msr_init(struct cpu *c);
+int msr_read(struct cpu *c, uint32_t msr, uint64_t *val);   /* 0 or -1 (#GP) */
+int msr_write(struct cpu *c, uint32_t msr, uint64_t val);
+uint64_t msr_tsc(const struct cpu *c);
+
+/* cpuid.c */
+void cpuid_init(struct cpu *c);
+void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+
+/* syscall.c */
+void syscall_do(struct cpu *c);
+void sysenter_do(struct cpu *c);
+
+/* intercept.c: the decoded-block cache and intercepts by address */
+int blocks_init(struct cpu *c);
+void blocks_free(struct cpu *c);
+const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size);
+
+/* Registers through the API. */
+static inline uint64_t reg_get(struct cpu *c, int r)
+{
+    uint64_t v = 0;
+    uc_reg_read(c->uc, r, &v);
+    return v;
+}
+static inline void reg_set(struct cpu *c, int r, uint64_t v) { uc_reg_write(c->uc, r, &v); }
+uint64_t efer_get(struct cpu *c);
+
+/* Raise an exception from a hook: recorded and delivered once the engine stops. */
+void cpu_raise(struct cpu *c, int vector, bool has_err, uint32_t err);
+
+#endif

@@ -1,0 +1,96 @@
+/* The simulated x86 CPU: one Unicorn engine with hvsim's ring model (exception and
+ * interrupt delivery, I/O permission, SYSCALL/SYSENTER), MSRs, CPUID and virtual
+ * time counted in retired instructions. The platform is reached only through
+ * struct cpu_platform, so cpu/ never names a device. */
+#ifndef CPU_CPU_H
+#define CPU_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/vtime.h"
+
+struct cpu;
+
+/* What the CPU asks of the machine around it. Every callback may run in the
+ * middle of emulation; cpu_now() is current when it runs. */
+struct cpu_platform {
+    uint32_t (*pio_read)(void *opaque, uint16_t port, unsigned size);
+    void (*pio_write)(void *opaque, uint16_t port, uint32_t val, unsigned size);
+    /* Highest-priority interrupt the interrupt controllers would deliver, or -1. */
+    int (*intr_pending)(void *opaque);
+    /* Acknowledge it (INTA): returns its vector. */
+    int (*intr_ack)(void *opaque);
+    /* Platform MSRs (local APIC): return 0 handled, -1 for #GP, 1 not a platform MSR. */
+    int (*msr_read)(void *opaque, uint32_t msr, uint64_t *val);
+    int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);
+    void *opaque;
+};
+
+typedef uint64_t cpu_mmio_read_fn(void *opaque, uint64_t off, unsigned size);
+typedef void cpu_mmio_write_fn(void *opaque, uint64_t off, uint64_t val, unsigned size);
+
+struct cpu_config {
+    uint8_t *ram;       /* guest physical memory from address 0, page aligned */
+    uint64_t ram_size;
+    uint64_t hz;        /* nominal frequency: one instruction per cycle, TSC rate */
+    uint32_t apic_id;
+};
+
+enum cpu_exit {
+    CPU_EXIT_LIMIT,        /* reached the cycle limit given to cpu_run */
+    CPU_EXIT_HALT,         /* HLT and no interrupt deliverable: advance time */
+    CPU_EXIT_STOP,         /* the platform asked to stop (power-off, debug exit) */
+    CPU_EXIT_TRIPLE_FAULT, /* shutdown: see cpu_last_fault() */
+    CPU_EXIT_ERROR,        /* the engine failed; logged */
+};
+
+struct cpu_fault {
+    int vector;
+    uint32_t error_code;
+    uint64_t rip;
+};
+
+struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *plat);
+void cpu_free(struct cpu *c);
+
+/* Map an MMIO range (page aligned) handled by callbacks. */
+int cpu_mmio_map(struct cpu *c, uint64_t base, uint64_t size, cpu_mmio_read_fn *rd,
+                 cpu_mmio_write_fn *wr, void *opaque);
+
+/* Put the CPU in the state multiboot v1 specifies: 32-bit protected mode, paging
+ * off, flat CS/DS/ES/SS, interrupts off. A scratch GDT and code go in the 4 KiB
+ * page at scratch_gpa (the GDT stays there: multiboot leaves GDTR undefined). */
+int cpu_enter_multiboot_state(struct cpu *c, uint64_t scratch_gpa, uint32_t entry,
+                              uint32_t eax, uint32_t ebx);
+
+/* Run until cycles reach limit_cycles or something needs the machine. */
+enum cpu_exit cpu_run(struct cpu *c, uint64_t limit_cycles);
+
+/* Cycles since power-on: instructions retired, idle time and modelled costs. */
+uint64_t cpu_cycles(const struct cpu *c);
+vtime_t cpu_now(const struct cpu *c);
+uint64_t cpu_hz(const struct cpu *c);
+uint64_t cpu_instructions(const struct cpu *c);
+/* While halted, let time pass until `cycles` (no instructions retire). */
+void cpu_idle_until(struct cpu *c, uint64_t cycles);
+uint64_t cpu_cycles_at(const struct cpu *c, vtime_t t);
+
+/* Something changed outside (an interrupt line, an earlier event): re-evaluate at
+ * the next instruction-block boundary. Safe from any callback. */
+void cpu_kick(struct cpu *c);
+/* Stop at the next block boundary and return CPU_EXIT_STOP. */
+void cpu_request_stop(struct cpu *c);
+
+const struct cpu_fault *cpu_last_fault(const struct cpu *c);
+/* Counters for reports and tests. */
+struct cpu_stats {
+    uint64_t exceptions, interrupts, syscalls, intercepts, blocks_decoded;
+};
+const struct cpu_stats *cpu_stats(const struct cpu *c);
+
+/* Registers for tests and debugging (Unicorn's UC_X86_REG_* ids). */
+uint64_t cpu_reg_read(struct cpu *c, int uc_reg);
+void cpu_reg_write(struct cpu *c, int uc_reg, uint64_t val);
+
+#endif

@@ -1,0 +1,255 @@
+/* The decoded-block cache and intercepts by address. The first time a block runs,
+ * Capstone decodes it: its instruction count feeds virtual time, and each RDMSR,
+ * WRMSR, IN, OUT, INS or OUTS gets a code hook bounded to exactly its address,
+ * because Unicorn cannot hook the MSR instructions and does not check I/O
+ * permission (ARCHITECTURE.md). The cache is keyed by (address, size) and
+ * probed by a hash of those, never by a pointer, so runs are deterministic.
+ * Known limit: code rewritten in place into a block of the same address and size
+ * keeps the count and intercepts of the first decode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cpu_priv.h"
+
+#define EXC_GP 13
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ (b << 48)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+int blocks_init(struct cpu *c)
+{
+    c->blocks.mask = (1u << 14) - 1;
+    c->blocks.used = 0;
+    c->blocks.slots = calloc(c->blocks.mask + 1, sizeof *c->blocks.slots);
+    c->sites.mask = (1u << 10) - 1;
+    c->sites.used = 0;
+    c->sites.slots = calloc(c->sites.mask + 1, sizeof *c->sites.slots);
+    return c->blocks.slots && c->sites.slots ? 0 : -1;
+}
+
+void blocks_free(struct cpu *c)
+{
+    for (size_t i = 0; i <= c->sites.mask; i++)
+        free(c->sites.slots[i]);
+    free(c->sites.slots);
+    free(c->blocks.slots);
+}
+
+static struct intercept_site **site_slot(struct cpu *c, uint64_t addr)
+{
+    size_t i = mix(addr, 0) & c->sites.mask;
+    while (c->sites.slots[i] && c->sites.slots[i]->addr != addr)
+        i = (i + 1) & c->sites.mask;
+    return &c->sites.slots[i];
+}
+
+static void grow_sites(struct cpu *c)
+{
+    struct site_table old = c->sites;
+    c->sites.mask = old.mask * 2 + 1;
+    c->sites.slots = calloc(c->sites.mask + 1, sizeof *c->sites.slots);
+    for (size_t i = 0; i <= old.mask; i++)
+        if (old.slots[i])
+            *site_slot(c, old.slots[i]->addr) = old.slots[i];
+    free(old.slots);
+}
+
+static bool site_still_there(struct cpu *c, const struct intercept_site *s, const uint8_t *want)
+{
+    struct pw_ctx m;
+    uint8_t now[15];
+    uint64_t fl;
+    uint32_t pe;
+    pw_ctx_read(c, &m);
+    return pw_read(c, &m, s->addr, now, s->len, &fl, &pe) == 0 && memcmp(now, want, s->len) == 0;
+}
+
+struct site_with_bytes {
+    struct intercept_site s;
+    uint8_t bytes[15];
+};
+
+static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct site_with_bytes *sb = user;
+    struct intercept_site *s = &sb->s;
+    struct cpu *c = s->cpu;
+    uint64_t val;
+
+    if (!site_still_there(c, s, sb->bytes))
+        return; /* other code now lives at this address: let it run */
+    c->stats.intercepts++;
+    if (s->kind == SITE_IO) {
+        uint16_t port = s->io_port >= 0 ? (uint16_t)s->io_port : (uint16_t)reg_get(c, UC_X86_REG_DX);
+        if (!ioperm_allowed(c, port, s->io_size)) {
+            cpu_raise(c, EXC_GP, true, 0);
+            uc_emu_stop(uc);
+        }
+        return;
+    }
+    if ((reg_get(c, UC_X86_REG_CS) & 3) != 0) {
+        cpu_raise(c, EXC_GP, true, 0);
+        uc_emu_stop(uc);
+        return;
+    }
+    uint32_t msr = (uint32_t)reg_get(c, UC_X86_REG_RCX);
+    if (s->kind == SITE_RDMSR) {
+        if (msr_read(c, msr, &val)) {
+            log_debug("cpu: RDMSR of unknown MSR %#x raises #GP", msr);
+            cpu_raise(c, EXC_GP, true, 0);
+            uc_emu_stop(uc);
+            return;
+        }
+        reg_set(c, UC_X86_REG_RAX, val & 0xffffffffu);
+        reg_set(c, UC_X86_REG_RDX, val >> 32);
+    } else {
+        val = (reg_get(c, UC_X86_REG_RAX) & 0xffffffffu) | (reg_get(c, UC_X86_REG_RDX) << 32);
+        if (msr_write(c, msr, val)) {
+            log_debug("cpu: WRMSR %#x <- %#llx raises #GP", msr, (unsigned long long)val);
+            cpu_raise(c, EXC_GP, true, 0);
+            uc_emu_stop(uc);
+            return;
+        }
+    }
+    /* Writing RIP skips the instruction: Unicorn resumes there at once. */
+    reg_set(c, UC_X86_REG_RIP, addr + s->len);
+}
+
+/* Port and operand size of an I/O instruction from its bytes. */
+static void io_operands(const uint8_t *b, unsigned len, bool def16, struct intercept_site *s)
+{
+    bool opsize = false;
+    unsigned i = 0;
+    while (i < len && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x2e ||
+                       b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x64 || b[i] == 0x65 ||
+                       (b[i] & 0xf0) == 0x40)) {
+        if (b[i] == 0x66)
+            opsize = true;
+        i++;
+    }
+    uint8_t op = i < len ? b[i] : 0;
+    bool byte = (op & 1) == 0;
+    s->io_size = byte ? 1 : ((def16 ^ opsize) ? 2 : 4);
+    s->io_port = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) && i + 1 < len ? b[i + 1] : -1;
+}
+
+static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool def16)
+{
+    struct site_with_bytes *sb;
+    uc_hook h;
+
+    if (*site_slot(c, in->address))
+        return false;
+    if (2 * (c->sites.used + 1) > c->sites.mask)
+        grow_sites(c);
+    sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return false;
+    sb->s.addr = in->address;
+    sb->s.kind = (uint8_t)kind;
+    sb->s.len = (uint8_t)in->size;
+    sb->s.cpu = c;
+    memcpy(sb->bytes, in->bytes, in->size);
+    if (kind == SITE_IO)
+        io_operands(in->bytes, in->size, def16, &sb->s);
+    *site_slot(c, in->address) = &sb->s;
+    c->sites.used++;
+    uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, in->address, in->address);
+    return true;
+}
+
+static enum site_kind site_kind_of(unsigned id, bool *is_site)
+{
+    *is_site = true;
+    switch (id) {
+    case X86_INS_RDMSR: return SITE_RDMSR;
+    case X86_INS_WRMSR: return SITE_WRMSR;
+    case X86_INS_IN: case X86_INS_OUT: case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+        return SITE_IO;
+    }
+    *is_site = false;
+    return SITE_IO;
+}
+
+/* Decode one block: its instruction count; sets c->retranslate when it holds an
+ * instruction to intercept, so the engine drops the block and translates it
+ * again with the code hook in place before it runs. */
+static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
+{
+    uint8_t code[4096];
+    struct pw_ctx m;
+    uint64_t fl;
+    uint32_t pe, n = 0;
+    csh h;
+    cs_insn *in;
+    const uint8_t *p = code;
+    size_t left;
+    uint64_t pc = addr;
+
+    if (size > sizeof code)
+        size = sizeof code;
+    pw_ctx_read(c, &m);
+    if (pw_read(c, &m, addr, code, size, &fl, &pe))
+        return size / 4 + 1; /* not readable from here: an estimate, still deterministic */
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    in = cs_malloc(h);
+    left = size;
+    while (left && cs_disasm_iter(h, &p, &left, &pc, in)) {
+        bool is_site;
+        enum site_kind k = site_kind_of(in->id, &is_site);
+        n++;
+        if (is_site) {
+            add_site(c, in, k, !(hf & HF_CS32_MASK));
+            c->retranslate = true;
+        }
+    }
+    cs_free(in, 1);
+    if (left)
+        n++; /* an undecodable tail is one (faulting) instruction */
+    c->stats.blocks_decoded++;
+    return n ? n : 1;
+}
+
+const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size)
+{
+    struct block_cache *bc = &c->blocks;
+    size_t i = mix(addr, size) & bc->mask;
+
+    for (;;) {
+        struct block_entry *e = &bc->slots[i];
+        if (e->size == size && e->addr == addr)
+            return e;
+        if (e->size == 0)
+            break;
+        i = (i + 1) & bc->mask;
+    }
+    if (2 * (bc->used + 1) > bc->mask) {
+        struct block_cache old = *bc;
+        bc->mask = old.mask * 2 + 1;
+        bc->slots = calloc(bc->mask + 1, sizeof *bc->slots);
+        for (size_t j = 0; j <= old.mask; j++) {
+            if (!old.slots[j].size)
+                continue;
+            size_t k = mix(old.slots[j].addr, old.slots[j].size) & bc->mask;
+            while (bc->slots[k].size)
+                k = (k + 1) & bc->mask;
+            bc->slots[k] = old.slots[j];
+        }
+        free(old.slots);
+        i = mix(addr, size) & bc->mask;
+        while (bc->slots[i].size)
+            i = (i + 1) & bc->mask;
+    }
+    bc->slots[i].addr = addr;
+    bc->slots[i].size = size;
+    bc->slots[i].icount = decode(c, addr, size);
+    bc->used++;
+    return &bc->slots[i];
+}

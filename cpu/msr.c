@@ -1,0 +1,175 @@
+/* The MSRs kernels touch (Intel SDM vol. 4): EFER and the SYSCALL/SYSENTER set,
+ * segment bases, TSC from virtual time, PAT, MTRRs, MISC_ENABLE, feature control;
+ * the local APIC's MSRs go to the platform. Unknown MSRs raise #GP as on hardware
+ * (Unicorn would read 0 and ignore writes). RDMSR/WRMSR reach here through
+ * intercepts by address (intercept.c). */
+#include "base/log.h"
+#include "cpu_priv.h"
+
+#define MSR_TSC 0x10
+#define MSR_PLATFORM_ID 0x17
+#define MSR_APIC_BASE 0x1b
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_BIOS_SIGN_ID 0x8b
+#define MSR_MTRRCAP 0xfe
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MCG_CAP 0x179
+#define MSR_MCG_STATUS 0x17a
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_MTRR_PHYSBASE0 0x200
+#define MSR_MTRR_FIX64K 0x250
+#define MSR_MTRR_FIX16K_80000 0x258
+#define MSR_MTRR_FIX16K_A0000 0x259
+#define MSR_MTRR_FIX4K_C0000 0x268
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_FMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+
+#define EFER_SCE (1ULL << 0)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+
+void msr_init(struct cpu *c)
+{
+    c->msr.pat = 0x0007040600070406ULL; /* the power-on PAT (SDM 11.12.4) */
+    c->msr.misc_enable = 1;             /* fast strings */
+}
+
+uint64_t msr_tsc(const struct cpu *c) { return c->cycles + c->msr.tsc_offset; }
+
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* MSRs whose value QEMU itself needs (segment bases, SYSRET/SYSEXIT targets). */
+static int uc_msr(struct cpu *c, uint32_t msr, uint64_t *val, bool write)
+{
+    uc_x86_msr m = { .rid = msr, .value = write ? *val : 0 };
+    if (write)
+        return uc_reg_write(c->uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -1;
+    if (uc_reg_read(c->uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+        return -1;
+    *val = m.value;
+    return 0;
+}
+
+static uint64_t *mtrr_slot(struct cpu *c, uint32_t msr)
+{
+    if (msr >= MSR_MTRR_PHYSBASE0 && msr < MSR_MTRR_PHYSBASE0 + 16)
+        return &c->msr.mtrr_var[msr - MSR_MTRR_PHYSBASE0];
+    if (msr == MSR_MTRR_FIX64K)
+        return &c->msr.mtrr_fixed[0];
+    if (msr == MSR_MTRR_FIX16K_80000 || msr == MSR_MTRR_FIX16K_A0000)
+        return &c->msr.mtrr_fixed[1 + msr - MSR_MTRR_FIX16K_80000];
+    if (msr >= MSR_MTRR_FIX4K_C0000 && msr < MSR_MTRR_FIX4K_C0000 + 8)
+        return &c->msr.mtrr_fixed[3 + msr - MSR_MTRR_FIX4K_C0000];
+    if (msr == MSR_MTRR_DEF_TYPE)
+        return &c->msr.mtrr_def_type;
+    return NULL;
+}
+
+int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
+{
+    uint64_t *slot;
+    int r;
+
+    if (c->plat.msr_read && (r = c->plat.msr_read(c->plat.opaque, msr, val)) <= 0)
+        return r;
+    switch (msr) {
+    case MSR_TSC: *val = msr_tsc(c); return 0;
+    case MSR_PLATFORM_ID: case MSR_BIOS_SIGN_ID: case MSR_MCG_CAP: *val = 0; return 0;
+    case MSR_MCG_STATUS: *val = c->msr.mcg_status; return 0;
+    case MSR_FEATURE_CONTROL: *val = c->msr.feature_control; return 0;
+    case MSR_MTRRCAP: *val = 0x508; return 0; /* 8 variable ranges, fixed ranges, WC */
+    case MSR_SYSENTER_CS: *val = c->msr.sysenter_cs; return 0;
+    case MSR_SYSENTER_ESP: *val = c->msr.sysenter_esp; return 0;
+    case MSR_SYSENTER_EIP: *val = c->msr.sysenter_eip; return 0;
+    case MSR_MISC_ENABLE: *val = c->msr.misc_enable; return 0;
+    case MSR_PAT: *val = c->msr.pat; return 0;
+    case MSR_STAR: *val = c->msr.star; return 0;
+    case MSR_LSTAR: *val = c->msr.lstar; return 0;
+    case MSR_CSTAR: *val = c->msr.cstar; return 0;
+    case MSR_FMASK: *val = c->msr.fmask; return 0;
+    case MSR_TSC_AUX: *val = c->msr.tsc_aux; return 0;
+    case MSR_EFER: case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+        return uc_msr(c, msr, val, false);
+    }
+    if ((slot = mtrr_slot(c, msr))) {
+        *val = *slot;
+        return 0;
+    }
+    return -1;
+}
+
+int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
+{
+    uint64_t *slot;
+    int r;
+
+    if (c->plat.msr_write && (r = c->plat.msr_write(c->plat.opaque, msr, val)) <= 0)
+        return r;
+    switch (msr) {
+    case MSR_TSC: c->msr.tsc_offset = val - c->cycles; return 0;
+    case MSR_BIOS_SIGN_ID: return 0; /* microcode update trigger: nothing to load */
+    case MSR_MCG_STATUS: c->msr.mcg_status = val; return 0;
+    case MSR_FEATURE_CONTROL:
+        if (c->msr.feature_control & 1)
+            return -1; /* locked until reset */
+        c->msr.feature_control = val;
+        return 0;
+    case MSR_SYSENTER_CS: c->msr.sysenter_cs = val & 0xffff; return uc_msr(c, msr, &val, true);
+    case MSR_SYSENTER_ESP: c->msr.sysenter_esp = val; return uc_msr(c, msr, &val, true);
+    case MSR_SYSENTER_EIP: c->msr.sysenter_eip = val; return uc_msr(c, msr, &val, true);
+    case MSR_MISC_ENABLE: c->msr.misc_enable = val; return 0;
+    case MSR_PAT:
+        for (int i = 0; i < 8; i++) {
+            unsigned t = (val >> (8 * i)) & 0xff;
+            if (t == 2 || t == 3 || t > 7)
+                return -1; /* reserved memory types */
+        }
+        c->msr.pat = val;
+        return 0;
+    case MSR_STAR: c->msr.star = val; return uc_msr(c, msr, &val, true);
+    case MSR_LSTAR:
+        if (!canonical(val))
+            return -1;
+        c->msr.lstar = val;
+        return uc_msr(c, msr, &val, true);
+    case MSR_CSTAR:
+        if (!canonical(val))
+            return -1;
+        c->msr.cstar = val;
+        return uc_msr(c, msr, &val, true);
+    case MSR_FMASK: c->msr.fmask = val & 0xffffffffu; return uc_msr(c, msr, &val, true);
+    case MSR_TSC_AUX: c->msr.tsc_aux = val & 0xffffffffu; return 0;
+    case MSR_EFER: {
+        uint64_t cur = 0;
+        if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+            return -1;
+        uc_msr(c, msr, &cur, false);
+        /* LMA is read-only; LME cannot change while paging is on (SDM 9.8.5). */
+        val = (val & ~EFER_LMA) | (cur & EFER_LMA);
+        if (((val ^ cur) & EFER_LME) && (reg_get(c, UC_X86_REG_CR0) >> 31))
+            return -1;
+        return uc_msr(c, msr, &val, true);
+    }
+    case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+        if (!canonical(val))
+            return -1;
+        return uc_msr(c, msr, &val, true);
+    }
+    if ((slot = mtrr_slot(c, msr))) {
+        *slot = val;
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,328 @@
+/* The vCPU's engine and run loop: one Unicorn engine opened in 64-bit mode with
+ * RAM mapped from host memory, a block hook that counts retired instructions into
+ * virtual time and stops at the budget, and the hooks that hand exceptions, I/O,
+ * CPUID, RDTSC and SYSCALL/SYSENTER to the models of cpu/. Events are delivered
+ * between runs of the engine, at instruction-block boundaries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cpu_priv.h"
+
+#define EFLAGS_IF (1u << 9)
+
+void cpu_raise(struct cpu *c, int vector, bool has_err, uint32_t err)
+{
+    c->exc = (struct pending_exc){ .valid = true, .vector = vector, .has_err = has_err, .err = err };
+    c->hook_stopped = true; /* callers stop the engine from a code hook, which is immediate */
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct cpu *c = user;
+    const struct block_entry *e;
+
+    /* Stopping here prevents the block from running, so it is counted only
+     * when it runs. */
+    if (c->cycles >= c->stop_cycles) {
+        c->hook_stopped = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    e = blocks_lookup(c, addr, size);
+    if (c->retranslate) {
+        c->retranslate = false;
+        uc_ctl_remove_cache(uc, addr, addr + size);
+        c->hook_stopped = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    if (c->irq_watch && (reg_get(c, UC_X86_REG_EFLAGS) & EFLAGS_IF)) {
+        c->hook_stopped = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    c->cycles += e->icount;
+    c->instructions += e->icount;
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+    struct cpu *c = user;
+    c->exc = (struct pending_exc){ .valid = true, .vector = (int)intno, .from_unicorn = true };
+    c->hook_stopped = true;
+    uc_emu_stop(uc);
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+    struct cpu *c = user;
+    return c->plat.pio_read ? c->plat.pio_read(c->plat.opaque, (uint16_t)port, (unsigned)size) : 0xffffffffu;
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void *user)
+{
+    struct cpu *c = user;
+    if (c->plat.pio_write)
+        c->plat.pio_write(c->plat.opaque, (uint16_t)port, val, (unsigned)size);
+}
+
+static int hook_cpuid(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    uint32_t r[4];
+    cpuid_query(c, (uint32_t)reg_get(c, UC_X86_REG_RAX), (uint32_t)reg_get(c, UC_X86_REG_RCX), r);
+    reg_set(c, UC_X86_REG_RAX, r[0]);
+    reg_set(c, UC_X86_REG_RBX, r[1]);
+    reg_set(c, UC_X86_REG_RCX, r[2]);
+    reg_set(c, UC_X86_REG_RDX, r[3]);
+    return 1;
+}
+
+static int hook_rdtsc(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    uint64_t tsc = msr_tsc(c);
+    reg_set(c, UC_X86_REG_RAX, tsc & 0xffffffffu);
+    reg_set(c, UC_X86_REG_RDX, tsc >> 32);
+    return 1;
+}
+
+static void hook_syscall(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    c->op = OP_SYSCALL;
+    c->hook_stopped = true;
+    uc_emu_stop(uc);
+}
+
+static void hook_sysenter(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    c->op = OP_SYSENTER;
+    c->hook_stopped = true;
+    uc_emu_stop(uc);
+}
+
+/* Physical addresses with nothing behind them float high, as on a PC bus. */
+static uint64_t open_bus_read(uc_engine *uc, uint64_t off, unsigned size, void *user) { return ~0ULL; }
+static void open_bus_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *user) {}
+
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+    struct cpu *c = user;
+    uint64_t page = addr & ~0xfffULL;
+    if (c->n_open_bus >= (int)(sizeof c->open_bus_pages / sizeof c->open_bus_pages[0])) {
+        log_error("cpu: too many accesses to unbacked physical pages (last %#llx)", (unsigned long long)addr);
+        return false;
+    }
+    log_guest("cpu: access to unbacked physical address %#llx reads all-ones", (unsigned long long)addr);
+    if (uc_mmio_map(uc, page, 0x1000, open_bus_read, NULL, open_bus_write, NULL) != UC_ERR_OK)
+        return false;
+    c->open_bus_pages[c->n_open_bus++] = page;
+    return true;
+}
+
+struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *plat)
+{
+    struct cpu *c = calloc(1, sizeof *c);
+    uc_err err;
+
+    if (!c)
+        return NULL;
+    c->ram = cfg->ram;
+    c->ram_size = cfg->ram_size;
+    c->hz = cfg->hz ? cfg->hz : 1000000000ULL;
+    c->apic_id = cfg->apic_id;
+    if (plat)
+        c->plat = *plat;
+    c->stop_cycles = UINT64_MAX;
+    if ((err = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc)) != UC_ERR_OK) {
+        log_error("cpu: cannot open a Unicorn engine: %s", uc_strerror(err));
+        goto fail;
+    }
+    if ((err = uc_mem_map_ptr(c->uc, 0, cfg->ram_size, UC_PROT_ALL, cfg->ram)) != UC_ERR_OK) {
+        log_error("cpu: cannot map %llu bytes of RAM: %s", (unsigned long long)cfg->ram_size, uc_strerror(err));
+        goto fail_after_engine;
+    }
+    if (cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) || cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) ||
+        cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64)) {
+        log_error("cpu: cannot open Capstone");
+        goto fail_after_engine;
+    }
+    if (uc_blob_discover(c)) {
+        log_error("cpu: this Unicorn build's context layout is not understood; hvsim needs Unicorn 2.1.x");
+        goto fail_after_capstone;
+    }
+    if (blocks_init(c))
+        goto fail_after_capstone;
+    cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
+    msr_init(c);
+    /* uc_emu_start's `until` is not an exit: stops come only from hooks and HLT. */
+    uc_ctl_exits_enable(c->uc);
+    uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, hook_block, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, hook_intr, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_in, UC_HOOK_INSN, hook_in, c, 1, 0, UC_X86_INS_IN);
+    uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
+    uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
+    uc_hook_add(c->uc, &c->h_rdtsc, UC_HOOK_INSN, hook_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
+    uc_hook_add(c->uc, &c->h_syscall, UC_HOOK_INSN, hook_syscall, c, 1, 0, UC_X86_INS_SYSCALL);
+    uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
+    uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED, hook_unmapped,
+                c, 1, 0);
+    return c;
+
+fail_after_capstone:
+    cs_close(&c->cs16);
+    cs_close(&c->cs32);
+    cs_close(&c->cs64);
+fail_after_engine:
+    uc_close(c->uc);
+fail:
+    free(c);
+    return NULL;
+}
+
+void cpu_free(struct cpu *c)
+{
+    if (!c)
+        return;
+    if (c->ctx)
+        uc_context_free(c->ctx);
+    uc_close(c->uc);
+    blocks_free(c);
+    cs_close(&c->cs16);
+    cs_close(&c->cs32);
+    cs_close(&c->cs64);
+    free(c);
+}
+
+int cpu_mmio_map(struct cpu *c, uint64_t base, uint64_t size, cpu_mmio_read_fn *rd, cpu_mmio_write_fn *wr,
+                 void *opaque)
+{
+    /* Unicorn's MMIO callbacks carry the engine first; ours do not. */
+    return uc_mmio_map(c->uc, base, size, (uc_cb_mmio_read_t)(void (*)(void))rd, opaque,
+                       (uc_cb_mmio_write_t)(void (*)(void))wr, opaque) == UC_ERR_OK ? 0 : -1;
+}
+
+/* Deliver what the last run left pending. 0, or -1 on shutdown. */
+static int deliver_pending(struct cpu *c)
+{
+    struct pending_exc e = c->exc;
+    enum event_kind kind = EV_EXCEPTION;
+
+    c->exc.valid = false;
+    if (e.from_unicorn) {
+        uc_blob_save(c);
+        if (uc_blob_exception_is_int(c))
+            kind = EV_SOFT_INT; /* INT n, INT3, INTO: RIP is already after it */
+        e.has_err = kind != EV_SOFT_INT && exc_has_error_code(e.vector);
+        e.err = e.has_err ? uc_blob_error_code(c) : 0;
+    }
+    return exc_deliver(c, e.vector, kind, e.has_err, e.err);
+}
+
+/* An external interrupt is taken when one is pending, IF is set and no STI or
+ * MOV SS shadow is in force. Returns 1 taken, 0 not now, -1 shutdown. */
+static int take_interrupt(struct cpu *c)
+{
+    int vec;
+
+    c->irq_watch = false;
+    if (!c->plat.intr_pending || c->plat.intr_pending(c->plat.opaque) < 0)
+        return 0;
+    if (!(reg_get(c, UC_X86_REG_EFLAGS) & EFLAGS_IF)) {
+        c->irq_watch = true;
+        return 0;
+    }
+    uc_blob_save(c);
+    if (uc_blob_hflags(c) & HF_INHIBIT_IRQ_MASK) {
+        c->irq_watch = true; /* the shadowed instruction ends its block; take it after */
+        return 0;
+    }
+    vec = c->plat.intr_ack(c->plat.opaque);
+    if (vec < 0)
+        return 0; /* withdrawn between pending and acknowledge */
+    c->halted = false;
+    return exc_deliver(c, vec, EV_EXTERNAL, false, 0) ? -1 : 1;
+}
+
+enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
+{
+    uc_err err;
+
+    c->limit = limit;
+    for (;;) {
+        if (c->exc.valid && deliver_pending(c))
+            return CPU_EXIT_TRIPLE_FAULT;
+        if (c->op == OP_SYSCALL)
+            syscall_do(c);
+        else if (c->op == OP_SYSENTER)
+            sysenter_do(c);
+        c->op = OP_NONE;
+        if (c->stop_requested) {
+            c->stop_requested = false;
+            return CPU_EXIT_STOP;
+        }
+        if (take_interrupt(c) < 0)
+            return CPU_EXIT_TRIPLE_FAULT;
+        if (c->kicked) {
+            c->kicked = false;
+            return CPU_EXIT_LIMIT; /* let the machine look at its event queue */
+        }
+        if (c->halted)
+            return CPU_EXIT_HALT;
+        if (c->cycles >= limit)
+            return CPU_EXIT_LIMIT;
+        c->stop_cycles = limit;
+        c->hook_stopped = false;
+        err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
+        if (err != UC_ERR_OK) {
+            log_error("cpu: engine stopped at RIP %#llx: %s", (unsigned long long)reg_get(c, UC_X86_REG_RIP),
+                      uc_strerror(err));
+            return CPU_EXIT_ERROR;
+        }
+        /* The engine ends by itself only on HLT; every other stop came from a hook. */
+        if (!c->hook_stopped)
+            c->halted = true;
+    }
+}
+
+void cpu_kick(struct cpu *c)
+{
+    /* Not uc_emu_stop: from an I/O hook it would end the run at a point where
+     * HLT cannot be told apart; the block hook stops at the next boundary. */
+    c->kicked = true;
+    c->stop_cycles = 0;
+}
+
+void cpu_request_stop(struct cpu *c)
+{
+    c->stop_requested = true;
+    c->stop_cycles = 0;
+}
+
+uint64_t cpu_cycles(const struct cpu *c) { return c->cycles; }
+uint64_t cpu_instructions(const struct cpu *c) { return c->instructions; }
+uint64_t cpu_hz(const struct cpu *c) { return c->hz; }
+vtime_t cpu_now(const struct cpu *c) { return vtime_from_cycles(c->cycles, c->hz); }
+
+uint64_t cpu_cycles_at(const struct cpu *c, vtime_t t)
+{
+    if (t == VTIME_NEVER)
+        return UINT64_MAX;
+    /* Round up so the event's time has been reached when the budget ends. */
+    uint64_t cyc = vtime_to_cycles(t, c->hz);
+    return vtime_from_cycles(cyc, c->hz) < t ? cyc + 1 : cyc;
+}
+
+void cpu_idle_until(struct cpu *c, uint64_t cycles)
+{
+    if (cycles > c->cycles && cycles != UINT64_MAX)
+        c->cycles = cycles;
+}
+
+const struct cpu_fault *cpu_last_fault(const struct cpu *c) { return &c->last_fault; }
+const struct cpu_stats *cpu_stats(const struct cpu *c) { return &c->stats; }
+uint64_t cpu_reg_read(struct cpu *c, int r) { return reg_get(c, r); }
+void cpu_reg_write(struct cpu *c, int r, uint64_t v) { reg_set(c, r, v); }

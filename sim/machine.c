@@ -1,0 +1,349 @@
+/* Machine assembly and the virtual-time main loop. Every device is created and
+ * placed at its address in machine_create, in one readable function; interrupt
+ * lines are wired here (ISA IRQs to both the 8259 and the I/O APIC, the 8259 to
+ * LINT0, the I/O APIC to the local APIC). The loop runs the CPU up to the next
+ * event, fires due events, and lets idle time pass while the CPU halts. */
+#include "machine.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/evq.h"
+#include "base/log.h"
+#include "cpu/cpu.h"
+#include "devices/debug_exit.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/uart16550.h"
+#include "iomap.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+
+struct mmio_dev {
+    struct machine *m;
+    const struct dev_ops *ops;
+    void *opaque;
+};
+
+struct machine {
+    struct machine_config cfg;
+    struct evq q;
+    uint8_t *ram;
+    struct cpu *cpu;
+    struct iomap io;
+    vtime_t deadline; /* how far the CPU is running now */
+
+    struct uart16550 *uart;
+    struct pic8259 *pic;
+    struct pit8254 *pit;
+    struct lapic *lapic;
+    struct ioapic *ioapic;
+    struct debug_exit *dbg;
+    struct mmio_dev mmio_lapic, mmio_ioapic;
+
+    bool stopping;
+    enum machine_end end;
+    int exit_status;
+};
+
+/* Devices see current virtual time; events they schedule earlier than the CPU's
+ * current deadline make the CPU come back at the next block boundary. */
+static void sync_time(struct machine *m) { evq_run_until(&m->q, cpu_now(m->cpu)); }
+
+static void after_access(struct machine *m)
+{
+    if (evq_next(&m->q) < m->deadline)
+        cpu_kick(m->cpu);
+}
+
+static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
+{
+    struct machine *m = o;
+    sync_time(m);
+    uint32_t v = iomap_pio_read(&m->io, port, size);
+    after_access(m);
+    return v;
+}
+
+static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
+{
+    struct machine *m = o;
+    sync_time(m);
+    iomap_pio_write(&m->io, port, val, size);
+    after_access(m);
+}
+
+static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
+{
+    struct mmio_dev *d = o;
+    sync_time(d->m);
+    uint64_t v = d->ops->read(d->opaque, off, size);
+    after_access(d->m);
+    return v;
+}
+
+static void mmio_write(void *o, uint64_t off, uint64_t val, unsigned size)
+{
+    struct mmio_dev *d = o;
+    sync_time(d->m);
+    d->ops->write(d->opaque, off, val, size);
+    after_access(d->m);
+}
+
+static int plat_intr_pending(void *o)
+{
+    struct machine *m = o;
+    return lapic_intr_pending(m->lapic);
+}
+
+static int plat_intr_ack(void *o)
+{
+    struct machine *m = o;
+    sync_time(m);
+    return lapic_intr_ack(m->lapic);
+}
+
+static bool lapic_msr(uint32_t msr)
+{
+    return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
+           (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
+}
+
+static int plat_msr_read(void *o, uint32_t msr, uint64_t *val)
+{
+    struct machine *m = o;
+    if (!lapic_msr(msr))
+        return 1;
+    sync_time(m);
+    return lapic_msr_read(m->lapic, msr, val);
+}
+
+static int plat_msr_write(void *o, uint32_t msr, uint64_t val)
+{
+    struct machine *m = o;
+    if (!lapic_msr(msr))
+        return 1;
+    sync_time(m);
+    int r = lapic_msr_write(m->lapic, msr, val);
+    after_access(m);
+    return r;
+}
+
+/* Interrupt wiring. */
+static void cpu_intr_line(void *o, int level)
+{
+    struct machine *m = o;
+    if (level)
+        cpu_kick(m->cpu);
+}
+
+static void pic_to_lint0(void *o, int level)
+{
+    struct machine *m = o;
+    lapic_set_lint(m->lapic, 0, level);
+}
+
+static void isa_irq(struct machine *m, unsigned irq, int level)
+{
+    pic_set_irq(m->pic, irq, level);
+    ioapic_set_irq(m->ioapic, irq == 0 ? IOAPIC_ISA_IRQ0_PIN : irq, level);
+}
+
+static void irq0_set(void *o, int level) { isa_irq(o, 0, level); }
+static void irq4_set(void *o, int level) { isa_irq(o, COM1_IRQ, level); }
+
+static int pic_pending_hook(void *o) { return pic_intr_pending(o); }
+static int pic_ack_hook(void *o) { return pic_intr_ack(o); }
+
+static void ioapic_to_lapic(void *o, const struct apic_msg *msg)
+{
+    struct machine *m = o;
+    lapic_deliver(m->lapic, msg);
+}
+
+static void lapic_eoi_to_ioapic(void *o, int vector)
+{
+    struct machine *m = o;
+    ioapic_eoi(m->ioapic, vector);
+}
+
+static void console_tx(void *o, uint8_t byte)
+{
+    struct machine *m = o;
+    fputc(byte, m->cfg.console);
+}
+
+static void on_debug_exit(void *o, uint32_t value)
+{
+    struct machine *m = o;
+    if (m->stopping)
+        return;
+    m->stopping = true;
+    m->end = MACHINE_END_EXIT;
+    m->exit_status = debug_exit_status(value);
+    cpu_request_stop(m->cpu);
+}
+
+static int add_pio(struct machine *m, uint16_t base, uint16_t len, const struct dev_ops *ops, void *opaque)
+{
+    if (iomap_add_pio(&m->io, base, len, ops, opaque)) {
+        log_error("machine: ports %#x-%#x for %s are already taken", base, base + len - 1, ops->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64_t len, const struct dev_ops *ops,
+                    void *opaque)
+{
+    *d = (struct mmio_dev){ .m = m, .ops = ops, .opaque = opaque };
+    if (cpu_mmio_map(m->cpu, base, len, mmio_read, mmio_write, d)) {
+        log_error("machine: cannot map %s at %#llx", ops->name, (unsigned long long)base);
+        return -1;
+    }
+    return 0;
+}
+
+struct machine *machine_create(const struct machine_config *cfg)
+{
+    struct machine *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->cfg = *cfg;
+    if (!m->cfg.hz)
+        m->cfg.hz = 1000000000ULL;
+    if (!m->cfg.console)
+        m->cfg.console = stdout;
+    iomap_init(&m->io);
+    if (evq_init(&m->q))
+        goto fail;
+    m->ram = aligned_alloc(4096, cfg->mem_bytes);
+    if (!m->ram) {
+        log_error("machine: cannot allocate %llu MiB of guest RAM", (unsigned long long)(cfg->mem_bytes >> 20));
+        goto fail_after_evq;
+    }
+    memset(m->ram, 0, cfg->mem_bytes);
+
+    struct cpu_config cc = { .ram = m->ram, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0 };
+    struct cpu_platform plat = {
+        .pio_read = plat_pio_read, .pio_write = plat_pio_write,
+        .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack,
+        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .opaque = m,
+    };
+    m->cpu = cpu_new(&cc, &plat);
+    if (!m->cpu)
+        goto fail_after_ram;
+
+    /* Interrupt controllers: the local APIC is the CPU's only interrupt seam. */
+    struct lapic_config lc = { .apic_id = 0, .bsp = 1, .tsc_hz = m->cfg.hz,
+                               .intr = { .set = cpu_intr_line, .opaque = m } };
+    m->lapic = lapic_create(&m->q, &lc);
+    m->pic = pic_create((struct irq_line){ .set = pic_to_lint0, .opaque = m });
+    m->ioapic = ioapic_create(1, ioapic_to_lapic, m);
+    if (!m->lapic || !m->pic || !m->ioapic)
+        goto fail_after_devices;
+    lapic_set_pic(m->lapic, &(struct lapic_pic_hooks){ pic_pending_hook, pic_ack_hook, m->pic });
+    lapic_set_eoi_fn(m->lapic, lapic_eoi_to_ioapic, m);
+
+    m->pit = pit_create(&m->q, (struct irq_line){ .set = irq0_set, .opaque = m });
+    m->uart = uart_create(&m->q, (struct irq_line){ .set = irq4_set, .opaque = m }, console_tx, m);
+    m->dbg = debug_exit_create(on_debug_exit, m);
+    if (!m->pit || !m->uart || !m->dbg)
+        goto fail_after_devices;
+
+    /* The address map, as QEMU's pc machine. */
+    if (add_pio(m, 0x20, 2, &pic8259_master_ops, m->pic) || add_pio(m, 0xa0, 2, &pic8259_slave_ops, m->pic) ||
+        add_pio(m, 0x4d0, 2, &pic8259_elcr_ops, m->pic) || add_pio(m, 0x40, 4, &pit8254_ops, m->pit) ||
+        add_pio(m, 0x61, 1, &pit8254_port61_ops, m->pit) ||
+        add_pio(m, COM1_BASE, UART16550_PORT_LEN, &uart16550_ops, m->uart) ||
+        add_pio(m, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_LEN, &debug_exit_ops, m->dbg) ||
+        add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
+        add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
+        goto fail_after_devices;
+    return m;
+
+fail_after_devices:
+    machine_destroy(m);
+    return NULL;
+fail_after_ram:
+    free(m->ram);
+fail_after_evq:
+    evq_destroy(&m->q);
+fail:
+    free(m);
+    return NULL;
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (!m)
+        return;
+    debug_exit_destroy(m->dbg);
+    uart_destroy(m->uart);
+    pit_destroy(m->pit);
+    ioapic_destroy(m->ioapic);
+    pic_destroy(m->pic);
+    lapic_destroy(m->lapic);
+    cpu_free(m->cpu);
+    evq_destroy(&m->q);
+    free(m->ram);
+    free(m);
+}
+
+int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *err, size_t errlen)
+{
+    struct mb_image img;
+    if (multiboot_load(m->ram, m->cfg.mem_bytes, mb, &img, err, errlen))
+        return -1;
+    if (cpu_enter_multiboot_state(m->cpu, MB_SCRATCH_PAGE, img.entry, MULTIBOOT_BOOTLOADER_MAGIC, img.info)) {
+        snprintf(err, errlen, "%s: the CPU could not enter the multiboot state", mb->kernel);
+        return -1;
+    }
+    return 0;
+}
+
+static void finish(struct machine *m, struct machine_result *res, enum machine_end end, int status)
+{
+    const struct cpu_fault *f = cpu_last_fault(m->cpu);
+    res->end = end;
+    res->exit_status = status;
+    res->time = cpu_now(m->cpu);
+    res->instructions = cpu_instructions(m->cpu);
+    res->fault_vector = f->vector;
+    res->fault_rip = f->rip;
+    fflush(m->cfg.console);
+}
+
+void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res)
+{
+    for (;;) {
+        sync_time(m);
+        if (m->stopping)
+            { finish(m, res, m->end, m->exit_status); return; }
+        vtime_t next = evq_next(&m->q);
+        m->deadline = next < max_time ? next : max_time;
+        switch (cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline))) {
+        case CPU_EXIT_LIMIT:
+            if (cpu_now(m->cpu) >= max_time)
+                { finish(m, res, MACHINE_END_TIME_LIMIT, 4); return; }
+            break;
+        case CPU_EXIT_HALT:
+            if (m->deadline == VTIME_NEVER)
+                { finish(m, res, MACHINE_END_HUNG, 4); return; }
+            cpu_idle_until(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
+            if (m->deadline == max_time && cpu_now(m->cpu) >= max_time && evq_next(&m->q) > max_time)
+                { finish(m, res, MACHINE_END_TIME_LIMIT, 4); return; }
+            break;
+        case CPU_EXIT_STOP:
+            break; /* m->stopping says why */
+        case CPU_EXIT_TRIPLE_FAULT:
+            { finish(m, res, MACHINE_END_TRIPLE_FAULT, 3); return; }
+        case CPU_EXIT_ERROR:
+            { finish(m, res, MACHINE_END_ERROR, 1); return; }
+        }
+    }
+}
