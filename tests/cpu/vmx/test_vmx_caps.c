@@ -122,3 +122,11 @@ Test(vmx_caps, ctls_and_cr_helpers)
     cr_assert_not(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x180000031ull, 0));
     cr_assert(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x20, X86_CR0_PE | X86_CR0_PG));
 }
+
+Test(vmx_caps, basic_and_misc_exact_values)
+{
+    struct vmx_caps c;
+    vmx_caps_init(&c, VMX_FEATURES_DEFAULT);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_BASIC), 0x00d8100048560001ull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_MISC), 0x0000000000040065ull);
+}
