@@ -259,6 +259,8 @@ const char *vmx_seg_name(enum vmx_seg seg)
 
 int vmx_check_format(struct vmx_check_failure f, char *buf, size_t size)
 {
+    if (f.check == VMX_CHECK_OK)
+        return snprintf(buf, size, "%s", rules[f.check].text);
     if (f.seg == VMX_SEG_NONE)
         return snprintf(buf, size, "%s (SDM %s)", rules[f.check].text, rules[f.check].section);
     return snprintf(buf, size, "%s %s %s (SDM %s)",

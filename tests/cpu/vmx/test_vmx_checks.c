@@ -431,4 +431,7 @@ Test(vmx_checks, log_line_names_rule_segment_and_section)
     vmx_check_format(f, buf, sizeof buf);
     cr_assert_str_eq(buf, "enable VPID set with VPID 0 (SDM 26.2.1.1)");
     cr_assert_str_eq(vmx_check_section(VMX_CHECK_GUEST_PDPTE), "26.3.1.6");
+    f = (struct vmx_check_failure){ VMX_CHECK_OK, VMX_SEG_NONE };
+    vmx_check_format(f, buf, sizeof buf);
+    cr_assert_str_eq(buf, "no rule failed");
 }
