@@ -1,11 +1,11 @@
 /* paging.c: page allocator and page-table builder for 2-level, PAE and 4-level
  * paging (Intel SDM vol. 3A 4.3, 4.4, 4.5). Tables are identity-mapped. */
+#include "klib/console.h"
 #include "klib/memlayout.h"
 #include "klib/multiboot.h"
 #include "klib/paging.h"
 #include "klib/string.h"
 #include "klib/test.h"
-#include "klib/console.h"
 #include "klib/x86.h"
 
 extern char __kernel_end[];
@@ -179,9 +179,9 @@ void pt_activate(struct pagetable *pt)
 #endif
 }
 
+#ifndef __x86_64__
 void pt_disable(void)
 {
-#ifndef __x86_64__
     write_cr0(read_cr0() & ~CR0_PG);
-#endif
 }
+#endif

@@ -79,7 +79,7 @@ static void one_shot(const char *via)
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_ONESHOT | VEC_TIMER);
     uint64_t t0 = rdtsc();
     lapic_write(LAPIC_TIMER_ICR, apic_count(PERIOD));
-    wait_fired(1, 40 * PERIOD);
+    wait_fired(1, 60 * PERIOD);
     check(fired == 1 && near(stamp[0] - t0, PERIOD), "%s one-shot fires once after %llu TSC cycles (%llu expected)",
           via, (unsigned long long)(stamp[0] - t0), (unsigned long long)PERIOD);
     check(lapic_read(LAPIC_TIMER_CCR) == 0, "%s one-shot: the current count stays at 0", via);
@@ -92,7 +92,7 @@ static void periodic(void)
     fired = 0;
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_PERIODIC | VEC_TIMER);
     lapic_write(LAPIC_TIMER_ICR, apic_count(PERIOD));
-    wait_fired(MAX_STAMPS, 40 * PERIOD);
+    wait_fired(MAX_STAMPS, 60 * MAX_STAMPS * PERIOD);
     lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | VEC_TIMER);
     lapic_write(LAPIC_TIMER_ICR, 0);
     int even = fired >= MAX_STAMPS;
@@ -120,7 +120,7 @@ static void tsc_deadline(void)
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_DEADLINE | VEC_TIMER);
     uint64_t deadline = rdtsc() + PERIOD;
     wrmsr(MSR_TSC_DEADLINE, deadline);
-    wait_fired(1, 40 * PERIOD);
+    wait_fired(1, 60 * PERIOD);
     check(fired == 1 && stamp[0] >= deadline && stamp[0] - deadline <= late,
           "TSC-deadline fires at the deadline (%lld TSC cycles late)", (long long)(stamp[0] - deadline));
     check(rdmsr(MSR_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
@@ -144,10 +144,10 @@ void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
     struct cpuid_regs c1 = cpuid(1, 0);
-    /* Virtual time makes the timer exact; QEMU's runs on the host clock and
-     * may fire late by milliseconds. */
-    early = tcg_quirks() ? PERIOD / 2 : PERIOD / 20;
-    late = tcg_quirks() ? 10 * PERIOD : PERIOD / 20;
+    /* Virtual time makes the timer exact. QEMU's runs on the host clock: on a
+     * loaded host it fires late, and a periodic tick after a late one early. */
+    early = tcg_quirks() ? PERIOD : PERIOD / 20;
+    late = tcg_quirks() ? 30 * PERIOD : PERIOD / 20;
     trap_set_handler(VEC_TIMER, on_timer);
     trap_set_handler(VEC_SPURIOUS, on_spurious);
 

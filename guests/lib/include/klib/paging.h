@@ -48,8 +48,11 @@ void pt_identity(struct pagetable *pt, uint64_t start, uint64_t end, uint64_t fl
 uint64_t pt_get(struct pagetable *pt, uint64_t va);
 void pt_set(struct pagetable *pt, uint64_t va, uint64_t entry);
 /* Loads CR3. In a 32-bit kernel it also sets CR4.PAE (or clears it) and turns
- * paging on with CR0.WP; pt_disable turns it off again (32-bit kernels only). */
+ * paging on with CR0.WP (64-bit kernels run with paging and WP on from entry). */
 void pt_activate(struct pagetable *pt);
+#ifndef __x86_64__
+/* Turns paging off again, to change CR4.PAE (32-bit kernels only). */
 void pt_disable(void);
+#endif
 
 #endif
