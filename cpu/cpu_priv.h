@@ -133,7 +133,7 @@ struct cpu {
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
-    uc_hook h_block, h_intr, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
+    uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
     uint64_t open_bus_pages[64];
     int n_open_bus;
 };

@@ -54,6 +54,16 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
     uc_emu_stop(uc);
 }
 
+/* Unicorn reports #UD here rather than through the interrupt hook. VMX
+ * instructions arrive here too once the VT-x model claims them. */
+static bool hook_insn_invalid(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    cpu_raise(c, 6, false, 0);
+    uc_emu_stop(uc);
+    return true;
+}
+
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
     struct cpu *c = user;
@@ -162,6 +172,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
     uc_ctl_exits_enable(c->uc);
     uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, hook_block, c, 1, 0);
     uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, hook_intr, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_invalid, UC_HOOK_INSN_INVALID, hook_insn_invalid, c, 1, 0);
     uc_hook_add(c->uc, &c->h_in, UC_HOOK_INSN, hook_in, c, 1, 0, UC_X86_INS_IN);
     uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
     uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
