@@ -259,6 +259,20 @@ static enum exc_class classify(int v)
     return CLASS_BENIGN;
 }
 
+/* A fault while delivering INT n, INT3 or INTO is a fault of that instruction:
+ * its frame must point at it, not after it (RIP was already advanced). */
+static void rewind_soft_int(struct cpu *c)
+{
+    struct pw_ctx m;
+    uint64_t rip = reg_get(c, UC_X86_REG_RIP), fl;
+    uint32_t pe;
+    uint8_t op = 0;
+
+    pw_ctx_read(c, &m);
+    pw_read(c, &m, rip - 2, &op, 1, &fl, &pe);
+    reg_set(c, UC_X86_REG_RIP, rip - (op == 0xcd ? 2 : 1));
+}
+
 int exc_deliver(struct cpu *c, int vector, enum event_kind kind, bool has_err, uint32_t err)
 {
     struct nested n;
@@ -271,6 +285,8 @@ int exc_deliver(struct cpu *c, int vector, enum event_kind kind, bool has_err, u
             return 0;
         if (n.has_cr2)
             reg_set(c, UC_X86_REG_CR2, n.cr2);
+        if (kind == EV_SOFT_INT)
+            rewind_soft_int(c);
         enum exc_class first = kind == EV_EXCEPTION ? classify(vector) : CLASS_BENIGN;
         enum exc_class second = classify(n.vector);
         if (first == CLASS_DF && (second == CLASS_CONTRIBUTORY || second == CLASS_PF)) {

@@ -208,6 +208,19 @@ static int add_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64
     return 0;
 }
 
+/* What a PC BIOS leaves behind before the boot loader runs: both 8259s
+ * initialised at vectors 0x08 and 0x70 and every IRQ masked, so nothing
+ * arrives as a CPU exception vector before the kernel programs them. */
+static void firmware_init(struct machine *m)
+{
+    static const uint8_t master[] = { 0x11, 0x08, 0x04, 0x01, 0xfb };
+    static const uint8_t slave[] = { 0x11, 0x70, 0x02, 0x01, 0xff };
+    for (int i = 0; i < 5; i++) {
+        iomap_pio_write(&m->io, (uint16_t)(0x20 + (i ? 1 : 0)), master[i], 1);
+        iomap_pio_write(&m->io, (uint16_t)(0xa0 + (i ? 1 : 0)), slave[i], 1);
+    }
+}
+
 struct machine *machine_create(const struct machine_config *cfg)
 {
     struct machine *m = calloc(1, sizeof *m);
@@ -264,6 +277,7 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
+    firmware_init(m);
     return m;
 
 fail_after_devices:
