@@ -114,6 +114,7 @@ struct cpu {
     uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
     uint64_t limit;        /* the limit of the current cpu_run */
     bool irq_watch;        /* an interrupt waits for IF: check at each block */
+    bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
     bool stop_requested;
     bool retranslate;      /* new intercepts: the engine must drop and retranslate */
     bool halted;

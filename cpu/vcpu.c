@@ -42,6 +42,10 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uc_emu_stop(uc);
         return;
     }
+    if (c->irq_after_block) {
+        c->irq_after_block = false;
+        c->irq_watch = true;
+    }
     c->cycles += e->icount;
     c->instructions += e->icount;
 }
@@ -247,8 +251,10 @@ static int take_interrupt(struct cpu *c)
         return 0;
     }
     uc_blob_save(c);
-    if (uc_blob_hflags(c) & HF_INHIBIT_IRQ_MASK) {
-        c->irq_watch = true; /* the shadowed instruction ends its block; take it after */
+    if (!c->halted && (uc_blob_hflags(c) & HF_INHIBIT_IRQ_MASK)) {
+        /* STI or MOV SS shadow: the next instruction runs first (it starts a
+         * block of its own); look again at the boundary after that block. */
+        c->irq_after_block = true;
         return 0;
     }
     vec = c->plat.intr_ack(c->plat.opaque);
