@@ -12,7 +12,12 @@
 #include "base/evq.h"
 #include "base/log.h"
 #include "cpu/cpu.h"
+#include "devices/acpi.h"
+#include "devices/acpi_pm.h"
+#include "devices/cmos_rtc.h"
 #include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
+#include "devices/pci_host.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic8259.h"
@@ -43,6 +48,10 @@ struct machine {
     struct lapic *lapic;
     struct ioapic *ioapic;
     struct debug_exit *dbg;
+    struct cmos_rtc *rtc;
+    struct acpi_pm *pm;
+    struct fw_cfg *fwcfg;
+    struct pci_host *pci;
     struct mmio_dev mmio_lapic, mmio_ioapic;
 
     bool stopping;
@@ -155,6 +164,8 @@ static void isa_irq(struct machine *m, unsigned irq, int level)
 
 static void irq0_set(void *o, int level) { isa_irq(o, 0, level); }
 static void irq4_set(void *o, int level) { isa_irq(o, COM1_IRQ, level); }
+static void irq8_set(void *o, int level) { isa_irq(o, 8, level); }
+static void irq9_set(void *o, int level) { isa_irq(o, 9, level); }
 
 static int pic_pending_hook(void *o) { return pic_intr_pending(o); }
 static int pic_ack_hook(void *o) { return pic_intr_ack(o); }
@@ -185,6 +196,17 @@ static void on_debug_exit(void *o, uint32_t value)
     m->stopping = true;
     m->end = MACHINE_END_EXIT;
     m->exit_status = debug_exit_status(value);
+    cpu_request_stop(m->cpu);
+}
+
+static void on_poweroff(void *o)
+{
+    struct machine *m = o;
+    if (m->stopping)
+        return;
+    m->stopping = true;
+    m->end = MACHINE_END_POWEROFF;
+    m->exit_status = 0;
     cpu_request_stop(m->cpu);
 }
 
@@ -265,8 +287,22 @@ struct machine *machine_create(const struct machine_config *cfg)
     m->pit = pit_create(&m->q, (struct irq_line){ .set = irq0_set, .opaque = m });
     m->uart = uart_create(&m->q, (struct irq_line){ .set = irq4_set, .opaque = m }, console_tx, m);
     m->dbg = debug_exit_create(on_debug_exit, m);
-    if (!m->pit || !m->uart || !m->dbg)
+    m->rtc = cmos_rtc_create(&m->q, &(struct cmos_rtc_config){
+        .epoch = (int64_t)cfg->rtc_epoch, .ram_below_4g = cfg->mem_bytes,
+        .irq = { .set = irq8_set, .opaque = m } });
+    m->pm = acpi_pm_create(&m->q, &(struct acpi_pm_config){
+        .sci = { .set = irq9_set, .opaque = m }, .poweroff = on_poweroff, .opaque = m });
+    m->fwcfg = fw_cfg_create(cfg->mem_bytes, 1);
+    m->pci = pci_host_create(1);
+    if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci)
         goto fail_after_devices;
+    /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
+    if (acpi_build(m->ram + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
+                   ACPI_RSDP_AREA_END - ACPI_RSDP_AREA_START,
+                   &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1 }) < 0) {
+        log_error("machine: cannot build the ACPI tables");
+        goto fail_after_devices;
+    }
 
     /* The address map, as QEMU's pc machine. */
     if (add_pio(m, 0x20, 2, &pic8259_master_ops, m->pic) || add_pio(m, 0xa0, 2, &pic8259_slave_ops, m->pic) ||
@@ -274,6 +310,10 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_pio(m, 0x61, 1, &pit8254_port61_ops, m->pit) ||
         add_pio(m, COM1_BASE, UART16550_PORT_LEN, &uart16550_ops, m->uart) ||
         add_pio(m, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_LEN, &debug_exit_ops, m->dbg) ||
+        add_pio(m, 0x70, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc) ||
+        add_pio(m, ACPI_PM_BASE_DEFAULT, ACPI_PM_PORT_LEN, &acpi_pm_ops, m->pm) ||
+        add_pio(m, FW_CFG_PORT, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fwcfg) ||
+        add_pio(m, 0xcf8, 8, &pci_host_ops, m->pci) ||
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
@@ -297,6 +337,10 @@ void machine_destroy(struct machine *m)
     if (!m)
         return;
     debug_exit_destroy(m->dbg);
+    cmos_rtc_destroy(m->rtc);
+    acpi_pm_destroy(m->pm);
+    fw_cfg_destroy(m->fwcfg);
+    pci_host_destroy(m->pci);
     uart_destroy(m->uart);
     pit_destroy(m->pit);
     ioapic_destroy(m->ioapic);
