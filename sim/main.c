@@ -153,7 +153,7 @@ static int cmd_boot(int argc, char **argv)
         break;
     }
     if (!quiet)
-        fprintf(stderr, "hvsim: %s, status %d, t=%.9f s, %llu instructions\n",
+        fprintf(stderr, "hvsim: %s, status %d, virtual time %.9f s, %llu instructions\n",
                 res.end == MACHINE_END_POWEROFF ? "powered off" : res.end == MACHINE_END_EXIT ? "debug exit"
                                                                                                : "stopped",
                 res.exit_status, t, (unsigned long long)res.instructions);
