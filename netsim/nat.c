@@ -91,7 +91,10 @@ static int trackable(const struct netsim_pinfo *pi)
 }
 
 /* iptables MASQUERADE port choice: keep the source port if free, else search the
- * port's class (below 512, 512-1023, 1024-65535) from a rotating start. */
+ * port's class (below 512, 512-1023, 1024-65535) from a rotating start. Like
+ * Linux (nf_nat_l4proto_unique_tuple) it gives up after 128 tries, so a
+ * destination whose ports are exhausted costs a bounded search, not 64k lookups. */
+#define NAT_PORT_TRIES 128
 static int choose_port(struct netsim_nat *nat, struct netsim_tuple *reply, uint16_t orig)
 {
     vtime_t now = nat->net->q->now;
@@ -110,7 +113,7 @@ static int choose_port(struct netsim_nat *nat, struct netsim_tuple *reply, uint1
         hi = 1023;
     }
     n = hi - lo + 1;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n && i < NAT_PORT_TRIES; i++) {
         reply->dport = (uint16_t)(lo + (nat->next_port + i) % n);
         if (!netsim_ct_reply_taken(&nat->ct, reply, now)) {
             nat->next_port = (uint16_t)(nat->next_port + i + 1);
