@@ -79,6 +79,11 @@ void netsim_world_free(struct netsim_world *w)
 int netsim_world_attach(struct netsim_world *w, const char *name, struct netsim_port *peer,
                         const struct netsim_link_params *lp)
 {
+    /* A switched gigabit LAN: 1 Gbit/s, 50 us through cable and switch. */
+    static const struct netsim_link_params lan = { 50 * VTIME_US, 1000000000ULL };
     struct netsim_port *p = netsim_bridge_add_port(w->lan, name, 0);
+
+    if (!lp)
+        lp = &lan;
     return p ? netsim_link_connect(p, peer, lp) : HV_EFULL;
 }

@@ -19,7 +19,7 @@ struct netsim_route;
 
 struct netsim_nic_opts {
     uint32_t txqueuelen;            /* of the backend vif port; 0: 32, netback's */
-    struct netsim_link_params link; /* vif link; zero: ideal */
+    struct netsim_link_params link; /* vif link; zero: 10 us, 1 Gbit/s */
     uint32_t ip;                    /* route mode: the guest's address (vif-route's ip=) */
 };
 
