@@ -12,6 +12,7 @@
 #define PTE_PWU  0x07           /* present, writable, user (paging.h's PTE_* bits) */
 #define PTE_PW   0x03
 #define PTE_PS   0x80           /* a 2 MiB page */
+#define BOOT_PDS (BOOT_MAP_END >> 30)       /* page directories, 1 GiB each */
 
 .section .multiboot, "a"
 .balign 4
@@ -22,7 +23,7 @@
 .globl boot_pml4
 boot_pml4:  .skip 4096
 boot_pdpt:  .skip 4096
-boot_pd:    .skip 4 * 4096          /* 4 directories x 512 x 2 MiB = 4 GiB */
+boot_pd:    .skip BOOT_PDS * 4096   /* 512 x 2 MiB pages each */
 .balign 16
 boot_stack:
 .skip BOOT_STACK_SIZE
@@ -49,7 +50,7 @@ _start:
     test $CPUID81_EDX_LM, %edx
     jz no_long_mode
 
-    /* PML4[0] -> PDPT; PDPT[0..3] -> the four directories; U set on the upper
+    /* PML4[0] -> PDPT; PDPT[i] -> directory i; U set on the upper
      * levels so a leaf entry alone decides user access. */
     movl $(boot_pdpt + PTE_PWU), boot_pml4
     mov $(boot_pd + PTE_PWU), %eax
@@ -57,7 +58,7 @@ _start:
 1:  mov %eax, boot_pdpt(, %ecx, 8)
     add $4096, %eax
     inc %ecx
-    cmp $4, %ecx
+    cmp $BOOT_PDS, %ecx
     jne 1b
     /* Directory entry i maps i * 2 MiB; the high dwords stay 0 (below 4 GiB). */
     xor %ecx, %ecx
@@ -66,7 +67,7 @@ _start:
     or $(PTE_PW | PTE_PS), %eax
     mov %eax, boot_pd(, %ecx, 8)
     inc %ecx
-    cmp $2048, %ecx
+    cmp $(BOOT_PDS * 512), %ecx
     jne 2b
 
     lgdt gdt_desc               /* its code segment is 64-bit: used after the jump */

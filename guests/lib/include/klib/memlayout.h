@@ -10,7 +10,7 @@
  * identity map of [0, IDENTITY_MAP_END) covers every page a kernel touches. */
 #define IDENTITY_MAP_END  0x01000000
 /* The 64-bit entry maps the first 4 GiB with 2 MiB pages (RAM, LAPIC, I/O APIC). */
-#define BOOT_MAP_END      0x100000000ULL
+#define BOOT_MAP_END      0x100000000
 
 /* Stacks (in .bss): the boot stack runs kmain, the trap stack is TSS.ESP0/RSP0. */
 #define BOOT_STACK_SIZE   0x4000
