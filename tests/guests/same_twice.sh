@@ -2,9 +2,10 @@
 # same_twice.sh: determinism. Boots a kernel twice with hvsim and requires the
 # same exit status, the same console bytes and the same final virtual time.
 # usage: same_twice.sh HVSIM KERNEL [HVSIM-ARGS...]
-# hvsim ends with a stderr line such as "hvsim: debug exit, status 33,
-# t=0.002038857 s, 2038857 instructions"; the lines matching $VTIME_PATTERN
-# (an extended regex, default "t=<seconds> s") must be equal.
+# hvsim ends with a stderr line such as "hvsim: debug exit, status 33, virtual
+# time 0.002327169 s, 2327169 instructions"; the lines matching $VTIME_PATTERN
+# (an extended regex, default "virtual time <seconds> s" or "t=<seconds> s")
+# must be equal.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 HVSIM KERNEL [HVSIM-ARGS...]" >&2
@@ -12,7 +13,7 @@ if [ $# -lt 2 ]; then
 fi
 hvsim=$1 kernel=$2
 shift 2
-pattern=${VTIME_PATTERN:-t=[0-9]+\.[0-9]+ s}
+pattern=${VTIME_PATTERN:-(virtual time |t=)[0-9]+\.[0-9]+ s}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
