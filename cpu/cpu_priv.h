@@ -100,6 +100,13 @@ struct pending_exc {
 
 enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };
 
+#define CPU_MAX_MMIO 16
+struct mmio_region {
+    cpu_mmio_read_fn *rd;
+    cpu_mmio_write_fn *wr;
+    void *opaque;
+};
+
 struct cpu {
     uc_engine *uc;
     csh cs16, cs32, cs64;
@@ -135,6 +142,8 @@ struct cpu {
     struct cpu_fault last_fault;
     struct cpu_stats stats;
     uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
+    struct mmio_region mmio[CPU_MAX_MMIO];
+    int n_mmio;
     uint64_t open_bus_pages[64];
     int n_open_bus;
 };

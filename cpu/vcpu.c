@@ -212,12 +212,31 @@ void cpu_free(struct cpu *c)
     free(c);
 }
 
+/* Unicorn's MMIO callbacks carry the engine first and the size before the
+ * value; these adapt them to the platform's callbacks. */
+static uint64_t mmio_read_tramp(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+    struct mmio_region *r = user;
+    return r->rd(r->opaque, off, size);
+}
+
+static void mmio_write_tramp(uc_engine *uc, uint64_t off, unsigned size, uint64_t val, void *user)
+{
+    struct mmio_region *r = user;
+    r->wr(r->opaque, off, val, size);
+}
+
 int cpu_mmio_map(struct cpu *c, uint64_t base, uint64_t size, cpu_mmio_read_fn *rd, cpu_mmio_write_fn *wr,
                  void *opaque)
 {
-    /* Unicorn's MMIO callbacks carry the engine first; ours do not. */
-    return uc_mmio_map(c->uc, base, size, (uc_cb_mmio_read_t)(void (*)(void))rd, opaque,
-                       (uc_cb_mmio_write_t)(void (*)(void))wr, opaque) == UC_ERR_OK ? 0 : -1;
+    if (c->n_mmio == CPU_MAX_MMIO)
+        return -1;
+    struct mmio_region *r = &c->mmio[c->n_mmio];
+    *r = (struct mmio_region){ .rd = rd, .wr = wr, .opaque = opaque };
+    if (uc_mmio_map(c->uc, base, size, mmio_read_tramp, r, mmio_write_tramp, r) != UC_ERR_OK)
+        return -1;
+    c->n_mmio++;
+    return 0;
 }
 
 /* Deliver what the last run left pending. 0, or -1 on shutdown. */
