@@ -19,7 +19,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	$(BUILD)/hvsim boot $(BUILD)/kernels/demo32.elf
+	$(BUILD)/hvsim boot $(BUILD)/kernels/demo.elf
 
 bench: build
 	bench/run.sh $(BUILD)
