@@ -137,7 +137,7 @@ static void dns_rx(void *opaque, struct netsim_host *h, uint32_t src, uint16_t s
 static void icmp_rx(void *opaque, struct netsim_host *h, const struct netsim_pinfo *pi, const uint8_t *icmp, size_t len)
 {
     struct netsim_client *c = opaque;
-    if (pi->icmp_type == ICMP_ECHOREPLY && pi->src == c->resolved && rd16(icmp + 4) == 0x4856)
+    if (pi->icmp_type == ICMP_ECHOREPLY && pi->src == c->resolved && netsim_get16(icmp + 4) == 0x4856)
         c->pings_answered++;
 }
 

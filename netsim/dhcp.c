@@ -27,16 +27,16 @@ int netsim_dhcp_parse(const uint8_t *p, size_t len, struct netsim_dhcp_msg *m)
     size_t i = DHCP_FIXED_LEN;
 
     memset(m, 0, sizeof *m);
-    if (len < DHCP_FIXED_LEN || p[1] != 1 || p[2] != ETH_ALEN || rd32(p + 236) != DHCP_MAGIC)
+    if (len < DHCP_FIXED_LEN || p[1] != 1 || p[2] != ETH_ALEN || netsim_get32(p + 236) != DHCP_MAGIC)
         return HV_ECORRUPT;
     m->op = p[0];
-    m->xid = rd32(p + 4);
-    m->secs = rd16(p + 8);
-    m->flags = rd16(p + 10);
-    m->ciaddr = rd32(p + 12);
-    m->yiaddr = rd32(p + 16);
-    m->siaddr = rd32(p + 20);
-    m->giaddr = rd32(p + 24);
+    m->xid = netsim_get32(p + 4);
+    m->secs = netsim_get16(p + 8);
+    m->flags = netsim_get16(p + 10);
+    m->ciaddr = netsim_get32(p + 12);
+    m->yiaddr = netsim_get32(p + 16);
+    m->siaddr = netsim_get32(p + 20);
+    m->giaddr = netsim_get32(p + 24);
     memcpy(m->chaddr, p + 28, ETH_ALEN);
     while (i < len) {
         uint8_t code = p[i], olen;
@@ -53,12 +53,12 @@ int netsim_dhcp_parse(const uint8_t *p, size_t len, struct netsim_dhcp_msg *m)
         v = p + i + 2;
         switch (code) {
         case 53: if (olen >= 1) m->type = v[0]; break;
-        case 50: if (olen >= 4) m->req_ip = rd32(v); break;
-        case 54: if (olen >= 4) m->server_id = rd32(v); break;
-        case 51: if (olen >= 4) m->lease = rd32(v); break;
-        case 1: if (olen >= 4) m->mask = rd32(v); break;
-        case 3: if (olen >= 4) m->router = rd32(v); break;
-        case 6: if (olen >= 4) m->dns = rd32(v); break;
+        case 50: if (olen >= 4) m->req_ip = netsim_get32(v); break;
+        case 54: if (olen >= 4) m->server_id = netsim_get32(v); break;
+        case 51: if (olen >= 4) m->lease = netsim_get32(v); break;
+        case 1: if (olen >= 4) m->mask = netsim_get32(v); break;
+        case 3: if (olen >= 4) m->router = netsim_get32(v); break;
+        case 6: if (olen >= 4) m->dns = netsim_get32(v); break;
         case 12: copy_str(m->hostname, sizeof m->hostname, v, olen); break;
         case 15: copy_str(m->domain, sizeof m->domain, v, olen); break;
         default: break;
@@ -74,7 +74,7 @@ static uint8_t *opt32(uint8_t *o, uint8_t code, uint32_t v)
 {
     o[0] = code;
     o[1] = 4;
-    wr32(o + 2, v);
+    netsim_put32(o + 2, v);
     return o + 6;
 }
 
@@ -96,15 +96,15 @@ size_t netsim_dhcp_build(const struct netsim_dhcp_msg *m, uint8_t *out)
     out[0] = m->op;
     out[1] = 1;
     out[2] = ETH_ALEN;
-    wr32(out + 4, m->xid);
-    wr16(out + 8, m->secs);
-    wr16(out + 10, m->flags);
-    wr32(out + 12, m->ciaddr);
-    wr32(out + 16, m->yiaddr);
-    wr32(out + 20, m->siaddr);
-    wr32(out + 24, m->giaddr);
+    netsim_put32(out + 4, m->xid);
+    netsim_put16(out + 8, m->secs);
+    netsim_put16(out + 10, m->flags);
+    netsim_put32(out + 12, m->ciaddr);
+    netsim_put32(out + 16, m->yiaddr);
+    netsim_put32(out + 20, m->siaddr);
+    netsim_put32(out + 24, m->giaddr);
     memcpy(out + 28, m->chaddr, ETH_ALEN);
-    wr32(out + 236, DHCP_MAGIC);
+    netsim_put32(out + 236, DHCP_MAGIC);
     o = out + DHCP_FIXED_LEN;
     *o++ = 53;
     *o++ = 1;

@@ -66,17 +66,17 @@ int netsim_dns_parse(const uint8_t *p, size_t len, struct netsim_dns_msg *m)
     memset(m, 0, sizeof *m);
     if (len < DNS_HLEN)
         return HV_ECORRUPT;
-    m->id = rd16(p);
-    m->flags = rd16(p + 2);
-    m->qdcount = rd16(p + 4);
-    m->ancount = rd16(p + 6);
+    m->id = netsim_get16(p);
+    m->flags = netsim_get16(p + 2);
+    m->qdcount = netsim_get16(p + 4);
+    m->ancount = netsim_get16(p + 6);
     if (m->qdcount != 1)
         return HV_ECORRUPT;
     off = read_name(p, len, DNS_HLEN, m->qname, sizeof m->qname);
     if (!off || off + 4 > len)
         return HV_ECORRUPT;
-    m->qtype = rd16(p + off);
-    m->qclass = rd16(p + off + 2);
+    m->qtype = netsim_get16(p + off);
+    m->qclass = netsim_get16(p + off + 2);
     m->qend = off + 4;
     /* In responses, find the first A record (what a stub resolver wants). */
     off = m->qend;
@@ -86,11 +86,11 @@ int netsim_dns_parse(const uint8_t *p, size_t len, struct netsim_dns_msg *m)
         uint16_t rdlen;
         if (!n || n + 10 > len)
             return HV_ECORRUPT;
-        rdlen = rd16(p + n + 8);
+        rdlen = netsim_get16(p + n + 8);
         if (n + 10 + rdlen > len)
             return HV_ECORRUPT;
-        if (rd16(p + n) == DNS_TYPE_A && rdlen == 4 && !m->first_a)
-            m->first_a = rd32(p + n + 10);
+        if (netsim_get16(p + n) == DNS_TYPE_A && rdlen == 4 && !m->first_a)
+            m->first_a = netsim_get32(p + n + 10);
         off = n + 10 + rdlen;
     }
     return HV_OK;
@@ -122,14 +122,14 @@ size_t netsim_dns_build_query(uint8_t *out, uint16_t id, const char *name, uint1
     size_t n;
 
     memset(out, 0, DNS_HLEN);
-    wr16(out, id);
-    wr16(out + 2, DNS_RD);
-    wr16(out + 4, 1);
+    netsim_put16(out, id);
+    netsim_put16(out + 2, DNS_RD);
+    netsim_put16(out + 4, 1);
     n = write_name(out + DNS_HLEN, 512 - DNS_HLEN - 4, name);
     if (!n)
         return 0;
-    wr16(out + DNS_HLEN + n, type);
-    wr16(out + DNS_HLEN + n + 2, DNS_CLASS_IN);
+    netsim_put16(out + DNS_HLEN + n, type);
+    netsim_put16(out + DNS_HLEN + n + 2, DNS_CLASS_IN);
     return DNS_HLEN + n + 4;
 }
 
@@ -196,25 +196,25 @@ static void answer(struct netsim_dns_server *s, uint32_t client, uint16_t cport,
     size_t n = m->qend;
 
     memcpy(out, q, m->qend);
-    wr16(out + 2, (uint16_t)(DNS_QR | DNS_AA | (m->flags & DNS_RD) | DNS_RA | rcode));
-    wr16(out + 6, (type && !rcode) ? 1 : 0);
-    wr16(out + 8, 0);
-    wr16(out + 10, 0);
+    netsim_put16(out + 2, (uint16_t)(DNS_QR | DNS_AA | (m->flags & DNS_RD) | DNS_RA | rcode));
+    netsim_put16(out + 6, (type && !rcode) ? 1 : 0);
+    netsim_put16(out + 8, 0);
+    netsim_put16(out + 10, 0);
     if (type && !rcode) {
         size_t rd;
-        wr16(out + n, 0xc000 | DNS_HLEN); /* the name of the question */
-        wr16(out + n + 2, type);
-        wr16(out + n + 4, DNS_CLASS_IN);
-        wr32(out + n + 6, NETSIM_DNS_TTL);
+        netsim_put16(out + n, 0xc000 | DNS_HLEN); /* the name of the question */
+        netsim_put16(out + n + 2, type);
+        netsim_put16(out + n + 4, DNS_CLASS_IN);
+        netsim_put32(out + n + 6, NETSIM_DNS_TTL);
         if (type == DNS_TYPE_A) {
-            wr16(out + n + 10, 4);
-            wr32(out + n + 12, ip);
+            netsim_put16(out + n + 10, 4);
+            netsim_put32(out + n + 12, ip);
             n += 16;
         } else {
             rd = write_name(out + n + 12, sizeof out - n - 12, ptr);
             if (!rd)
                 return;
-            wr16(out + n + 10, (uint16_t)rd);
+            netsim_put16(out + n + 10, (uint16_t)rd);
             n += 12 + rd;
         }
         s->answered++;
@@ -245,7 +245,7 @@ static void forward(struct netsim_dns_server *s, uint32_t client, uint16_t cport
     s->pend[slot].client_port = cport;
     s->pend[slot].sent = now;
     memcpy(out, q, len);
-    wr16(out, s->pend[slot].id);
+    netsim_put16(out, s->pend[slot].id);
     s->forwarded++;
     netsim_host_udp_send(s->up_host, s->up_port, s->upstream, DNS_PORT, out, len);
 }
@@ -299,9 +299,9 @@ static void upstream_rx(void *opaque, struct netsim_host *h, uint32_t src, uint1
     if (src != s->upstream || sport != DNS_PORT || len < DNS_HLEN || len > sizeof out)
         return;
     for (int i = 0; i < NETSIM_DNS_PENDING; i++)
-        if (s->pend[i].used && s->pend[i].id == rd16(data)) {
+        if (s->pend[i].used && s->pend[i].id == netsim_get16(data)) {
             memcpy(out, data, len);
-            wr16(out, s->pend[i].orig_id);
+            netsim_put16(out, s->pend[i].orig_id);
             s->pend[i].used = 0;
             s->relayed++;
             netsim_host_udp_send(s->h, DNS_PORT, s->pend[i].client, s->pend[i].client_port, out, len);

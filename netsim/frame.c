@@ -12,13 +12,13 @@ static int parse_arp(const uint8_t *f, size_t len, struct netsim_pinfo *pi)
     if (len < (size_t)pi->l3off + ARP_LEN)
         return NETSIM_PARSE_RUNT;
     /* Only Ethernet/IPv4 ARP is modelled: htype 1, ptype 0x0800, hlen 6, plen 4. */
-    if (rd16(a) != 1 || rd16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4)
+    if (netsim_get16(a) != 1 || netsim_get16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4)
         return NETSIM_PARSE_BADHDR;
-    pi->arp_op = rd16(a + 6);
+    pi->arp_op = netsim_get16(a + 6);
     pi->arp_sha = a + 8;
-    pi->src = rd32(a + 14);
+    pi->src = netsim_get32(a + 14);
     pi->arp_tha = a + 18;
-    pi->dst = rd32(a + 24);
+    pi->dst = netsim_get32(a + 24);
     return NETSIM_PARSE_OK;
 }
 
@@ -28,16 +28,16 @@ static void parse_l4(const uint8_t *f, struct netsim_pinfo *pi)
 
     switch (pi->proto) {
     case IP_PROTO_UDP:
-        if (pi->l4len < UDP_HLEN || rd16(l4 + 4) < UDP_HLEN || rd16(l4 + 4) > pi->l4len)
+        if (pi->l4len < UDP_HLEN || netsim_get16(l4 + 4) < UDP_HLEN || netsim_get16(l4 + 4) > pi->l4len)
             return;
-        pi->sport = rd16(l4);
-        pi->dport = rd16(l4 + 2);
+        pi->sport = netsim_get16(l4);
+        pi->dport = netsim_get16(l4 + 2);
         break;
     case IP_PROTO_TCP:
         if (pi->l4len < TCP_HLEN || (l4[12] >> 4) < 5 || (size_t)(l4[12] >> 4) * 4 > pi->l4len)
             return;
-        pi->sport = rd16(l4);
-        pi->dport = rd16(l4 + 2);
+        pi->sport = netsim_get16(l4);
+        pi->dport = netsim_get16(l4 + 2);
         pi->tcp_flags = l4[13];
         break;
     case IP_PROTO_ICMP:
@@ -45,7 +45,7 @@ static void parse_l4(const uint8_t *f, struct netsim_pinfo *pi)
             return;
         pi->icmp_type = l4[0];
         pi->icmp_code = l4[1];
-        pi->sport = pi->dport = rd16(l4 + 4);
+        pi->sport = pi->dport = netsim_get16(l4 + 4);
         break;
     default:
         return;
@@ -61,7 +61,7 @@ int netsim_frame_parse(const uint8_t *f, size_t len, struct netsim_pinfo *pi)
     memset(pi, 0, sizeof *pi);
     if (len < ETH_HLEN)
         return NETSIM_PARSE_RUNT;
-    pi->ethertype = rd16(f + 12);
+    pi->ethertype = netsim_get16(f + 12);
     pi->l3off = ETH_HLEN;
     if (pi->ethertype == ETHERTYPE_ARP)
         return parse_arp(f, len, pi);
@@ -75,19 +75,19 @@ int netsim_frame_parse(const uint8_t *f, size_t len, struct netsim_pinfo *pi)
     if ((ip[0] >> 4) != 4 || (ip[0] & 15) < 5)
         return NETSIM_PARSE_BADHDR;
     pi->ihl = (uint8_t)((ip[0] & 15) * 4);
-    pi->ip_len = rd16(ip + 2);
+    pi->ip_len = netsim_get16(ip + 2);
     /* Trailing bytes past ip_len are Ethernet padding; fewer bytes is truncation. */
     if (pi->ihl > avail || pi->ip_len < pi->ihl || pi->ip_len > avail)
         return NETSIM_PARSE_BADLEN;
     if (netsim_csum(ip, pi->ihl) != 0)
         return NETSIM_PARSE_BADCSUM;
     pi->tos = ip[1];
-    pi->ip_id = rd16(ip + 4);
-    pi->frag = rd16(ip + 6);
+    pi->ip_id = netsim_get16(ip + 4);
+    pi->frag = netsim_get16(ip + 6);
     pi->ttl = ip[8];
     pi->proto = ip[9];
-    pi->src = rd32(ip + 12);
-    pi->dst = rd32(ip + 16);
+    pi->src = netsim_get32(ip + 12);
+    pi->dst = netsim_get32(ip + 16);
     pi->l4off = (uint16_t)(ETH_HLEN + pi->ihl);
     pi->l4len = (uint16_t)(pi->ip_len - pi->ihl);
     /* Only a first fragment carries the L4 header; and a fragmented one cannot
@@ -131,10 +131,10 @@ uint16_t netsim_csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t
 void netsim_csum_replace16(uint8_t *csum, uint16_t old, uint16_t new_)
 {
     /* HC' = ~(~HC + ~m + m') */
-    uint32_t s = (uint16_t)~rd16(csum) + (uint16_t)~old + (uint32_t)new_;
+    uint32_t s = (uint16_t)~netsim_get16(csum) + (uint16_t)~old + (uint32_t)new_;
     s = (s & 0xffff) + (s >> 16);
     s = (s & 0xffff) + (s >> 16);
-    wr16(csum, (uint16_t)~s);
+    netsim_put16(csum, (uint16_t)~s);
 }
 
 void netsim_csum_replace32(uint8_t *csum, uint32_t old, uint32_t new_)
@@ -147,7 +147,7 @@ size_t netsim_eth_write(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint
 {
     memcpy(f, dst, ETH_ALEN);
     memcpy(f + 6, src, ETH_ALEN);
-    wr16(f + 12, type);
+    netsim_put16(f + 12, type);
     return ETH_HLEN;
 }
 
@@ -157,15 +157,15 @@ size_t netsim_arp_write(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t sp
     uint8_t *a = f + ETH_HLEN;
 
     netsim_eth_write(f, dst_mac, sha, ETHERTYPE_ARP);
-    wr16(a, 1);
-    wr16(a + 2, ETHERTYPE_IPV4);
+    netsim_put16(a, 1);
+    netsim_put16(a + 2, ETHERTYPE_IPV4);
     a[4] = 6;
     a[5] = 4;
-    wr16(a + 6, op);
+    netsim_put16(a + 6, op);
     memcpy(a + 8, sha, ETH_ALEN);
-    wr32(a + 14, spa);
+    netsim_put32(a + 14, spa);
     memcpy(a + 18, tha, ETH_ALEN);
-    wr32(a + 24, tpa);
+    netsim_put32(a + 24, tpa);
     return ETH_HLEN + ARP_LEN;
 }
 
@@ -174,15 +174,15 @@ void netsim_ipv4_write(uint8_t *ip, uint8_t proto, uint32_t src, uint32_t dst, u
 {
     ip[0] = 0x45;
     ip[1] = 0;
-    wr16(ip + 2, (uint16_t)(IPV4_HLEN + plen));
-    wr16(ip + 4, id);
-    wr16(ip + 6, IPV4_DF);
+    netsim_put16(ip + 2, (uint16_t)(IPV4_HLEN + plen));
+    netsim_put16(ip + 4, id);
+    netsim_put16(ip + 6, IPV4_DF);
     ip[8] = ttl;
     ip[9] = proto;
-    wr16(ip + 10, 0);
-    wr32(ip + 12, src);
-    wr32(ip + 16, dst);
-    wr16(ip + 10, netsim_csum(ip, IPV4_HLEN));
+    netsim_put16(ip + 10, 0);
+    netsim_put32(ip + 12, src);
+    netsim_put32(ip + 16, dst);
+    netsim_put16(ip + 10, netsim_csum(ip, IPV4_HLEN));
 }
 
 size_t netsim_udp_write(uint8_t *udp, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
@@ -190,13 +190,13 @@ size_t netsim_udp_write(uint8_t *udp, uint32_t src, uint32_t dst, uint16_t sport
 {
     uint16_t c;
 
-    wr16(udp, sport);
-    wr16(udp + 2, dport);
-    wr16(udp + 4, (uint16_t)(UDP_HLEN + plen));
-    wr16(udp + 6, 0);
+    netsim_put16(udp, sport);
+    netsim_put16(udp + 2, dport);
+    netsim_put16(udp + 4, (uint16_t)(UDP_HLEN + plen));
+    netsim_put16(udp + 6, 0);
     if (plen)
         memmove(udp + UDP_HLEN, payload, plen);
     c = netsim_csum_l4(src, dst, IP_PROTO_UDP, udp, UDP_HLEN + plen);
-    wr16(udp + 6, c ? c : 0xffff); /* 0 means "no checksum" in UDP */
+    netsim_put16(udp + 6, c ? c : 0xffff); /* 0 means "no checksum" in UDP */
     return UDP_HLEN + plen;
 }

@@ -21,8 +21,8 @@ static void icmp_input(struct netsim_host *h, const uint8_t *frame, const struct
         /* Echo reply: same identifier, sequence and data, type 0 (RFC 792). */
         memcpy(reply, icmp, pi->l4len);
         reply[0] = ICMP_ECHOREPLY;
-        wr16(reply + 2, 0);
-        wr16(reply + 2, netsim_csum(reply, pi->l4len));
+        netsim_put16(reply + 2, 0);
+        netsim_put16(reply + 2, netsim_csum(reply, pi->l4len));
         h->echo_answered++;
         netsim_host_ip_send(h, IP_PROTO_ICMP, pi->dst == 0xffffffffu ? 0 : pi->dst, pi->src, reply, pi->l4len);
         return;
@@ -34,9 +34,9 @@ static void icmp_input(struct netsim_host *h, const uint8_t *frame, const struct
 static void udp_input(struct netsim_host *h, const uint8_t *frame, const struct netsim_pinfo *pi, int bcast)
 {
     const uint8_t *udp = frame + pi->l4off;
-    uint16_t ulen = rd16(udp + 4);
+    uint16_t ulen = netsim_get16(udp + 4);
 
-    if (rd16(udp + 6) && netsim_csum_l4(pi->src, pi->dst, IP_PROTO_UDP, udp, ulen) != 0) {
+    if (netsim_get16(udp + 6) && netsim_csum_l4(pi->src, pi->dst, IP_PROTO_UDP, udp, ulen) != 0) {
         h->bad_l4++;
         h->ifc.port.st.rx_errors++;
         return;
@@ -156,12 +156,12 @@ int netsim_host_ping(struct netsim_host *h, uint32_t dst, uint16_t id, uint16_t 
         return HV_EINVAL;
     m[0] = ICMP_ECHO;
     m[1] = 0;
-    wr16(m + 2, 0);
-    wr16(m + 4, id);
-    wr16(m + 6, seq);
+    netsim_put16(m + 2, 0);
+    netsim_put16(m + 4, id);
+    netsim_put16(m + 6, seq);
     for (size_t i = 0; i < datalen; i++)
         m[ICMP_HLEN + i] = (uint8_t)(0x10 + i); /* ping's pattern */
-    wr16(m + 2, netsim_csum(m, ICMP_HLEN + datalen));
+    netsim_put16(m + 2, netsim_csum(m, ICMP_HLEN + datalen));
     return netsim_host_ip_send(h, IP_PROTO_ICMP, 0, dst, m, ICMP_HLEN + datalen);
 }
 
@@ -182,7 +182,7 @@ int netsim_host_icmp_error(struct netsim_host *h, uint32_t src, const uint8_t *f
     m[0] = type;
     m[1] = code;
     memcpy(m + ICMP_HLEN, frame + ETH_HLEN, quote);
-    wr16(m + 2, netsim_csum(m, ICMP_HLEN + quote));
+    netsim_put16(m + 2, netsim_csum(m, ICMP_HLEN + quote));
     h->unreach_sent++;
     return netsim_host_ip_send(h, IP_PROTO_ICMP, src, pi->src, m, ICMP_HLEN + quote);
 }

@@ -44,41 +44,41 @@ static void tuple_of(const struct netsim_pinfo *pi, struct netsim_tuple *t)
 static void rewrite(uint8_t *ip, uint8_t *l4, uint8_t proto, uint32_t nsrc, uint16_t nsport, uint32_t ndst,
                     uint16_t ndport)
 {
-    uint32_t osrc = rd32(ip + 12), odst = rd32(ip + 16);
+    uint32_t osrc = netsim_get32(ip + 12), odst = netsim_get32(ip + 16);
     uint8_t *csum = NULL;
 
     netsim_csum_replace32(ip + 10, osrc, nsrc);
     netsim_csum_replace32(ip + 10, odst, ndst);
-    wr32(ip + 12, nsrc);
-    wr32(ip + 16, ndst);
+    netsim_put32(ip + 12, nsrc);
+    netsim_put32(ip + 16, ndst);
     if (proto == IP_PROTO_TCP)
         csum = l4 + 16;
-    else if (proto == IP_PROTO_UDP && rd16(l4 + 6))
+    else if (proto == IP_PROTO_UDP && netsim_get16(l4 + 6))
         csum = l4 + 6;
     if (csum) {
         /* TCP and UDP checksums cover the pseudo-header addresses. */
         netsim_csum_replace32(csum, osrc, nsrc);
         netsim_csum_replace32(csum, odst, ndst);
-        netsim_csum_replace16(csum, rd16(l4), nsport);
-        netsim_csum_replace16(csum, rd16(l4 + 2), ndport);
-        wr16(l4, nsport);
-        wr16(l4 + 2, ndport);
-        if (proto == IP_PROTO_UDP && rd16(csum) == 0)
-            wr16(csum, 0xffff);
+        netsim_csum_replace16(csum, netsim_get16(l4), nsport);
+        netsim_csum_replace16(csum, netsim_get16(l4 + 2), ndport);
+        netsim_put16(l4, nsport);
+        netsim_put16(l4 + 2, ndport);
+        if (proto == IP_PROTO_UDP && netsim_get16(csum) == 0)
+            netsim_put16(csum, 0xffff);
     } else if (proto == IP_PROTO_UDP) {
-        wr16(l4, nsport);
-        wr16(l4 + 2, ndport);
+        netsim_put16(l4, nsport);
+        netsim_put16(l4 + 2, ndport);
     } else if (proto == IP_PROTO_ICMP) {
-        netsim_csum_replace16(l4 + 2, rd16(l4 + 4), nsport); /* echo identifier */
-        wr16(l4 + 4, nsport);
+        netsim_csum_replace16(l4 + 2, netsim_get16(l4 + 4), nsport); /* echo identifier */
+        netsim_put16(l4 + 4, nsport);
     }
 }
 
 static void ttl_dec(uint8_t *ip)
 {
-    uint16_t old = rd16(ip + 8);
+    uint16_t old = netsim_get16(ip + 8);
     ip[8]--;
-    netsim_csum_replace16(ip + 10, old, rd16(ip + 8));
+    netsim_csum_replace16(ip + 10, old, netsim_get16(ip + 8));
 }
 
 static int trackable(const struct netsim_pinfo *pi)
@@ -211,29 +211,29 @@ static int nat_icmp_error_in(struct netsim_nat *nat, uint8_t *frame, size_t len,
         return 0;
     inl4 = in + ihl;
     /* The quoted packet went out from us: look it up as the reply direction would see it. */
-    t.src = rd32(in + 16);
-    t.dst = rd32(in + 12);
+    t.src = netsim_get32(in + 16);
+    t.dst = netsim_get32(in + 12);
     t.proto = in[9];
-    t.sport = t.proto == IP_PROTO_ICMP ? rd16(inl4 + 4) : rd16(inl4 + 2);
-    t.dport = t.proto == IP_PROTO_ICMP ? rd16(inl4 + 4) : rd16(inl4);
+    t.sport = t.proto == IP_PROTO_ICMP ? netsim_get16(inl4 + 4) : netsim_get16(inl4 + 2);
+    t.dport = t.proto == IP_PROTO_ICMP ? netsim_get16(inl4 + 4) : netsim_get16(inl4);
     c = netsim_ct_lookup(&nat->ct, &t, nat->net->q->now, &dir);
     if (!c || dir != 1)
         return 0;
     if (pi->ttl <= 1)
         return 1;
     /* Quoted packet: its source becomes the inside host again. */
-    netsim_csum_replace32(in + 10, rd32(in + 12), c->orig.src);
-    wr32(in + 12, c->orig.src);
+    netsim_csum_replace32(in + 10, netsim_get32(in + 12), c->orig.src);
+    netsim_put32(in + 12, c->orig.src);
     if (t.proto == IP_PROTO_ICMP)
-        wr16(inl4 + 4, c->orig.sport);
+        netsim_put16(inl4 + 4, c->orig.sport);
     else
-        wr16(inl4, c->orig.sport);
-    netsim_csum_replace32(frame + ETH_HLEN + 10, rd32(frame + ETH_HLEN + 16), c->orig.src);
-    wr32(frame + ETH_HLEN + 16, c->orig.src);
+        netsim_put16(inl4, c->orig.sport);
+    netsim_csum_replace32(frame + ETH_HLEN + 10, netsim_get32(frame + ETH_HLEN + 16), c->orig.src);
+    netsim_put32(frame + ETH_HLEN + 16, c->orig.src);
     ttl_dec(frame + ETH_HLEN);
     /* The quote changed in several places: recompute the ICMP checksum whole. */
-    wr16(icmp + 2, 0);
-    wr16(icmp + 2, netsim_csum(icmp, pi->l4len));
+    netsim_put16(icmp + 2, 0);
+    netsim_put16(icmp + 2, netsim_csum(icmp, pi->l4len));
     nat->related++;
     nat->in_packets++;
     netsim_iface_output(&nat->lan.ifc, c->orig.src, frame, len);

@@ -22,14 +22,14 @@ static struct netsim_route_vif *vif_for(struct netsim_route *rt, uint32_t ip)
 static int ttl_dec(struct netsim_route *rt, uint8_t *frame, const struct netsim_pinfo *pi)
 {
     uint8_t *ip = frame + ETH_HLEN;
-    uint16_t old = rd16(ip + 8);
+    uint16_t old = netsim_get16(ip + 8);
 
     if (pi->ttl <= 1) {
         rt->ttl_expired++;
         return 0;
     }
     ip[8]--;
-    netsim_csum_replace16(ip + 10, old, rd16(ip + 8));
+    netsim_csum_replace16(ip + 10, old, netsim_get16(ip + 8));
     return 1;
 }
 

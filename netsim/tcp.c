@@ -18,22 +18,22 @@ int netsim_tcp_send(struct netsim_host *h, struct netsim_tcp_conn *c, const void
 
     if (len > 1400)
         return HV_EINVAL;
-    wr16(seg, c->lport);
-    wr16(seg + 2, c->rport);
-    wr32(seg + 4, c->snd_nxt);
-    wr32(seg + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
+    netsim_put16(seg, c->lport);
+    netsim_put16(seg + 2, c->rport);
+    netsim_put32(seg + 4, c->snd_nxt);
+    netsim_put32(seg + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
     seg[12] = (uint8_t)((hl / 4) << 4);
     seg[13] = flags;
-    wr16(seg + 14, TCP_WINDOW);
-    wr16(seg + 16, 0);
-    wr16(seg + 18, 0);
+    netsim_put16(seg + 14, TCP_WINDOW);
+    netsim_put16(seg + 16, 0);
+    netsim_put16(seg + 18, 0);
     if (flags & TCP_SYN) {
         seg[20] = 2; /* MSS option */
         seg[21] = 4;
-        wr16(seg + 22, TCP_MSS);
+        netsim_put16(seg + 22, TCP_MSS);
     }
     memcpy(seg + hl, data, len);
-    wr16(seg + 16, netsim_csum_l4(h->ifc.ip, c->rip, IP_PROTO_TCP, seg, hl + len));
+    netsim_put16(seg + 16, netsim_csum_l4(h->ifc.ip, c->rip, IP_PROTO_TCP, seg, hl + len));
     c->snd_nxt += (uint32_t)len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
     return netsim_host_ip_send(h, IP_PROTO_TCP, 0, c->rip, seg, hl + len);
 }
@@ -108,7 +108,7 @@ void netsim_tcp_input(struct netsim_host *h, const uint8_t *frame, const struct 
 {
     const uint8_t *seg = frame + pi->l4off;
     size_t hl = (size_t)(seg[12] >> 4) * 4, dlen = pi->l4len - hl;
-    uint32_t seq = rd32(seg + 4), ack = rd32(seg + 8);
+    uint32_t seq = netsim_get32(seg + 4), ack = netsim_get32(seg + 8);
     uint8_t fl = pi->tcp_flags;
     struct netsim_tcp_conn *c;
     int need_ack = 0;

@@ -157,13 +157,13 @@ static void bench_nat(int new_flows, uint64_t total)
                 uint32_t k = (uint32_t)(sent / 60000) % 250;
                 uint32_t src = NETSIM_IP(192, 168, 122, 2 + k);
                 uint16_t port = (uint16_t)(1024 + sent % 60000), dport = (uint16_t)(1000 + k);
-                netsim_csum_replace32(p + ETH_HLEN + 10, rd32(p + 26), src);
-                netsim_csum_replace32(p + 40, rd32(p + 26), src);
-                netsim_csum_replace16(p + 40, rd16(p + 34), port);
-                netsim_csum_replace16(p + 40, rd16(p + 36), dport);
-                wr32(p + 26, src);
-                wr16(p + 34, port);
-                wr16(p + 36, dport);
+                netsim_csum_replace32(p + ETH_HLEN + 10, netsim_get32(p + 26), src);
+                netsim_csum_replace32(p + 40, netsim_get32(p + 26), src);
+                netsim_csum_replace16(p + 40, netsim_get16(p + 34), port);
+                netsim_csum_replace16(p + 40, netsim_get16(p + 36), dport);
+                netsim_put32(p + 26, src);
+                netsim_put16(p + 34, port);
+                netsim_put16(p + 36, dport);
             }
             netsim_port_send(&lan.port, p, 64);
         }

@@ -156,7 +156,7 @@ Test(dhcp, malformed_messages_are_counted)
     uint8_t junk[300] = { 1, 1, 6 };
     netsim_host_udp_send(&cli, DHCP_CLIENT_PORT, 0xffffffffu, DHCP_SERVER_PORT, junk, sizeof junk);
     /* Valid cookie, but an option running past the end. */
-    wr32(junk + 236, DHCP_MAGIC);
+    netsim_put32(junk + 236, DHCP_MAGIC);
     junk[240] = 53;
     junk[241] = 200;
     netsim_host_udp_send(&cli, DHCP_CLIENT_PORT, 0xffffffffu, DHCP_SERVER_PORT, junk, 243);

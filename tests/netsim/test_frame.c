@@ -48,7 +48,7 @@ Test(frame, udp_length_beyond_ip_is_not_l4)
     struct netsim_pinfo pi;
 
     make_udp(f, 100, A, B, 1, 2, 3, 4);
-    wr16(f + 34 + 4, 200);
+    netsim_put16(f + 34 + 4, 200);
     cr_assert_eq(netsim_frame_parse(f, 100, &pi), NETSIM_PARSE_OK);
     cr_assert_not(pi.l4_ok);
 }
@@ -59,8 +59,8 @@ Test(frame, fragments_and_options)
     struct netsim_pinfo pi;
 
     make_udp(f, 100, A, B, 1, 2, 3, 4);
-    netsim_csum_replace16(f + ETH_HLEN + 10, rd16(f + ETH_HLEN + 6), IPV4_MF);
-    wr16(f + ETH_HLEN + 6, IPV4_MF);
+    netsim_csum_replace16(f + ETH_HLEN + 10, netsim_get16(f + ETH_HLEN + 6), IPV4_MF);
+    netsim_put16(f + ETH_HLEN + 6, IPV4_MF);
     cr_assert_eq(netsim_frame_parse(f, 100, &pi), NETSIM_PARSE_OK);
     cr_assert_eq(pi.frag & IPV4_MF, IPV4_MF);
     cr_assert_not(pi.l4_ok);
@@ -72,9 +72,9 @@ Test(frame, fragments_and_options)
     g[37] = 0;
     memcpy(g + 38, f + 34, 66);
     g[ETH_HLEN] = 0x46;
-    wr16(g + ETH_HLEN + 2, 24 + 66);
-    wr16(g + ETH_HLEN + 10, 0);
-    wr16(g + ETH_HLEN + 10, netsim_csum(g + ETH_HLEN, 24));
+    netsim_put16(g + ETH_HLEN + 2, 24 + 66);
+    netsim_put16(g + ETH_HLEN + 10, 0);
+    netsim_put16(g + ETH_HLEN + 10, netsim_csum(g + ETH_HLEN, 24));
     cr_assert_eq(netsim_frame_parse(g, 104, &pi), NETSIM_PARSE_OK);
     cr_assert_eq(pi.ihl, 24);
     cr_assert_eq(pi.l4off, 38);
@@ -108,11 +108,11 @@ Test(frame, incremental_checksum_matches_full)
 
     make_udp(f, 100, A, B, NETSIM_IP(192, 168, 122, 10), NETSIM_IP(8, 8, 8, 8), 5000, 53);
     /* Rewrite the source address and port as MASQUERADE does. */
-    netsim_csum_replace32(ip + 10, rd32(ip + 12), nsrc);
-    netsim_csum_replace32(udp + 6, rd32(ip + 12), nsrc);
+    netsim_csum_replace32(ip + 10, netsim_get32(ip + 12), nsrc);
+    netsim_csum_replace32(udp + 6, netsim_get32(ip + 12), nsrc);
     netsim_csum_replace16(udp + 6, 5000, 1024);
-    wr32(ip + 12, nsrc);
-    wr16(udp, 1024);
+    netsim_put32(ip + 12, nsrc);
+    netsim_put16(udp, 1024);
     cr_assert_eq(netsim_frame_parse(f, 100, &pi), 0);
     cr_assert_eq(netsim_csum_l4(pi.src, pi.dst, IP_PROTO_UDP, udp, pi.l4len), 0);
 }

@@ -33,7 +33,7 @@ static void on_icmp(void *o, struct netsim_host *h, const struct netsim_pinfo *p
     icmp_type = pi->icmp_type;
     icmp_code = pi->icmp_code;
     if (len >= ICMP_HLEN + IPV4_HLEN)
-        icmp_inner_src = rd32(icmp + ICMP_HLEN + 12);
+        icmp_inner_src = netsim_get32(icmp + ICMP_HLEN + 12);
 }
 
 static void setup(void)
@@ -107,8 +107,8 @@ Test(nat_edge, ttl_expiry_gives_time_exceeded)
     cr_assert_not_null(gwmac);
     make_udp(f, 64, MA, gwmac, GA, NETSIM_WORLD_SERVER, 5000, 7);
     f[ETH_HLEN + 8] = 1;
-    wr16(f + ETH_HLEN + 10, 0);
-    wr16(f + ETH_HLEN + 10, netsim_csum(f + ETH_HLEN, IPV4_HLEN));
+    netsim_put16(f + ETH_HLEN + 10, 0);
+    netsim_put16(f + ETH_HLEN + 10, netsim_csum(f + ETH_HLEN, IPV4_HLEN));
     cr_assert_eq(netsim_frame_parse(f, 64, &pi), 0);
     netsim_port_send(&ga.ifc.port, f, 64);
     evq_run_until(&q, VTIME_S);
@@ -178,8 +178,8 @@ Test(nat_edge, malformed_frames_are_dropped_and_counted)
     make_udp(f, 100, MA, gwmac, GA, NETSIM_WORLD_SERVER, 5000, 7);
     netsim_port_send(&ga.ifc.port, f, 30); /* truncated */
     make_udp(f, 100, MA, gwmac, GA, NETSIM_WORLD_SERVER, 5000, 7);
-    netsim_csum_replace16(f + ETH_HLEN + 10, rd16(f + ETH_HLEN + 6), IPV4_MF);
-    wr16(f + ETH_HLEN + 6, IPV4_MF); /* a first fragment */
+    netsim_csum_replace16(f + ETH_HLEN + 10, netsim_get16(f + ETH_HLEN + 6), IPV4_MF);
+    netsim_put16(f + ETH_HLEN + 6, IPV4_MF); /* a first fragment */
     netsim_port_send(&ga.ifc.port, f, 100);
     evq_run_until(&q, VTIME_S);
     cr_assert_eq(t->nat->lan.ifc.malformed, 2);
