@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ static void usage(FILE *out)
                  "  --seed N     seed of the run (default 1)\n");
 }
 
+/* Ctrl-C ends a paced run cleanly, so captures are flushed and counters printed. */
+static volatile sig_atomic_t net_stop;
+static void on_sigint(int sig) { net_stop = 1; }
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -60,7 +65,9 @@ static void run_paced(struct evq *q, struct netsim_tap **taps, int ntaps, vtime_
         pfd[i].fd = taps[i]->fd;
         pfd[i].events = POLLIN;
     }
-    while (q->now < duration) {
+    net_stop = 0;
+    signal(SIGINT, on_sigint);
+    while (q->now < duration && !net_stop) {
         vtime_t next = evq_next(q);
         vtime_t wall_v = (vtime_t)((wall_now() - t0) * 1e9);
         int wait_ms = 10;
@@ -73,6 +80,7 @@ static void run_paced(struct evq *q, struct netsim_tap **taps, int ntaps, vtime_
         for (int i = 0; i < ntaps; i++)
             netsim_tap_poll(taps[i]);
     }
+    signal(SIGINT, SIG_DFL);
 }
 
 int cmd_net(int argc, char **argv)

@@ -95,6 +95,39 @@ Test(nat, client_gets_lease_resolves_pings_and_fetches)
     cr_assert_eq(tshark_bad("lan0.pcap"), 0);
 }
 
+/* The capture of the scenario is pinned by golden files: any change to what goes
+ * on the wire shows up here. Regenerate with HVSIM_UPDATE_GOLDEN=1 after an
+ * intended change (and check the new capture with tshark). */
+static void check_golden(const char *got, const char *name)
+{
+    char path[1024], cmd[2200];
+    size_t n1, n2;
+    uint8_t *a, *b;
+
+    snprintf(path, sizeof path, "%s/%s", NETSIM_GOLDEN_DIR, name);
+    if (getenv("HVSIM_UPDATE_GOLDEN")) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", got, path);
+        cr_assert_eq(system(cmd), 0);
+    }
+    a = slurp(got, &n1);
+    b = slurp(path, &n2);
+    cr_assert_not_null(b, "missing golden file %s", path);
+    cr_assert(n1 == n2 && !memcmp(a, b, n1), "%s differs from golden %s", got, path);
+    free(a);
+    free(b);
+}
+
+Test(nat, capture_matches_golden)
+{
+    struct run r;
+
+    cr_assert_eq(system("mkdir -p nat_golden"), 0);
+    run_start(&r, "nat_golden");
+    run_end(&r);
+    check_golden("nat_golden/virbr0.pcap", "nat_virbr0.pcap");
+    check_golden("nat_golden/lan0.pcap", "nat_lan0.pcap");
+}
+
 Test(nat, captures_are_byte_identical_across_runs)
 {
     struct run r;
