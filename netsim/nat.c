@@ -206,6 +206,10 @@ static int nat_icmp_error_in(struct netsim_nat *nat, uint8_t *frame, size_t len,
 
     if (pi->l4len < ICMP_HLEN + IPV4_HLEN + 8 || (in[0] >> 4) != 4)
         return 0;
+    if (netsim_csum(icmp, pi->l4len) != 0) {
+        nat->dropped++; /* a corrupt error must not be "repaired" by our rewrite */
+        return 1;
+    }
     ihl = (size_t)(in[0] & 15) * 4;
     if (ihl < IPV4_HLEN || pi->l4len < ICMP_HLEN + ihl + 8)
         return 0;
