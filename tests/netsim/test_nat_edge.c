@@ -187,3 +187,31 @@ Test(nat_edge, malformed_frames_are_dropped_and_counted)
     cr_assert_eq(t->nat->frags_dropped, 1);
     cr_assert_eq(t->world->udp_echoed, 0);
 }
+
+Test(nat_edge, ip_options_are_translated_like_any_packet)
+{
+    uint8_t f[100], g[104];
+    const uint8_t *gwmac;
+    struct netsim_pinfo pi;
+
+    netsim_host_ping(&ga, GW, 1, 1, 8);
+    evq_run_until(&q, VTIME_MS);
+    gwmac = netsim_arp_lookup(&ga.ifc, GW);
+    cr_assert_not_null(gwmac);
+    /* A UDP datagram to the echo service with 4 bytes of IP options (NOPs, EOL). */
+    make_udp(f, 100, MA, gwmac, GA, NETSIM_WORLD_SERVER, 5000, NETSIM_UDP_ECHO_PORT);
+    memcpy(g, f, 34);
+    memset(g + 34, 1, 3);
+    g[37] = 0;
+    memcpy(g + 38, f + 34, 66);
+    g[ETH_HLEN] = 0x46;
+    netsim_put16(g + ETH_HLEN + 2, 24 + 66);
+    netsim_put16(g + ETH_HLEN + 10, 0);
+    netsim_put16(g + ETH_HLEN + 10, netsim_csum(g + ETH_HLEN, 24));
+    cr_assert_eq(netsim_frame_parse(g, 104, &pi), 0);
+    netsim_port_send(&ga.ifc.port, g, 104);
+    evq_run_until(&q, VTIME_S);
+    cr_assert_eq(t->world->udp_echoed, 1, "the server accepted the translated datagram's checksum");
+    cr_assert_eq(echoes[0], 1);
+    cr_assert_eq(t->world->server.bad_l4, 0);
+}
