@@ -3,6 +3,7 @@
 # to its verdict, whole process, under hvsim and under QEMU TCG; prints the
 # medians and the ratio hvsim/QEMU (target <= 1.0).
 # usage: bench/boot/run.sh BUILD_DIR [RUNS]   (RUNS defaults to 5)
+# BENCH_KERNEL=boot_bench_2m runs the same work over 2 MiB pages.
 # Uses hyperfine when installed, else a bash loop around date +%s.%N.
 set -u
 if [ $# -lt 1 ]; then
@@ -11,7 +12,7 @@ if [ $# -lt 1 ]; then
 fi
 build=$(cd "$1" && pwd)
 runs=${2:-5}
-kernel=$build/kernels/boot_bench.elf
+kernel=$build/kernels/${BENCH_KERNEL:-boot_bench}.elf
 hvsim=$build/hvsim
 qemu=${QEMU:-qemu-system-x86_64}
 expected=33                               # debug-exit 0x10: the kernel's self-check passed
