@@ -1,6 +1,6 @@
 /* ARP (RFC 826) for an interface: answering requests for its own address or a
  * proxied one (RFC 1027), learning senders, resolving next hops with up to
- * three frames held per unresolved address. The cache is a small array
+ * three frames held per unresolved address and three requests a second apart. The cache is a small array
  * scanned in order, so its behaviour never depends on memory addresses. */
 #include <string.h>
 
@@ -55,6 +55,7 @@ void netsim_arp_flush(struct netsim_iface *ifc)
     for (int i = 0; i < ifc->narp; i++)
         entry_drop_pending(ifc, &ifc->arp[i]);
     ifc->narp = 0;
+    evq_cancel(ifc->port.net->q, &ifc->arp_timer);
 }
 
 static void arp_send(struct netsim_iface *ifc, uint16_t op, const uint8_t *dst_mac, const uint8_t *tha,
@@ -63,6 +64,35 @@ static void arp_send(struct netsim_iface *ifc, uint16_t op, const uint8_t *dst_m
     uint8_t f[ETH_HLEN + ARP_LEN];
     size_t n = netsim_arp_write(f, op, ifc->mac, spa, dst_mac, tha, tpa);
     netsim_port_send(&ifc->port, f, n);
+}
+
+/* Every second, ask again for addresses that hold frames; after
+ * NETSIM_ARP_TRIES unanswered requests drop the frames (the host is unreachable). */
+void netsim_arp_timer(void *opaque, vtime_t now)
+{
+    static const uint8_t zero[ETH_ALEN];
+    struct netsim_iface *ifc = opaque;
+    int again = 0;
+
+    for (int i = 0; i < ifc->narp; i++) {
+        struct netsim_arp_entry *e = &ifc->arp[i];
+        if (e->resolved || !e->pending || now - e->updated < NETSIM_ARP_RETRY) {
+            again |= e->pending != NULL;
+            continue;
+        }
+        if (e->tries >= NETSIM_ARP_TRIES) {
+            ifc->port.st.tx_dropped += (uint64_t)e->npending;
+            entry_drop_pending(ifc, e);
+            continue;
+        }
+        e->tries++;
+        e->updated = now;
+        ifc->arp_sent++;
+        arp_send(ifc, ARP_REQUEST, netsim_mac_broadcast, zero, e->ip, ifc->ip);
+        again = 1;
+    }
+    if (again)
+        evq_schedule(ifc->port.net->q, &ifc->arp_timer, now + NETSIM_ARP_RETRY);
 }
 
 static void arp_learn(struct netsim_iface *ifc, uint32_t ip, const uint8_t *mac, int create)
@@ -145,11 +175,14 @@ int netsim_arp_resolve_and_send(struct netsim_iface *ifc, uint32_t nexthop, uint
         ;
     *tail = k;
     e->npending++;
-    if (e->npending == 1 || now - e->updated >= NETSIM_ARP_RETRY) {
+    if (e->npending == 1) {
         static const uint8_t zero[ETH_ALEN];
         e->updated = now;
+        e->tries = 1;
         ifc->arp_sent++;
         arp_send(ifc, ARP_REQUEST, netsim_mac_broadcast, zero, nexthop, ifc->ip);
+        if (!event_pending(&ifc->arp_timer))
+            evq_schedule(ifc->port.net->q, &ifc->arp_timer, now + NETSIM_ARP_RETRY);
     }
     return HV_OK;
 }

@@ -48,6 +48,7 @@ void netsim_iface_init(struct netsim_iface *ifc, struct netsim *net, const char 
     ifc->input = input;
     ifc->opaque = opaque;
     ifc->port.owner = ifc;
+    event_init(&ifc->arp_timer, "netsim.arp", netsim_arp_timer, ifc);
 }
 
 void netsim_iface_fini(struct netsim_iface *ifc)

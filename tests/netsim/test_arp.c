@@ -93,3 +93,18 @@ Test(arp, proxy_and_probes)
     cr_assert_eq(peer.frames, 2);
     cr_assert_null(netsim_arp_lookup(&ifc, 0));
 }
+
+Test(arp, retries_three_times_then_drops_held_frames)
+{
+    uint8_t f[64];
+
+    make_udp(f, 64, ME, ZERO, MYIP, PEERIP, 1, 100);
+    netsim_iface_output(&ifc, PEERIP, f, 64);
+    evq_run_until(&q, 10 * VTIME_S);
+    cr_assert_eq(peer.frames, 3, "three requests, a second apart");
+    cr_assert_eq(peer.last_t, 2 * VTIME_S);
+    cr_assert_eq(ifc.arp_sent, 3);
+    cr_assert_eq(ifc.port.st.tx_dropped, 1);
+    cr_assert_eq(ifc.arp[0].npending, 0);
+    cr_assert(!event_pending(&ifc.arp_timer));
+}

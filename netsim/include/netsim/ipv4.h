@@ -10,12 +10,13 @@
 #define NETSIM_ARP_PENDING 3             /* frames kept per unresolved address, as Linux's unres_qlen */
 #define NETSIM_ARP_TIMEOUT (60 * VTIME_S) /* reachable entries are refreshed after this */
 #define NETSIM_ARP_RETRY VTIME_S
+#define NETSIM_ARP_TRIES 3 /* requests before held frames are dropped, as Linux's mcast_solicit */
 #define NETSIM_IP_TTL 64
 
 struct netsim_arp_entry {
     uint32_t ip;
     uint8_t mac[ETH_ALEN];
-    uint8_t resolved;
+    uint8_t resolved, tries;
     vtime_t updated;  /* when learnt, or when last requested */
     struct netsim_pkt *pending;
     int npending;
@@ -38,6 +39,7 @@ struct netsim_iface {
     void *proxy_opaque;
     struct netsim_arp_entry arp[NETSIM_ARP_ENTRIES];
     int narp;
+    struct event arp_timer; /* retransmits requests for addresses with held frames */
     uint16_t ip_id;
     uint64_t arp_sent, arp_answered, malformed;
 };
@@ -60,5 +62,6 @@ const uint8_t *netsim_arp_lookup(struct netsim_iface *ifc, uint32_t ip);
 void netsim_arp_input(struct netsim_iface *ifc, const uint8_t *frame, size_t len, const struct netsim_pinfo *pi);
 int netsim_arp_resolve_and_send(struct netsim_iface *ifc, uint32_t nexthop, uint8_t *frame, size_t len);
 void netsim_arp_flush(struct netsim_iface *ifc);
+void netsim_arp_timer(void *opaque, vtime_t now);
 
 #endif
