@@ -120,6 +120,7 @@ struct cpu {
     uint64_t instructions;
     uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
     uint64_t limit;        /* the limit of the current cpu_run */
+    uint64_t tlb_flushed_at; /* cycles at the last TLB flush (vcpu.c) */
     bool irq_watch;        /* an interrupt waits for IF: check at each block */
     bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
     bool stop_requested;

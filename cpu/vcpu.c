@@ -10,6 +10,7 @@
 #include "cpu_priv.h"
 
 #define EFLAGS_IF (1u << 9)
+#define TLB_RESIZE_PERIOD 20000000ULL /* cycles between TLB flushes (20 ms at 1 GHz) */
 
 void cpu_raise(struct cpu *c, int vector, bool has_err, uint32_t err)
 {
@@ -310,7 +311,17 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             return CPU_EXIT_HALT;
         if (c->cycles >= limit)
             return CPU_EXIT_LIMIT;
+        if (c->cycles - c->tlb_flushed_at >= TLB_RESIZE_PERIOD) {
+            /* Unicorn sizes its TLB only when it is flushed, by how full it was:
+             * a guest that never reloads CR3 would keep the initial 256 entries
+             * and refill them millions of times. A periodic flush lets the TLB
+             * grow to the working set; the guest cannot observe it. */
+            c->tlb_flushed_at = c->cycles;
+            uc_ctl_flush_tlb(c->uc);
+        }
         c->stop_cycles = limit;
+        if (c->stop_cycles - c->tlb_flushed_at > TLB_RESIZE_PERIOD)
+            c->stop_cycles = c->tlb_flushed_at + TLB_RESIZE_PERIOD;
         c->hook_stopped = false;
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (err != UC_ERR_OK) {
