@@ -32,7 +32,8 @@ int netsim_tcp_send(struct netsim_host *h, struct netsim_tcp_conn *c, const void
         seg[21] = 4;
         netsim_put16(seg + 22, TCP_MSS);
     }
-    memcpy(seg + hl, data, len);
+    if (len)
+        memcpy(seg + hl, data, len); /* data may be NULL for bare flags */
     netsim_put16(seg + 16, netsim_csum_l4(h->ifc.ip, c->rip, IP_PROTO_TCP, seg, hl + len));
     c->snd_nxt += (uint32_t)len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
     return netsim_host_ip_send(h, IP_PROTO_TCP, 0, c->rip, seg, hl + len);
