@@ -221,6 +221,7 @@ void sysenter_do(struct cpu *c);
 /* intercept.c: the decoded-block cache and intercepts by address */
 int blocks_init(struct cpu *c);
 void blocks_free(struct cpu *c);
+void blocks_reset(struct cpu *c); /* forget every decoded block */
 const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size);
 
 /* Registers through the API. */

@@ -239,6 +239,8 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
     if (gtype == 0xe)
         nflags &= ~(uint64_t)EFLAGS_IF;
     exc_switch_context(c, &ncs, stack_switch ? &nss : NULL, target, sp, nflags);
+    if (c->plat.on_event)
+        c->plat.on_event(c->plat.opaque, (int)kind, vec, has_err ? err : 0, r.rip);
     if (kind == EV_EXTERNAL)
         c->stats.interrupts++;
     else

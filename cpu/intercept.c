@@ -31,6 +31,12 @@ int blocks_init(struct cpu *c)
     return c->blocks.slots && c->sites.slots ? 0 : -1;
 }
 
+void blocks_reset(struct cpu *c)
+{
+    memset(c->blocks.slots, 0, (c->blocks.mask + 1) * sizeof *c->blocks.slots);
+    c->blocks.used = 0;
+}
+
 void blocks_free(struct cpu *c)
 {
     for (size_t i = 0; i <= c->sites.mask; i++)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/vtime.h"
 
 struct cpu;
@@ -24,6 +25,9 @@ struct cpu_platform {
     /* Platform MSRs (local APIC): return 0 handled, -1 for #GP, 1 not a platform MSR. */
     int (*msr_read)(void *opaque, uint32_t msr, uint64_t *val);
     int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);
+    /* Optional, for event traces: each event delivered through the IDT.
+     * kind: 0 exception, 1 software interrupt, 2 external interrupt. */
+    void (*on_event)(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip);
     void *opaque;
 };
 
@@ -88,6 +92,14 @@ struct cpu_stats {
     uint64_t exceptions, interrupts, syscalls, intercepts, blocks_decoded;
 };
 const struct cpu_stats *cpu_stats(const struct cpu *c);
+
+/* Snapshots: the whole vCPU state (registers, hidden segment state, MSRs,
+ * virtual time). cpu_load expects the same Unicorn build and drops cached
+ * translations, since memory is restored beside it. */
+int cpu_save(struct cpu *c, struct buf *out);
+int cpu_load(struct cpu *c, struct buf_reader *in); /* 0 or HV_ECORRUPT */
+/* A hash of the architectural state, for replay checkpoints. */
+uint64_t cpu_state_hash(struct cpu *c);
 
 /* Registers for tests and debugging (Unicorn's UC_X86_REG_* ids). */
 uint64_t cpu_reg_read(struct cpu *c, int uc_reg);

@@ -1,0 +1,103 @@
+/* Saving, restoring and hashing the vCPU for snapshots and replay checkpoints.
+ * The engine's state travels as the register part of Unicorn's context blob
+ * (measured layout, uc_blob.c); the hash reads a fixed list of architectural
+ * registers so it never depends on host addresses. */
+#include <string.h>
+
+#include "base/err.h"
+#include "cpu_priv.h"
+
+#define CPU_SNAPSHOT_MAGIC 0x48564350u /* "HVCP" */
+#define CPU_SNAPSHOT_VERSION 1
+
+int cpu_save(struct cpu *c, struct buf *out)
+{
+    uc_blob_save(c);
+    buf_put_u32(out, CPU_SNAPSHOT_MAGIC);
+    buf_put_u32(out, CPU_SNAPSHOT_VERSION);
+    buf_put_u64(out, c->blob.size - c->blob.rax);
+    buf_put(out, (const uint8_t *)c->ctx + c->blob.rax, c->blob.size - c->blob.rax);
+    buf_put_u64(out, c->cycles);
+    buf_put_u64(out, c->instructions);
+    buf_put_u8(out, c->halted);
+    buf_put(out, &c->msr, sizeof c->msr); /* plain integers, fixed layout */
+    buf_put_u8(out, c->exc.valid);
+    buf_put_u32(out, (uint32_t)c->exc.vector);
+    buf_put_u8(out, c->exc.soft);
+    buf_put_u8(out, c->exc.has_err);
+    buf_put_u32(out, c->exc.err);
+    buf_put_u8(out, c->exc.from_unicorn);
+    buf_put_u8(out, (uint8_t)c->op);
+    return out->err;
+}
+
+int cpu_load(struct cpu *c, struct buf_reader *in)
+{
+    size_t n;
+    struct msr_file msr;
+
+    if (buf_get_u32(in) != CPU_SNAPSHOT_MAGIC || buf_get_u32(in) != CPU_SNAPSHOT_VERSION)
+        return HV_ECORRUPT;
+    n = buf_get_u64(in);
+    if (in->err || n != c->blob.size - c->blob.rax || buf_remaining(in) < n)
+        return HV_ECORRUPT; /* a different Unicorn build or a damaged snapshot */
+    uc_blob_save(c); /* a valid header for the restore */
+    buf_get(in, (uint8_t *)c->ctx + c->blob.rax, n);
+    uint64_t cycles = buf_get_u64(in), instructions = buf_get_u64(in);
+    bool halted = buf_get_u8(in);
+    buf_get(in, &msr, sizeof msr);
+    struct pending_exc exc = { 0 };
+    exc.valid = buf_get_u8(in);
+    exc.vector = (int)buf_get_u32(in);
+    exc.soft = buf_get_u8(in);
+    exc.has_err = buf_get_u8(in);
+    exc.err = buf_get_u32(in);
+    exc.from_unicorn = buf_get_u8(in);
+    uint8_t op = buf_get_u8(in);
+    if (in->err || op > OP_SYSENTER)
+        return HV_ECORRUPT;
+    uc_blob_restore(c);
+    c->cycles = cycles;
+    c->instructions = instructions;
+    c->tlb_flushed_at = cycles;
+    c->halted = halted;
+    c->msr = msr;
+    c->exc = exc;
+    c->op = (enum pending_op)op;
+    c->irq_watch = c->irq_after_block = c->kicked = c->stop_requested = false;
+    /* Memory may hold other code now: drop translations and decoded blocks. */
+    uc_ctl_flush_tb(c->uc);
+    uc_ctl_flush_tlb(c->uc);
+    blocks_reset(c);
+    return HV_OK;
+}
+
+uint64_t cpu_state_hash(struct cpu *c)
+{
+    static const int regs[] = {
+        UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
+        UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+        UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
+        UC_X86_REG_CS, UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS, UC_X86_REG_GS,
+        UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4,
+    };
+    uint64_t h = HASH_FNV1A64_INIT, v;
+    uc_x86_mmr tab;
+
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        v = reg_get(c, regs[i]);
+        h = hash_fnv1a64(h, &v, sizeof v);
+    }
+    uc_reg_read(c->uc, UC_X86_REG_GDTR, &tab);
+    h = hash_fnv1a64(h, &tab.base, sizeof tab.base);
+    h = hash_fnv1a64(h, &tab.limit, sizeof tab.limit);
+    uc_reg_read(c->uc, UC_X86_REG_IDTR, &tab);
+    h = hash_fnv1a64(h, &tab.base, sizeof tab.base);
+    h = hash_fnv1a64(h, &tab.limit, sizeof tab.limit);
+    v = efer_get(c);
+    h = hash_fnv1a64(h, &v, sizeof v);
+    h = hash_fnv1a64(h, &c->cycles, sizeof c->cycles);
+    h = hash_fnv1a64(h, &c->instructions, sizeof c->instructions);
+    h = hash_fnv1a64(h, &c->msr, sizeof c->msr);
+    return h;
+}
