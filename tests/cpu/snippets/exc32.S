@@ -146,9 +146,10 @@ r3_read_ro:
 r3_read_ro_done:
     ud2
 
-.globl r3_out80, r3_out80_done, r3_out81, r3_outw80, r3_in_dx, r3_in_dx_done, r3_in_dx81, r3_in_dx81_at
+.globl r3_out80, r3_out80_at, r3_out80_done, r3_out81, r3_outw80, r3_in_dx, r3_in_dx_done, r3_in_dx81, r3_in_dx81_at
 r3_out80:
     mov $0x5a, %al
+r3_out80_at:
     out %al, $0x80
 r3_out80_done:
     ud2
