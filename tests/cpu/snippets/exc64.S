@@ -57,6 +57,14 @@ ENTRY64 pf64_nx_fetch
 pf64_nx_at:
     jmp *%rax
 
+/* A stack on a not-present page: #UD's push faults, so does #PF's (#PF during
+ * #PF: double fault), and #DF reaches its handler only through IST1. */
+.globl bad_stack64_at
+ENTRY64 bad_stack64
+    mov $(PG_NP + 0x800), %esp
+bad_stack64_at:
+    ud2
+
 /* Ring 3 at RBX, IF clear. */
 ENTRY64 ring3_64
     RING3_64 %rbx, 0x2
