@@ -65,12 +65,19 @@ struct block_cache {
 };
 
 /* An instruction we intercept by address (RDMSR, WRMSR, IN, OUT, INS, OUTS). */
-enum site_kind { SITE_RDMSR, SITE_WRMSR, SITE_IO };
+enum site_kind {
+    SITE_RDMSR, SITE_WRMSR, SITE_IO,
+    /* only in non-root engines, where they may cause VM exits */
+    SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR,
+};
 struct intercept_site {
     uint64_t addr;
     uint8_t kind, len;
     uint8_t io_size;  /* 1, 2 or 4 */
     int32_t io_port;  /* immediate port, or -1 for DX */
+    bool io_in, io_string, io_rep;
+    uint8_t cr, gpr;  /* MOV CR: control register and general register numbers */
+    bool to_cr;       /* MOV to CR (else from) */
     struct cpu *cpu;
 };
 
@@ -102,6 +109,7 @@ enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };
 
 #define CPU_MAX_MMIO 16
 struct mmio_region {
+    uint64_t base, size;
     cpu_mmio_read_fn *rd;
     cpu_mmio_write_fn *wr;
     void *opaque;
@@ -140,6 +148,9 @@ struct cpu {
     uint32_t cpuid_native[0x20][4]; /* native leaves 0..0x1f, sub-leaf 0 */
     uint32_t cpuid_native_ext[0x10][4];
 
+    struct vmx_root *vmx;     /* VMX operation of a root CPU (vmx_insn.c) */
+    struct vmx_nonroot *nr;   /* set in a non-root engine: its VMCS and pending exit */
+
     struct cpu_fault last_fault;
     struct cpu_stats stats;
     uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
@@ -148,6 +159,15 @@ struct cpu {
     uint64_t open_bus_pages[64];
     int n_open_bus;
 };
+
+struct vmx_root;
+struct vmx_nonroot;
+
+/* A non-root engine stopped for a VM exit: never leaves cpu/. */
+#define CPU_EXIT_VMEXIT ((enum cpu_exit)100)
+
+/* vcpu.c: an engine for VMX non-root operation, sharing the root's RAM and platform. */
+struct cpu *cpu_new_guest(struct cpu *root);
 
 /* uc_blob.c: the only file that knows Unicorn's insides */
 int uc_blob_discover(struct cpu *c);

@@ -11,6 +11,7 @@
 #define CPUID1_ECX_X2APIC (1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID1_ECX_RDRAND (1u << 30) /* QEMU's RDRAND reads the host's entropy */
 #define CPUID1_ECX_MONITOR (1u << 3)
 #define CPUID1_EDX_APIC (1u << 9)
 #define CPUID1_EDX_MTRR (1u << 12)
@@ -76,7 +77,9 @@ void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[0] = 0x000506e3; /* family 6 model 0x5e stepping 3 */
         out[1] = (c->apic_id << 24) | (1u << 16) | (8u << 8);
         out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
-        out[2] &= ~(CPUID1_ECX_HYPERVISOR | CPUID1_ECX_VMX | CPUID1_ECX_MONITOR);
+        out[2] &= ~(CPUID1_ECX_HYPERVISOR | CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_RDRAND);
+        if (c->vmx)
+            out[2] |= CPUID1_ECX_VMX; /* the VT-x model (vmx_*.c) */
         out[3] |= CPUID1_EDX_APIC | CPUID1_EDX_MTRR | CPUID1_EDX_PAT;
         out[3] &= ~(CPUID1_EDX_MCE | CPUID1_EDX_MCA);
         return;

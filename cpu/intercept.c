@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "cpu_priv.h"
+#include "vmx_priv.h"
 
 #define EXC_GP 13
 
@@ -89,6 +90,12 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     if (!site_still_there(c, s, sb->bytes))
         return; /* other code now lives at this address: let it run */
     c->stats.intercepts++;
+    if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
+        uc_emu_stop(uc); /* an exit, or emulated (a CR read through its shadow) */
+        return;
+    }
+    if (s->kind >= SITE_CPUID)
+        return; /* non-root only, and not exiting: runs natively */
     if (s->kind == SITE_IO) {
         uint16_t port = s->io_port >= 0 ? (uint16_t)s->io_port : (uint16_t)reg_get(c, UC_X86_REG_DX);
         if (!ioperm_allowed(c, port, s->io_size)) {
@@ -139,8 +146,31 @@ static void io_operands(const uint8_t *b, unsigned len, bool def16, struct inter
     }
     uint8_t op = i < len ? b[i] : 0;
     bool byte = (op & 1) == 0;
+    s->io_in = op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed || op == 0x6c || op == 0x6d;
+    s->io_string = op >= 0x6c && op <= 0x6f;
+    for (unsigned k = 0; k < i; k++)
+        if (b[k] == 0xf3)
+            s->io_rep = true;
     s->io_size = byte ? 1 : ((def16 ^ opsize) ? 2 : 4);
     s->io_port = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) && i + 1 < len ? b[i + 1] : -1;
+}
+
+/* MOV to/from CRn: 0F 22 /r or 0F 20 /r; ModRM.reg is the CR (REX.R adds 8),
+ * ModRM.rm the general register (REX.B adds 8). */
+static void movcr_operands(const uint8_t *b, unsigned len, struct intercept_site *s)
+{
+    unsigned i = 0, rex = 0;
+    while (i < len && (b[i] == 0x66 || b[i] == 0xf0 || (b[i] & 0xf0) == 0x40)) {
+        if ((b[i] & 0xf0) == 0x40)
+            rex = b[i];
+        i++;
+    }
+    if (i + 2 >= len)
+        return;
+    uint8_t modrm = b[i + 2];
+    s->to_cr = b[i + 1] == 0x22;
+    s->cr = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0));
+    s->gpr = (uint8_t)((modrm & 7) | ((rex & 1) ? 8 : 0));
 }
 
 static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool def16)
@@ -162,15 +192,31 @@ static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool
     memcpy(sb->bytes, in->bytes, in->size);
     if (kind == SITE_IO)
         io_operands(in->bytes, in->size, def16, &sb->s);
+    if (kind == SITE_MOVCR)
+        movcr_operands(in->bytes, in->size, &sb->s);
     *site_slot(c, in->address) = &sb->s;
     c->sites.used++;
     uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, in->address, in->address);
     return true;
 }
 
-static enum site_kind site_kind_of(unsigned id, bool *is_site)
+static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool *is_site)
 {
+    unsigned id = in->id;
     *is_site = true;
+    if (c->nr) {
+        switch (id) {
+        case X86_INS_CPUID: return SITE_CPUID;
+        case X86_INS_HLT: return SITE_HLT;
+        case X86_INS_RDTSC: return SITE_RDTSC;
+        case X86_INS_INVLPG: return SITE_INVLPG;
+        case X86_INS_MOV:
+            for (unsigned k = 0; k + 1 < in->size; k++)
+                if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
+                    return SITE_MOVCR;
+            break;
+        }
+    }
     switch (id) {
     case X86_INS_RDMSR: return SITE_RDMSR;
     case X86_INS_WRMSR: return SITE_WRMSR;
@@ -209,7 +255,7 @@ static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
     left = size;
     while (left && cs_disasm_iter(h, &p, &left, &pc, in)) {
         bool is_site;
-        enum site_kind k = site_kind_of(in->id, &is_site);
+        enum site_kind k = site_kind_of(c, in, &is_site);
         n++;
         if (is_site) {
             add_site(c, in, k, !(hf & HF_CS32_MASK));

@@ -5,6 +5,7 @@
  * intercepts by address (intercept.c). */
 #include "base/log.h"
 #include "cpu_priv.h"
+#include "vmx_priv.h"
 
 #define MSR_TSC 0x10
 #define MSR_PLATFORM_ID 0x17
@@ -83,6 +84,8 @@ int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
     int r;
 
     if (c->plat.msr_read && (r = c->plat.msr_read(c->plat.opaque, msr, val)) <= 0)
+        return r;
+    if (c->vmx && (r = vmx_msr_read(c, msr, val)) <= 0)
         return r;
     switch (msr) {
     case MSR_TSC: *val = msr_tsc(c); return 0;

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "cpu_priv.h"
+#include "vmx_priv.h"
 
 #define EFLAGS_IF (1u << 9)
 #define TLB_RESIZE_PERIOD 20000000ULL /* cycles between TLB flushes (20 ms at 1 GHz) */
@@ -64,6 +65,15 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 static bool hook_insn_invalid(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
+    if (c->vmx && vmx_insn_root(c)) {
+        if (c->hook_stopped || c->exc.valid)
+            uc_emu_stop(uc);
+        return true;
+    }
+    if (c->nr && vmx_nr_invalid_insn(c)) {
+        uc_emu_stop(uc);
+        return true;
+    }
     cpu_raise(c, 6, false, 0);
     uc_emu_stop(uc);
     return true;
@@ -127,6 +137,8 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 {
     struct cpu *c = user;
     uint64_t page = addr & ~0xfffULL;
+    if (c->nr && vmx_nr_ept_fault(c, type, addr))
+        return false; /* the engine stops; the run loop takes the EPT exit */
     if (c->n_open_bus >= (int)(sizeof c->open_bus_pages / sizeof c->open_bus_pages[0])) {
         log_error("cpu: too many accesses to unbacked physical pages (last %#llx)", (unsigned long long)addr);
         return false;
@@ -138,7 +150,8 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
     return true;
 }
 
-struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *plat)
+/* An engine with our hooks; RAM is mapped by the caller. */
+static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_platform *plat)
 {
     struct cpu *c = calloc(1, sizeof *c);
     uc_err err;
@@ -156,10 +169,6 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
         log_error("cpu: cannot open a Unicorn engine: %s", uc_strerror(err));
         goto fail;
     }
-    if ((err = uc_mem_map_ptr(c->uc, 0, cfg->ram_size, UC_PROT_ALL, cfg->ram)) != UC_ERR_OK) {
-        log_error("cpu: cannot map %llu bytes of RAM: %s", (unsigned long long)cfg->ram_size, uc_strerror(err));
-        goto fail_after_engine;
-    }
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) || cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) ||
         cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64)) {
         log_error("cpu: cannot open Capstone");
@@ -171,21 +180,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
     }
     if (blocks_init(c))
         goto fail_after_capstone;
-    cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
     msr_init(c);
-    /* uc_emu_start's `until` is not an exit: stops come only from hooks and HLT. */
-    uc_ctl_exits_enable(c->uc);
-    uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, hook_block, c, 1, 0);
-    uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, hook_intr, c, 1, 0);
-    uc_hook_add(c->uc, &c->h_invalid, UC_HOOK_INSN_INVALID, hook_insn_invalid, c, 1, 0);
-    uc_hook_add(c->uc, &c->h_in, UC_HOOK_INSN, hook_in, c, 1, 0, UC_X86_INS_IN);
-    uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
-    uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
-    uc_hook_add(c->uc, &c->h_rdtsc, UC_HOOK_INSN, hook_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
-    uc_hook_add(c->uc, &c->h_syscall, UC_HOOK_INSN, hook_syscall, c, 1, 0, UC_X86_INS_SYSCALL);
-    uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
-    uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED, hook_unmapped,
-                c, 1, 0);
     return c;
 
 fail_after_capstone:
@@ -199,10 +194,79 @@ fail:
     return NULL;
 }
 
+static void engine_hooks(struct cpu *c)
+{
+    /* uc_emu_start's `until` is not an exit: stops come only from hooks and HLT. */
+    uc_ctl_exits_enable(c->uc);
+    uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, hook_block, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, hook_intr, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_invalid, UC_HOOK_INSN_INVALID, hook_insn_invalid, c, 1, 0);
+    uc_hook_add(c->uc, &c->h_in, UC_HOOK_INSN, hook_in, c, 1, 0, UC_X86_INS_IN);
+    uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
+    uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
+    uc_hook_add(c->uc, &c->h_rdtsc, UC_HOOK_INSN, hook_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
+    uc_hook_add(c->uc, &c->h_syscall, UC_HOOK_INSN, hook_syscall, c, 1, 0, UC_X86_INS_SYSCALL);
+    uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
+    uc_hook_add(c->uc, &c->h_unmapped,
+                UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED |
+                    (c->nr ? UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_READ_PROT |
+                                 UC_HOOK_MEM_FETCH_PROT
+                           : 0),
+                hook_unmapped, c, 1, 0);
+}
+
+struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *plat)
+{
+    struct cpu *c = engine_new(cfg, plat);
+    uc_err err;
+
+    if (!c)
+        return NULL;
+    if ((err = uc_mem_map_ptr(c->uc, 0, cfg->ram_size, UC_PROT_ALL, cfg->ram)) != UC_ERR_OK) {
+        log_error("cpu: cannot map %llu bytes of RAM: %s", (unsigned long long)cfg->ram_size, uc_strerror(err));
+        cpu_free(c);
+        return NULL;
+    }
+    cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
+    vmx_root_init(c);
+    engine_hooks(c);
+    return c;
+}
+
+struct cpu *cpu_new_guest(struct cpu *root)
+{
+    struct cpu_config cfg = { .ram = root->ram, .ram_size = root->ram_size, .hz = root->hz,
+                              .apic_id = root->apic_id };
+    struct cpu *g = engine_new(&cfg, &root->plat);
+    uc_x86_msr efer = { .rid = 0xc0000080, .value = 0 };
+
+    if (!g)
+        return NULL;
+    g->nr = calloc(1, sizeof *g->nr);
+    if (!g->nr) {
+        cpu_free(g);
+        return NULL;
+    }
+    g->nr->root = root;
+    g->nr->cr0 = g->nr->cr3 = g->nr->cr4 = g->nr->efer = ~0ULL; /* nothing loaded yet */
+    memcpy(g->cpuid_native, root->cpuid_native, sizeof g->cpuid_native);
+    memcpy(g->cpuid_native_ext, root->cpuid_native_ext, sizeof g->cpuid_native_ext);
+    /* Out of Unicorn's start state (long mode without paging) the way boot.c does. */
+    reg_set(g, UC_X86_REG_CR4, 0x20);
+    reg_set(g, UC_X86_REG_CR0, 0x80000011ULL);
+    reg_set(g, UC_X86_REG_CR0, 0x11);
+    uc_reg_write(g->uc, UC_X86_REG_MSR, &efer);
+    reg_set(g, UC_X86_REG_CR4, 0);
+    engine_hooks(g);
+    return g;
+}
+
 void cpu_free(struct cpu *c)
 {
     if (!c)
         return;
+    vmx_root_free(c);
+    free(c->nr);
     if (c->ctx)
         uc_context_free(c->ctx);
     uc_close(c->uc);
@@ -233,7 +297,7 @@ int cpu_mmio_map(struct cpu *c, uint64_t base, uint64_t size, cpu_mmio_read_fn *
     if (c->n_mmio == CPU_MAX_MMIO)
         return -1;
     struct mmio_region *r = &c->mmio[c->n_mmio];
-    *r = (struct mmio_region){ .rd = rd, .wr = wr, .opaque = opaque };
+    *r = (struct mmio_region){ .base = base, .size = size, .rd = rd, .wr = wr, .opaque = opaque };
     if (uc_mmio_map(c->uc, base, size, mmio_read_tramp, r, mmio_write_tramp, r) != UC_ERR_OK)
         return -1;
     c->n_mmio++;
@@ -254,7 +318,36 @@ static int deliver_pending(struct cpu *c)
         e.has_err = kind != EV_SOFT_INT && exc_has_error_code(e.vector);
         e.err = e.has_err ? uc_blob_error_code(c) : 0;
     }
-    return exc_deliver(c, e.vector, kind, e.has_err, e.err);
+    if (c->nr && vmx_nr_exception(c, e.vector, kind == EV_SOFT_INT, e.has_err, e.err)) {
+        /* The exit reports INT3/INTO at the instruction, with its length. */
+        if (kind == EV_SOFT_INT)
+            reg_set(c, UC_X86_REG_RIP, reg_get(c, UC_X86_REG_RIP) - 1);
+        return 0;
+    }
+    int r = exc_deliver(c, e.vector, kind, e.has_err, e.err);
+    if (r && c->nr) {
+        vmx_nr_exit(c, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* a guest's shutdown is an exit (25.2) */
+        return 0;
+    }
+    return r;
+}
+
+/* The root CPU in VMX non-root operation: run the guest's engine until it
+ * exits or the machine needs the CPU back. */
+static enum cpu_exit run_guest(struct cpu *c, uint64_t limit)
+{
+    struct cpu *g = c->vmx->active;
+    enum cpu_exit r = cpu_run(g, limit);
+
+    c->cycles = g->cycles;
+    c->instructions = g->instructions;
+    c->stats.exceptions += g->stats.exceptions, g->stats.exceptions = 0;
+    c->stats.interrupts += g->stats.interrupts, g->stats.interrupts = 0;
+    if (r == CPU_EXIT_VMEXIT) {
+        vmx_exit_to_root(c, g);
+        return CPU_EXIT_VMEXIT; /* the caller goes on in root operation */
+    }
+    return r;
 }
 
 /* An external interrupt is taken when one is pending, IF is set and no STI or
@@ -290,6 +383,14 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
 
     c->limit = limit;
     for (;;) {
+        if (c->vmx && c->vmx->entry != VMX_ENTRY_NONE && vmx_enter(c) < 0)
+            return CPU_EXIT_ERROR;
+        if (c->vmx && c->vmx->active) {
+            enum cpu_exit r = run_guest(c, limit);
+            if (r != CPU_EXIT_VMEXIT)
+                return r;
+            continue;
+        }
         if (c->exc.valid && deliver_pending(c))
             return CPU_EXIT_TRIPLE_FAULT;
         if (c->op == OP_SYSCALL)
@@ -297,6 +398,8 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         else if (c->op == OP_SYSENTER)
             sysenter_do(c);
         c->op = OP_NONE;
+        if (c->nr && (c->nr->exit.pending || vmx_nr_check_events(c)))
+            return CPU_EXIT_VMEXIT;
         if (c->stop_requested) {
             c->stop_requested = false;
             return CPU_EXIT_STOP;
@@ -322,8 +425,12 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         c->stop_cycles = limit;
         if (c->stop_cycles - c->tlb_flushed_at > TLB_RESIZE_PERIOD)
             c->stop_cycles = c->tlb_flushed_at + TLB_RESIZE_PERIOD;
+        if (c->nr && c->nr->timer_deadline < c->stop_cycles)
+            c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
         c->hook_stopped = false;
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
+        if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
+            continue; /* an EPT exit ended the run */
         if (err != UC_ERR_OK) {
             log_error("cpu: engine stopped at RIP %#llx: %s", (unsigned long long)reg_get(c, UC_X86_REG_RIP),
                       uc_strerror(err));
@@ -341,12 +448,16 @@ void cpu_kick(struct cpu *c)
      * HLT cannot be told apart; the block hook stops at the next boundary. */
     c->kicked = true;
     c->stop_cycles = 0;
+    if (c->vmx && c->vmx->active)
+        cpu_kick(c->vmx->active);
 }
 
 void cpu_request_stop(struct cpu *c)
 {
     c->stop_requested = true;
     c->stop_cycles = 0;
+    if (c->vmx && c->vmx->active)
+        cpu_request_stop(c->vmx->active);
 }
 
 uint64_t cpu_cycles(const struct cpu *c) { return c->cycles; }

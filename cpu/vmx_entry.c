@@ -1,0 +1,259 @@
+/* VM entry (Intel SDM vol. 3C ch. 26): the checks of 26.2-26.3 (cpu/vmx/), then
+ * loading the guest state into the VMCS's non-root engine, building that
+ * engine's memory from the EPT (26.3.2, 28.2), and injecting the event of the
+ * VM-entry interruption-information field (26.6). */
+#include <string.h>
+
+#include "base/log.h"
+#include "vmx/vmx_checks.h"
+#include "vmx_priv.h"
+
+uint64_t vmx_phys_read64(void *opaque, uint64_t pa)
+{
+    struct cpu *root = opaque;
+    uint64_t v;
+    if (pa + 8 > root->ram_size)
+        return ~0ULL;
+    memcpy(&v, root->ram + pa, 8);
+    return v;
+}
+
+static struct cpu *guest_engine(struct cpu *root, uint64_t vmcs_pa, struct vmx_guest_slot **slot)
+{
+    struct vmx_root *v = root->vmx;
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].vmcs_pa == vmcs_pa) {
+            *slot = &v->slots[i];
+            return v->slots[i].g;
+        }
+    /* A new VMCS: reuse the oldest slot when all are taken. */
+    int i = v->nslots < VMX_MAX_GUESTS ? v->nslots++ : 0;
+    if (v->slots[i].g)
+        cpu_free(v->slots[i].g);
+    v->slots[i] = (struct vmx_guest_slot){ .vmcs_pa = vmcs_pa };
+    v->slots[i].g = cpu_new_guest(root);
+    *slot = &v->slots[i];
+    return v->slots[i].g;
+}
+
+static void unmap_all(struct cpu *g)
+{
+    uc_mem_region *regions;
+    uint32_t n;
+    if (uc_mem_regions(g->uc, &regions, &n) != UC_ERR_OK)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        uc_mem_unmap(g->uc, regions[i].begin, regions[i].end - regions[i].begin + 1);
+    uc_free(regions);
+}
+
+/* The engine's memory: guest-physical runs from the EPT mapped onto host RAM,
+ * or, without EPT, host RAM and the platform's MMIO at their own addresses. */
+static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct vmx_guest_slot *slot, bool ept)
+{
+    uint64_t eptp = vmcs_get(vmcs, VMCS_CTRL_EPTP);
+    if (slot->mapped && (!ept || slot->mapped_eptp == eptp))
+        return;
+    unmap_all(g);
+    uc_ctl_flush_tb(g->uc);
+    blocks_reset(g);
+    if (!ept) {
+        uc_mem_map_ptr(g->uc, 0, root->ram_size, UC_PROT_ALL, root->ram);
+        for (int i = 0; i < root->n_mmio; i++)
+            cpu_mmio_map(g, root->mmio[i].base, root->mmio[i].size, root->mmio[i].rd, root->mmio[i].wr,
+                         root->mmio[i].opaque);
+    } else {
+        struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
+        const uint64_t limit = 1ULL << 39; /* the first PML4 entry's reach */
+        for (uint64_t gpa = 0; gpa < limit;) {
+            struct ept_run run;
+            enum ept_result r = ept_walk_range(&mem, &root->vmx->caps, eptp, gpa, limit - gpa, &run);
+            if (run.size == 0)
+                break;
+            if (r == EPT_OK && run.hpa + run.size <= root->ram_size) {
+                uint32_t prot = ((run.perms & EPT_R) ? UC_PROT_READ : 0) | ((run.perms & EPT_W) ? UC_PROT_WRITE : 0) |
+                                ((run.perms & EPT_X) ? UC_PROT_EXEC : 0);
+                if (uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa) != UC_ERR_OK)
+                    log_guest("vmx: cannot map guest-physical %#llx+%#llx", (unsigned long long)run.gpa,
+                              (unsigned long long)run.size);
+            }
+            gpa = run.gpa + run.size;
+        }
+    }
+    slot->mapped = true;
+    slot->mapped_eptp = eptp;
+}
+
+static void load_seg(uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar, struct seg_cache *sc)
+{
+    uint32_t a = (uint32_t)vmcs_get(vmcs, ar);
+    sc->sel = (uint16_t)vmcs_get(vmcs, sel);
+    sc->base = vmcs_get(vmcs, base);
+    sc->limit = (uint32_t)vmcs_get(vmcs, limit);
+    /* VMCS access rights -> the descriptor's high-dword layout; unusable = not present. */
+    sc->flags = (a & (1u << 16)) ? 0 : ((a & 0xffu) << 8) | ((a & 0xf000u) << 8);
+}
+
+static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar)
+{
+    uc_x86_mmr t = { 0 };
+    if (sel)
+        t.selector = (uint16_t)vmcs_get(vmcs, sel);
+    t.base = vmcs_get(vmcs, base);
+    t.limit = (uint32_t)vmcs_get(vmcs, limit);
+    if (ar) {
+        uint32_t a = (uint32_t)vmcs_get(vmcs, ar);
+        t.flags = (a & (1u << 16)) ? 0 : ((a & 0xffu) << 8) | ((a & 0xf000u) << 8);
+    }
+    uc_reg_write(g->uc, reg, &t);
+}
+
+static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
+{
+    static const int gprs[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+                                UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
+                                UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
+                                UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+    struct vmx_nonroot *nr = g->nr;
+    uint32_t entry = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY);
+    bool ia32e = entry & VMX_ENTRY_IA32E_MODE_GUEST;
+    uint64_t cr0 = vmcs_get(vmcs, VMCS_GUEST_CR0), cr3 = vmcs_get(vmcs, VMCS_GUEST_CR3);
+    uint64_t cr4 = vmcs_get(vmcs, VMCS_GUEST_CR4), efer;
+
+    /* EFER: loaded, or LMA (and LME with paging) from the IA-32e mode control (26.3.2.1). */
+    if (entry & VMX_ENTRY_LOAD_EFER)
+        efer = vmcs_get(vmcs, VMCS_GUEST_EFER);
+    else
+        efer = (nr->efer & ~0x500ULL) | (ia32e ? 0x400 : 0) | (ia32e && (cr0 >> 31) ? 0x100 : 0);
+    if (cr0 != nr->cr0 || cr4 != nr->cr4 || efer != nr->efer) {
+        /* Through paging off, so QEMU recomputes long mode from EFER.LME. */
+        uc_x86_msr m = { .rid = 0xc0000080, .value = efer & ~0x400ULL };
+        reg_set(g, UC_X86_REG_CR0, 0x11);
+        uc_reg_write(g->uc, UC_X86_REG_MSR, &m);
+        reg_set(g, UC_X86_REG_CR4, cr4);
+        reg_set(g, UC_X86_REG_CR3, cr3);
+        reg_set(g, UC_X86_REG_CR0, cr0);
+        nr->cr0 = cr0, nr->cr4 = cr4, nr->efer = efer, nr->cr3 = cr3;
+    } else if (cr3 != nr->cr3) {
+        reg_set(g, UC_X86_REG_CR3, cr3);
+        nr->cr3 = cr3;
+    }
+    load_table(g, UC_X86_REG_GDTR, vmcs, 0, VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT, 0);
+    load_table(g, UC_X86_REG_IDTR, vmcs, 0, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT, 0);
+    load_table(g, UC_X86_REG_TR, vmcs, VMCS_GUEST_TR_SELECTOR, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT,
+               VMCS_GUEST_TR_AR);
+    load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
+               VMCS_GUEST_LDTR_AR);
+    reg_set(g, UC_X86_REG_DR7, vmcs_get(vmcs, VMCS_GUEST_DR7));
+    g->msr.sysenter_cs = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_CS);
+    g->msr.sysenter_esp = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_ESP);
+    g->msr.sysenter_eip = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_EIP);
+
+    /* Segments with their hidden state, CPL, RSP and RIP in one context update. */
+    struct seg_cache s[6];
+    load_seg(vmcs, VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR, &s[SEG_ES]);
+    load_seg(vmcs, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR, &s[SEG_CS]);
+    load_seg(vmcs, VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR, &s[SEG_SS]);
+    load_seg(vmcs, VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR, &s[SEG_DS]);
+    load_seg(vmcs, VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR, &s[SEG_FS]);
+    load_seg(vmcs, VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR, &s[SEG_GS]);
+    uc_blob_save(g);
+    for (int i = SEG_ES; i <= SEG_GS; i++)
+        uc_blob_set_seg(g, (enum seg_index)i, &s[i]);
+    uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
+    uc_blob_update_seg_hflags(g, cr0, (efer_get(g) >> 10) & 1);
+    uc_blob_set_reg(g, 4, vmcs_get(vmcs, VMCS_GUEST_RSP));
+    uc_blob_set_reg(g, 16, vmcs_get(vmcs, VMCS_GUEST_RIP));
+    uc_blob_reset_exception(g);
+    uc_blob_restore(g);
+    /* VT-x leaves the general registers as they are: the guest gets the root's. */
+    for (size_t i = 0; i < sizeof gprs / sizeof gprs[0]; i++)
+        reg_set(g, gprs[i], reg_get(root, gprs[i]));
+    reg_set(g, UC_X86_REG_RFLAGS, vmcs_get(vmcs, VMCS_GUEST_RFLAGS) | 2);
+    g->halted = vmcs_get(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
+}
+
+/* The event of the VM-entry interruption-information field (26.6). 0, or -1 if
+ * delivering it shut the guest down (a triple fault: exit reason 2). */
+static int inject(struct cpu *g, uint8_t *vmcs)
+{
+    uint32_t info = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY_INTR_INFO);
+    if (!(info & VMX_INTR_INFO_VALID))
+        return 0;
+    unsigned type = (info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
+    int vector = (int)(info & VMX_INTR_INFO_VECTOR_MASK);
+    bool has_err = info & VMX_INTR_INFO_DELIVER_ERROR_CODE;
+    uint32_t err = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY_EXCEPTION_ERROR_CODE);
+    enum event_kind kind = EV_EXCEPTION;
+
+    if (type == VMX_INTR_TYPE_EXT_INTR || type == VMX_INTR_TYPE_NMI) {
+        kind = EV_EXTERNAL;
+    } else if (type == VMX_INTR_TYPE_SW_INTR || type == VMX_INTR_TYPE_PRIV_SW_EXCEPTION ||
+               type == VMX_INTR_TYPE_SW_EXCEPTION) {
+        /* Software events return past the instruction that "raised" them. */
+        reg_set(g, UC_X86_REG_RIP, reg_get(g, UC_X86_REG_RIP) + vmcs_get(vmcs, VMCS_CTRL_ENTRY_INSTRUCTION_LEN));
+        kind = type == VMX_INTR_TYPE_SW_INTR ? EV_SOFT_INT : EV_EXCEPTION;
+    }
+    g->halted = false;
+    return exc_deliver(g, vector, kind, has_err, err);
+}
+
+int vmx_enter(struct cpu *root)
+{
+    struct vmx_root *v = root->vmx;
+    uint8_t *vmcs = vmx_vmcs(root, v->current);
+    enum vmx_entry_kind kind = v->entry;
+    struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
+    struct vmx_entry_env env = { .caps = &v->caps, .mem = &mem, .cpu_ia32e = (efer_get(root) >> 10) & 1,
+                                 .current_vmcs = v->current };
+    struct vmx_entry_result res;
+    struct vmx_guest_slot *slot;
+
+    v->entry = VMX_ENTRY_NONE;
+    vmx_entry_check(vmcs, &env, &res);
+    if (res.vm_error) {
+        char why[160];
+        vmx_check_format(res.fail, why, sizeof why);
+        log_debug("vmx: %s fails: %s", kind == VMX_ENTRY_LAUNCH ? "VMLAUNCH" : "VMRESUME", why);
+        uint64_t fl = (reg_get(root, UC_X86_REG_RFLAGS) & ~0x8d5ULL) | 0x40; /* VMfailValid */
+        vmcs_set(vmcs, VMCS_VM_INSTRUCTION_ERROR, res.vm_error);
+        reg_set(root, UC_X86_REG_RFLAGS, fl);
+        return 1;
+    }
+    if (res.exit_reason) {
+        char why[160];
+        vmx_check_format(res.fail, why, sizeof why);
+        log_info("vmx: VM entry failed: %s", why);
+        vmx_load_host_state(root, vmcs);
+        vmcs_set(vmcs, VMCS_EXIT_REASON, res.exit_reason);
+        vmcs_set(vmcs, VMCS_EXIT_QUALIFICATION, res.exit_qualification);
+        return 1;
+    }
+    struct cpu *g = guest_engine(root, v->current, &slot);
+    if (!g) {
+        log_error("vmx: cannot create a non-root engine");
+        return -1;
+    }
+    uint32_t proc = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_PROC_BASED);
+    bool ept = (proc & VMX_PROC_ACTIVATE_SECONDARY) && (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+    build_memory(root, g, vmcs, slot, ept);
+    memset(&g->nr->exit, 0, sizeof g->nr->exit);
+    g->nr->vmcs_pa = v->current;
+    g->cycles = root->cycles + v->round_trip_cycles / 2;
+    g->instructions = root->instructions;
+    g->tlb_flushed_at = g->cycles;
+    g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vmcs_get(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
+    load_guest_state(root, g, vmcs);
+    if (vmcs_get(vmcs, VMCS_CTRL_PIN_BASED) & VMX_PIN_PREEMPTION_TIMER) {
+        uint64_t ticks = (uint32_t)vmcs_get(vmcs, VMCS_GUEST_PREEMPTION_TIMER);
+        g->nr->timer_deadline = g->cycles + (ticks << (v->caps.misc & 0x1f));
+    } else {
+        g->nr->timer_deadline = UINT64_MAX;
+    }
+    if (kind == VMX_ENTRY_LAUNCH)
+        vmcs_launch_state_set(vmcs, VMCS_LAUNCH_LAUNCHED);
+    v->active = g;
+    if (inject(g, vmcs))
+        vmx_nr_exit(g, EXIT_REASON_TRIPLE_FAULT, 0, 0);
+    return 0;
+}

@@ -1,0 +1,375 @@
+/* The VMX instructions in VMX root operation (Intel SDM vol. 3C ch. 30): VMXON,
+ * VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME,
+ * INVEPT, INVVPID. Unicorn reports them as invalid instructions; the hook decodes
+ * the instruction with Capstone, applies the SDM's #UD/#GP conditions, performs
+ * it on the VMCS in guest memory and reports VMsucceed/VMfail in RFLAGS. */
+#include <string.h>
+
+#include "base/log.h"
+#include "vmx_priv.h"
+
+#define EXC_UD 6
+#define EXC_GP 13
+#define EXC_PF 14
+#define RFLAGS_VMFAIL_MASK 0x8d5u /* CF PF AF ZF SF OF */
+#define CR4_VMXE (1ULL << 13)
+
+void vmx_root_init(struct cpu *c)
+{
+    c->vmx = calloc(1, sizeof *c->vmx);
+    if (!c->vmx)
+        return;
+    vmx_caps_init(&c->vmx->caps, VMX_FEATURES_DEFAULT);
+    c->vmx->caps.maxphyaddr = 40; /* CPUID 0x80000008 says 40 */
+    /* CR4 bits our CPU lets software set (FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP)
+     * may be 1 in VMX operation as well. */
+    c->vmx->caps.cr4_fixed1 |= (1ULL << 16) | (1ULL << 17) | (1ULL << 18) | (1ULL << 20) | (1ULL << 21);
+    c->vmx->current = VMX_NO_VMCS;
+    c->vmx->round_trip_cycles = VMX_ROUND_TRIP_CYCLES_DEFAULT;
+    cs_open(CS_ARCH_X86, CS_MODE_64, &c->vmx->cs64d);
+    cs_option(c->vmx->cs64d, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_open(CS_ARCH_X86, CS_MODE_32, &c->vmx->cs32d);
+    cs_option(c->vmx->cs32d, CS_OPT_DETAIL, CS_OPT_ON);
+}
+
+void vmx_root_free(struct cpu *c)
+{
+    if (!c->vmx)
+        return;
+    for (int i = 0; i < c->vmx->nslots; i++)
+        cpu_free(c->vmx->slots[i].g);
+    cs_close(&c->vmx->cs64d);
+    cs_close(&c->vmx->cs32d);
+    free(c->vmx);
+    c->vmx = NULL;
+}
+
+int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
+{
+    if (msr < MSR_IA32_VMX_BASIC || msr > MSR_IA32_VMX_VMFUNC)
+        return 1;
+    return vmx_caps_msr_read(&c->vmx->caps, msr, val);
+}
+
+static void set_result(struct cpu *c, int result, unsigned err)
+{
+    uint64_t fl = reg_get(c, UC_X86_REG_RFLAGS) & ~(uint64_t)RFLAGS_VMFAIL_MASK;
+    if (result == 1)
+        fl |= 1; /* VMfailInvalid: CF */
+    else if (result == 2) {
+        fl |= 0x40; /* VMfailValid: ZF, and the error number in the current VMCS */
+        vmcs_set(vmx_vmcs(c, c->vmx->current), VMCS_VM_INSTRUCTION_ERROR, err);
+    }
+    reg_set(c, UC_X86_REG_RFLAGS, fl);
+}
+
+static void succeed(struct cpu *c) { set_result(c, 0, 0); }
+static void fail_invalid(struct cpu *c) { set_result(c, 1, 0); }
+static void fail(struct cpu *c, unsigned err)
+{
+    if (c->vmx->current == VMX_NO_VMCS)
+        fail_invalid(c);
+    else
+        set_result(c, 2, err);
+}
+
+/* Capstone register id -> Unicorn register id (64- and 32-bit GPRs). */
+static int uc_reg_of(unsigned r, unsigned *width)
+{
+    static const struct { unsigned cs; int uc; unsigned w; } map[] = {
+        { X86_REG_RAX, UC_X86_REG_RAX, 8 }, { X86_REG_RBX, UC_X86_REG_RBX, 8 }, { X86_REG_RCX, UC_X86_REG_RCX, 8 },
+        { X86_REG_RDX, UC_X86_REG_RDX, 8 }, { X86_REG_RSI, UC_X86_REG_RSI, 8 }, { X86_REG_RDI, UC_X86_REG_RDI, 8 },
+        { X86_REG_RBP, UC_X86_REG_RBP, 8 }, { X86_REG_RSP, UC_X86_REG_RSP, 8 }, { X86_REG_R8, UC_X86_REG_R8, 8 },
+        { X86_REG_R9, UC_X86_REG_R9, 8 },   { X86_REG_R10, UC_X86_REG_R10, 8 }, { X86_REG_R11, UC_X86_REG_R11, 8 },
+        { X86_REG_R12, UC_X86_REG_R12, 8 }, { X86_REG_R13, UC_X86_REG_R13, 8 }, { X86_REG_R14, UC_X86_REG_R14, 8 },
+        { X86_REG_R15, UC_X86_REG_R15, 8 }, { X86_REG_RIP, UC_X86_REG_RIP, 8 },
+        { X86_REG_EAX, UC_X86_REG_RAX, 4 }, { X86_REG_EBX, UC_X86_REG_RBX, 4 }, { X86_REG_ECX, UC_X86_REG_RCX, 4 },
+        { X86_REG_EDX, UC_X86_REG_RDX, 4 }, { X86_REG_ESI, UC_X86_REG_RSI, 4 }, { X86_REG_EDI, UC_X86_REG_RDI, 4 },
+        { X86_REG_EBP, UC_X86_REG_RBP, 4 }, { X86_REG_ESP, UC_X86_REG_RSP, 4 }, { X86_REG_R8D, UC_X86_REG_R8, 4 },
+        { X86_REG_R9D, UC_X86_REG_R9, 4 },  { X86_REG_R10D, UC_X86_REG_R10, 4 }, { X86_REG_R11D, UC_X86_REG_R11, 4 },
+        { X86_REG_R12D, UC_X86_REG_R12, 4 }, { X86_REG_R13D, UC_X86_REG_R13, 4 }, { X86_REG_R14D, UC_X86_REG_R14, 4 },
+        { X86_REG_R15D, UC_X86_REG_R15, 4 }, { X86_REG_EIP, UC_X86_REG_RIP, 4 },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].cs == r) {
+            *width = map[i].w;
+            return map[i].uc;
+        }
+    *width = 0;
+    return -1;
+}
+
+static uint64_t reg_value(struct cpu *c, unsigned csreg, uint64_t rip_next)
+{
+    unsigned w;
+    int r = uc_reg_of(csreg, &w);
+    if (r < 0)
+        return 0;
+    uint64_t v = r == UC_X86_REG_RIP ? rip_next : reg_get(c, r);
+    return w == 4 ? (uint32_t)v : v;
+}
+
+/* Linear address of a memory operand (flat segments: only FS and GS add a base). */
+static uint64_t mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, bool lma)
+{
+    uint64_t a = (uint64_t)op->mem.disp;
+    if (op->mem.base != X86_REG_INVALID)
+        a += reg_value(c, op->mem.base, rip_next);
+    if (op->mem.index != X86_REG_INVALID)
+        a += reg_value(c, op->mem.index, rip_next) * (uint64_t)op->mem.scale;
+    if (op->mem.segment == X86_REG_FS)
+        a += reg_get(c, UC_X86_REG_FS_BASE);
+    else if (op->mem.segment == X86_REG_GS)
+        a += reg_get(c, UC_X86_REG_GS_BASE);
+    return lma ? a : (uint32_t)a;
+}
+
+static bool mem_read(struct cpu *c, uint64_t lin, void *buf, size_t n)
+{
+    struct pw_ctx m;
+    uint64_t fl;
+    uint32_t pe;
+    pw_ctx_read(c, &m);
+    if (pw_read(c, &m, lin, buf, n, &fl, &pe)) {
+        reg_set(c, UC_X86_REG_CR2, fl);
+        cpu_raise(c, EXC_PF, true, pe);
+        return false;
+    }
+    return true;
+}
+
+static bool mem_write(struct cpu *c, uint64_t lin, const void *buf, size_t n)
+{
+    struct pw_ctx m;
+    uint64_t fl;
+    uint32_t pe;
+    pw_ctx_read(c, &m);
+    if (pw_write(c, &m, lin, buf, n, &fl, &pe)) {
+        reg_set(c, UC_X86_REG_CR2, fl);
+        cpu_raise(c, EXC_PF, true, pe | PF_W);
+        return false;
+    }
+    return true;
+}
+
+static bool pa_ok(struct cpu *c, uint64_t pa)
+{
+    return (pa & 0xfff) == 0 && (pa >> c->vmx->caps.maxphyaddr) == 0 && pa + 0x1000 <= c->ram_size;
+}
+
+bool vmx_insn_root(struct cpu *c)
+{
+    struct vmx_root *v = c->vmx;
+    uint64_t rip = reg_get(c, UC_X86_REG_RIP), pc = rip;
+    uint8_t code[15];
+    const uint8_t *p = code;
+    size_t left = sizeof code;
+    struct pw_ctx m;
+    uint64_t fl, cr0 = reg_get(c, UC_X86_REG_CR0), cr4 = reg_get(c, UC_X86_REG_CR4);
+    uint32_t pe;
+    bool lma, handled = true;
+    cs_insn *in;
+
+    pw_ctx_read(c, &m);
+    if (pw_read(c, &m, rip, code, sizeof code, &fl, &pe))
+        return false;
+    lma = (m.efer >> 10) & 1;
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    csh h = (hf & HF_CS64_MASK) ? v->cs64d : v->cs32d;
+    in = cs_malloc(h);
+    if (!cs_disasm_iter(h, &p, &left, &pc, in)) {
+        cs_free(in, 1);
+        return false;
+    }
+    unsigned id = in->id;
+    if (id != X86_INS_VMXON && id != X86_INS_VMXOFF && id != X86_INS_VMCLEAR && id != X86_INS_VMPTRLD &&
+        id != X86_INS_VMPTRST && id != X86_INS_VMREAD && id != X86_INS_VMWRITE && id != X86_INS_VMLAUNCH &&
+        id != X86_INS_VMRESUME && id != X86_INS_INVEPT && id != X86_INS_INVVPID && id != X86_INS_VMCALL) {
+        cs_free(in, 1);
+        return false;
+    }
+    uint64_t next = rip + in->size;
+    cs_x86 *x = &in->detail->x86;
+    int cpl = (int)(hf & HF_CPL_MASK);
+
+    /* The #UD conditions (30.3): CR4.VMXE clear, real or virtual-8086 mode, or
+     * compatibility mode; VMXON aside, outside VMX operation. VMCALL outside VMX
+     * operation is #UD too. */
+    if (!(cr4 & CR4_VMXE) || !(cr0 & 1) || (lma && !(hf & HF_CS64_MASK)) ||
+        (id != X86_INS_VMXON && !v->on)) {
+        cpu_raise(c, EXC_UD, false, 0);
+        goto out;
+    }
+    if (id == X86_INS_VMCALL) {
+        /* In root operation VMCALL is a call to an SMM monitor (30.3): not
+         * modelled, so it fails as with the dual-monitor treatment off. */
+        fail(c, 1);
+        reg_set(c, UC_X86_REG_RIP, next);
+        goto out;
+    }
+    if (cpl > 0) {
+        cpu_raise(c, EXC_GP, true, 0);
+        goto out;
+    }
+
+    uint64_t ptr = 0, lin = 0;
+    if (id == X86_INS_VMXON || id == X86_INS_VMCLEAR || id == X86_INS_VMPTRLD || id == X86_INS_VMPTRST) {
+        if (x->op_count < 1 || x->operands[0].type != X86_OP_MEM) {
+            cpu_raise(c, EXC_UD, false, 0);
+            goto out;
+        }
+        lin = mem_linear(c, &x->operands[0], next, lma);
+        if (id != X86_INS_VMPTRST && !mem_read(c, lin, &ptr, 8))
+            goto out;
+    }
+
+    switch (id) {
+    case X86_INS_VMXON: {
+        uint64_t fc = c->msr.feature_control;
+        if (v->on) {
+            fail(c, 15); /* VMXON executed in VMX root operation */
+            break;
+        }
+        /* Feature control locked with VMX outside SMX, and CR0/CR4 within the
+         * fixed bits (30.3, VMXON): else #GP(0). */
+        if (!(fc & 1) || !(fc & 4) || (cr0 & v->caps.cr0_fixed0) != v->caps.cr0_fixed0 ||
+            (cr0 & ~v->caps.cr0_fixed1 & 0xffffffffULL) || (cr4 & v->caps.cr4_fixed0) != v->caps.cr4_fixed0 ||
+            (cr4 & ~v->caps.cr4_fixed1)) {
+            cpu_raise(c, EXC_GP, true, 0);
+            goto out;
+        }
+        if (!pa_ok(c, ptr) || !vmcs_revision_matches(c->ram + ptr, (uint32_t)(v->caps.basic & 0x7fffffff))) {
+            fail_invalid(c);
+            break;
+        }
+        v->on = true;
+        v->vmxon_pa = ptr;
+        v->current = VMX_NO_VMCS;
+        succeed(c);
+        break;
+    }
+    case X86_INS_VMXOFF:
+        v->on = false;
+        v->current = VMX_NO_VMCS;
+        succeed(c);
+        break;
+    case X86_INS_VMCLEAR:
+        if (!pa_ok(c, ptr))
+            fail(c, 2);
+        else if (ptr == v->vmxon_pa)
+            fail(c, 3);
+        else {
+            vmcs_clear(c->ram + ptr);
+            if (ptr == v->current)
+                v->current = VMX_NO_VMCS;
+            succeed(c);
+        }
+        break;
+    case X86_INS_VMPTRLD:
+        if (!pa_ok(c, ptr))
+            fail(c, 9);
+        else if (ptr == v->vmxon_pa)
+            fail(c, 10);
+        else if (!vmcs_revision_matches(c->ram + ptr, (uint32_t)(v->caps.basic & 0x7fffffff)))
+            fail(c, 11);
+        else {
+            v->current = ptr;
+            succeed(c);
+        }
+        break;
+    case X86_INS_VMPTRST: {
+        uint64_t cur = v->current;
+        if (!mem_write(c, lin, &cur, 8))
+            goto out;
+        succeed(c);
+        break;
+    }
+    case X86_INS_VMREAD:
+    case X86_INS_VMWRITE: {
+        if (v->current == VMX_NO_VMCS) {
+            fail_invalid(c);
+            break;
+        }
+        const cs_x86_op *enc_op = id == X86_INS_VMREAD ? &x->operands[1] : &x->operands[0];
+        const cs_x86_op *val_op = id == X86_INS_VMREAD ? &x->operands[0] : &x->operands[1];
+        uint64_t enc = reg_value(c, enc_op->reg, next), val = 0;
+        unsigned size = (hf & HF_CS64_MASK) ? 8 : 4;
+        if (id == X86_INS_VMREAD) {
+            int err = vmcs_read(c->ram + v->current, enc, (hf & HF_CS64_MASK) != 0, &val);
+            if (err) {
+                fail(c, (unsigned)err);
+                break;
+            }
+            if (val_op->type == X86_OP_REG) {
+                unsigned w;
+                int r = uc_reg_of(val_op->reg, &w);
+                reg_set(c, r, w == 4 ? (uint32_t)val : val);
+            } else if (!mem_write(c, mem_linear(c, val_op, next, lma), &val, size)) {
+                goto out;
+            }
+        } else {
+            if (val_op->type == X86_OP_REG)
+                val = reg_value(c, val_op->reg, next);
+            else if (!mem_read(c, mem_linear(c, val_op, next, lma), &val, size))
+                goto out;
+            int err = vmcs_write(c->ram + v->current, enc, size == 4 ? (uint32_t)val : val,
+                                 (hf & HF_CS64_MASK) != 0, (v->caps.misc >> 29) & 1);
+            if (err) {
+                fail(c, (unsigned)err);
+                break;
+            }
+        }
+        succeed(c);
+        break;
+    }
+    case X86_INS_VMLAUNCH:
+    case X86_INS_VMRESUME: {
+        if (v->current == VMX_NO_VMCS) {
+            fail_invalid(c);
+            break;
+        }
+        if (hf & HF_INHIBIT_IRQ_MASK) {
+            fail(c, 26); /* blocked by MOV SS */
+            break;
+        }
+        enum vmcs_launch_state ls = vmcs_launch_state_get(c->ram + v->current);
+        if (id == X86_INS_VMLAUNCH && ls != VMCS_LAUNCH_CLEAR) {
+            fail(c, 4);
+            break;
+        }
+        if (id == X86_INS_VMRESUME && ls != VMCS_LAUNCH_LAUNCHED) {
+            fail(c, 5);
+            break;
+        }
+        /* The run loop performs the entry: it may need another engine. */
+        v->entry = id == X86_INS_VMLAUNCH ? VMX_ENTRY_LAUNCH : VMX_ENTRY_RESUME;
+        c->hook_stopped = true;
+        c->stop_cycles = 0;
+        break;
+    }
+    case X86_INS_INVEPT:
+    case X86_INS_INVVPID: {
+        uint64_t type = x->op_count > 0 ? reg_value(c, x->operands[0].reg, next) : 0;
+        if (type < 1 || type > (id == X86_INS_INVEPT ? 2u : 3u)) {
+            fail(c, 28);
+            break;
+        }
+        /* Cached translations live in the non-root engines: drop them. */
+        for (int i = 0; i < v->nslots; i++) {
+            v->slots[i].mapped = false;
+            uc_ctl_flush_tlb(v->slots[i].g->uc);
+        }
+        succeed(c);
+        break;
+    }
+    default:
+        handled = false;
+        break;
+    }
+    if (handled)
+        reg_set(c, UC_X86_REG_RIP, next);
+out:
+    cs_free(in, 1);
+    return true;
+}

@@ -1,0 +1,282 @@
+/* VMX non-root operation: which guest actions cause VM exits (Intel SDM vol. 3C
+ * ch. 25) and the exit information they carry (ch. 27.2). The non-root engine's
+ * hooks ask here first; an exit is recorded and the engine stops before the
+ * instruction, so the saved guest RIP points at it. */
+#include <string.h>
+
+#include "base/log.h"
+#include "vmx/vmx_exit_info.h"
+#include "vmx_priv.h"
+
+static uint8_t *vmcs_of(struct cpu *g) { return vmx_vmcs(g->nr->root, g->nr->vmcs_pa); }
+static uint64_t field(struct cpu *g, uint32_t enc) { return vmcs_get(vmcs_of(g), enc); }
+
+void vmx_nr_exit(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len)
+{
+    struct vmx_exit *e = &g->nr->exit;
+    if (e->pending)
+        return; /* the first cause wins */
+    memset(e, 0, sizeof *e);
+    e->pending = true;
+    e->reason = reason;
+    e->qualification = qual;
+    e->insn_len = insn_len;
+    g->hook_stopped = true;
+    g->stop_cycles = 0;
+}
+
+/* One bit of a 4 KiB bitmap in guest-physical... in root memory (the bitmaps'
+ * addresses are host-physical). Outside RAM reads as set: exit. */
+static bool bitmap_bit(struct cpu *g, uint64_t base, uint64_t bit)
+{
+    struct cpu *root = g->nr->root;
+    uint64_t pa = base + bit / 8;
+    if (pa >= root->ram_size)
+        return true;
+    return (root->ram[pa] >> (bit % 8)) & 1;
+}
+
+static bool io_exits(struct cpu *g, uint16_t port, unsigned size)
+{
+    uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
+    if (!(proc & VMX_PROC_USE_IO_BITMAPS))
+        return (proc & VMX_PROC_UNCOND_IO_EXITING) != 0;
+    /* Bitmap A covers 0000-7FFF, B 8000-FFFF; any byte of the access exits (25.1.3). */
+    for (unsigned i = 0; i < size; i++) {
+        uint32_t p = (uint32_t)port + i;
+        if (p > 0xffff)
+            return true;
+        uint64_t base = p < 0x8000 ? field(g, VMCS_CTRL_IO_BITMAP_A) : field(g, VMCS_CTRL_IO_BITMAP_B);
+        if (bitmap_bit(g, base, p & 0x7fff))
+            return true;
+    }
+    return false;
+}
+
+static bool msr_exits(struct cpu *g, uint32_t msr, bool write)
+{
+    uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
+    if (!(proc & VMX_PROC_USE_MSR_BITMAPS))
+        return true;
+    uint64_t bm = field(g, VMCS_CTRL_MSR_BITMAP);
+    uint64_t off;
+    if (msr <= 0x1fff)
+        off = 0;
+    else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+        off = 1024;
+    else
+        return true; /* outside both ranges: always exits (25.1.3) */
+    return bitmap_bit(g, bm + off + (write ? 2048 : 0), msr & 0x1fff);
+}
+
+/* MOV to or from a control register: the qualification and whether it exits (25.1.3). */
+static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t *qual)
+{
+    uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
+    unsigned cr = s->cr, gpr = s->gpr;
+    bool to_cr = s->to_cr;
+    *qual = vmx_qual_mov_cr(cr, !to_cr, gpr);
+    if (cr == 3)
+        return to_cr ? (proc & VMX_PROC_CR3_LOAD_EXITING) != 0 : (proc & VMX_PROC_CR3_STORE_EXITING) != 0;
+    if (cr == 8)
+        return to_cr ? (proc & VMX_PROC_CR8_LOAD_EXITING) != 0 : (proc & VMX_PROC_CR8_STORE_EXITING) != 0;
+    if (!to_cr)
+        return false; /* reads of CR0/CR4 never exit; the shadow is applied below */
+    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+    uint64_t val = reg_get(g, gprs[gpr & 15]);
+    uint64_t mask = field(g, cr == 0 ? VMCS_CTRL_CR0_MASK : VMCS_CTRL_CR4_MASK);
+    uint64_t shadow = field(g, cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
+    /* Exits when a host-owned bit would differ from its read shadow. */
+    return ((val ^ shadow) & mask) != 0;
+}
+
+/* The guest reads CR0 or CR4: host-owned bits come from the read shadow. */
+static bool movcr_read_shadow(struct cpu *g, const struct intercept_site *s)
+{
+    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+    if (s->to_cr || (s->cr != 0 && s->cr != 4))
+        return false;
+    uint64_t mask = field(g, s->cr == 0 ? VMCS_CTRL_CR0_MASK : VMCS_CTRL_CR4_MASK);
+    uint64_t shadow = field(g, s->cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
+    uint64_t real = reg_get(g, s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4);
+    reg_set(g, gprs[s->gpr & 15], (real & ~mask) | (shadow & mask));
+    reg_set(g, UC_X86_REG_RIP, s->addr + s->len);
+    return true;
+}
+
+bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
+{
+    uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
+    uint64_t qual;
+
+    switch (s->kind) {
+    case SITE_CPUID:
+        vmx_nr_exit(g, EXIT_REASON_CPUID, 0, s->len);
+        return true;
+    case SITE_HLT:
+        if (!(proc & VMX_PROC_HLT_EXITING))
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_HLT, 0, s->len);
+        return true;
+    case SITE_RDTSC:
+        if (!(proc & VMX_PROC_RDTSC_EXITING))
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_RDTSC, 0, s->len);
+        return true;
+    case SITE_INVLPG:
+        if (!(proc & VMX_PROC_INVLPG_EXITING))
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_INVLPG, 0, s->len); /* qualification: the linear address (not decoded) */
+        return true;
+    case SITE_RDMSR:
+    case SITE_WRMSR: {
+        uint32_t msr = (uint32_t)reg_get(g, UC_X86_REG_RCX);
+        if (!msr_exits(g, msr, s->kind == SITE_WRMSR))
+            return false;
+        vmx_nr_exit(g, s->kind == SITE_WRMSR ? EXIT_REASON_WRMSR : EXIT_REASON_RDMSR, 0, s->len);
+        return true;
+    }
+    case SITE_IO: {
+        uint16_t port = s->io_port >= 0 ? (uint16_t)s->io_port : (uint16_t)reg_get(g, UC_X86_REG_DX);
+        if (!io_exits(g, port, s->io_size))
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_IO_INSTRUCTION,
+                    vmx_qual_io(port, s->io_size, s->io_in, s->io_string, s->io_rep, s->io_port >= 0), s->len);
+        return true;
+    }
+    case SITE_MOVCR:
+        if (movcr_exits(g, s, &qual)) {
+            vmx_nr_exit(g, EXIT_REASON_CR_ACCESS, qual, s->len);
+            return true;
+        }
+        return movcr_read_shadow(g, s);
+    }
+    (void)bytes;
+    return false;
+}
+
+/* An instruction Unicorn cannot execute in the guest: VMCALL and the VMX
+ * instructions exit unconditionally (25.1.2); anything else is #UD. */
+bool vmx_nr_invalid_insn(struct cpu *g)
+{
+    static const struct { unsigned id; uint32_t reason; } vmx[] = {
+        { X86_INS_VMCALL, EXIT_REASON_VMCALL },     { X86_INS_VMCLEAR, EXIT_REASON_VMCLEAR },
+        { X86_INS_VMLAUNCH, EXIT_REASON_VMLAUNCH }, { X86_INS_VMPTRLD, EXIT_REASON_VMPTRLD },
+        { X86_INS_VMPTRST, EXIT_REASON_VMPTRST },   { X86_INS_VMREAD, EXIT_REASON_VMREAD },
+        { X86_INS_VMRESUME, EXIT_REASON_VMRESUME }, { X86_INS_VMWRITE, EXIT_REASON_VMWRITE },
+        { X86_INS_VMXOFF, EXIT_REASON_VMXOFF },     { X86_INS_VMXON, EXIT_REASON_VMXON },
+        { X86_INS_INVEPT, EXIT_REASON_INVEPT },     { X86_INS_INVVPID, EXIT_REASON_INVVPID },
+    };
+    struct pw_ctx m;
+    uint8_t code[15];
+    uint64_t rip = reg_get(g, UC_X86_REG_RIP), fl, pc = rip;
+    uint32_t pe;
+    const uint8_t *p = code;
+    size_t left = sizeof code;
+    cs_insn *in;
+    bool hit = false;
+
+    pw_ctx_read(g, &m);
+    if (pw_read(g, &m, rip, code, sizeof code, &fl, &pe))
+        return false;
+    uc_blob_save(g);
+    csh h = (uc_blob_hflags(g) & HF_CS64_MASK) ? g->cs64 : g->cs32;
+    in = cs_malloc(h);
+    if (cs_disasm_iter(h, &p, &left, &pc, in)) {
+        for (size_t i = 0; i < sizeof vmx / sizeof vmx[0]; i++)
+            if (in->id == vmx[i].id) {
+                vmx_nr_exit(g, vmx[i].reason, 0, in->size);
+                hit = true;
+            }
+    }
+    cs_free(in, 1);
+    return hit;
+}
+
+/* An exception in the guest: exits when its bit is set in the exception bitmap
+ * (for #PF, filtered by the error-code mask and match, 25.2). */
+bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32_t err)
+{
+    uint32_t bitmap = (uint32_t)field(g, VMCS_CTRL_EXCEPTION_BITMAP);
+    bool exits = vector < 32 && ((bitmap >> vector) & 1);
+
+    if (soft && vector != 3 && vector != 4)
+        return false; /* INT n is not an exception */
+    if (vector == 14) {
+        uint32_t mask = (uint32_t)field(g, VMCS_CTRL_PF_ERROR_CODE_MASK);
+        uint32_t match = (uint32_t)field(g, VMCS_CTRL_PF_ERROR_CODE_MATCH);
+        bool eq = (err & mask) == match;
+        exits = eq ? exits : !exits;
+    }
+    if (!exits)
+        return false;
+    uint32_t type = soft ? VMX_INTR_TYPE_SW_EXCEPTION : VMX_INTR_TYPE_HW_EXCEPTION;
+    vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, vector == 14 ? reg_get(g, UC_X86_REG_CR2) : 0, soft ? 1 : 0);
+    g->nr->exit.intr_info = VMX_INTR_INFO_VALID | (type << VMX_INTR_INFO_TYPE_SHIFT) | (uint32_t)vector |
+                            (has_err ? VMX_INTR_INFO_DELIVER_ERROR_CODE : 0);
+    g->nr->exit.intr_error = has_err ? err : 0;
+    return true;
+}
+
+/* Checked at each instruction-block boundary of the guest engine. */
+bool vmx_nr_check_events(struct cpu *g)
+{
+    struct cpu *root = g->nr->root;
+    uint32_t pin = (uint32_t)field(g, VMCS_CTRL_PIN_BASED);
+    uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
+
+    if (g->cycles >= g->nr->timer_deadline) {
+        vmx_nr_exit(g, EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+        return true;
+    }
+    if ((pin & VMX_PIN_EXT_INTR_EXITING) && root->plat.intr_pending &&
+        root->plat.intr_pending(root->plat.opaque) >= 0) {
+        vmx_nr_exit(g, EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0);
+        if (field(g, VMCS_CTRL_EXIT) & VMX_EXIT_ACK_INTR_ON_EXIT) {
+            int v = root->plat.intr_ack(root->plat.opaque);
+            if (v >= 0)
+                g->nr->exit.intr_info = VMX_INTR_INFO_VALID | (uint32_t)v;
+        }
+        return true;
+    }
+    if ((proc & VMX_PROC_INTR_WINDOW_EXITING) && (reg_get(g, UC_X86_REG_EFLAGS) & (1u << 9))) {
+        vmx_nr_exit(g, EXIT_REASON_INTERRUPT_WINDOW, 0, 0);
+        return true;
+    }
+    return false;
+}
+
+/* An access to a guest-physical address the engine has no mapping for: an EPT
+ * violation or misconfiguration (28.2.3), or, without EPT, the open bus. */
+bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa)
+{
+    uint8_t *vmcs = vmcs_of(g);
+    bool ept = (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
+               (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+    struct cpu *root = g->nr->root;
+    struct ept_translation t;
+    unsigned acc;
+
+    if (!ept)
+        return false;
+    switch (type) {
+    case UC_MEM_WRITE_UNMAPPED: case UC_MEM_WRITE_PROT: acc = EPT_W; break;
+    case UC_MEM_FETCH_UNMAPPED: case UC_MEM_FETCH_PROT: acc = EPT_X; break;
+    default: acc = EPT_R; break;
+    }
+    struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
+    enum ept_result r = ept_translate(&mem, &root->vmx->caps, vmcs_get(vmcs, VMCS_CTRL_EPTP), gpa, acc, &t);
+    if (r == EPT_MISCONFIG) {
+        vmx_nr_exit(g, EXIT_REASON_EPT_MISCONFIG, 0, 0);
+    } else {
+        vmx_nr_exit(g, EXIT_REASON_EPT_VIOLATION, r == EPT_VIOLATION ? t.qualification : acc, 0);
+    }
+    g->nr->exit.gpa = gpa;
+    return true;
+}

@@ -1,0 +1,92 @@
+/* Private state of the VT-x execution model (Intel SDM vol. 3C ch. 23-28): the
+ * root CPU's VMX operation, and the non-root engine each launched VMCS runs in.
+ * The pure parts (VMCS layout, capability MSRs, entry checks, EPT walks) live in
+ * cpu/vmx/; these files put them to work on Unicorn engines. */
+#ifndef CPU_VMX_PRIV_H
+#define CPU_VMX_PRIV_H
+
+#include "cpu_priv.h"
+#include "vmx/ept.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_caps.h"
+
+#define VMX_MAX_GUESTS 8
+#define VMX_NO_VMCS UINT64_MAX
+/* Modelled cost of a VM exit plus the next entry, in cycles: within the range
+ * published for real round trips (about 1,000 to 1,500). */
+#define VMX_ROUND_TRIP_CYCLES_DEFAULT 1200
+
+enum vmx_entry_kind { VMX_ENTRY_NONE, VMX_ENTRY_LAUNCH, VMX_ENTRY_RESUME };
+
+struct vmx_guest_slot {
+    uint64_t vmcs_pa;
+    struct cpu *g;          /* its non-root engine, alive across exits */
+    uint64_t mapped_eptp;   /* what the engine's memory map was built from */
+    bool mapped;
+};
+
+/* A root CPU's VMX operation. */
+struct vmx_root {
+    struct vmx_caps caps;
+    bool on;                /* in VMX operation (after VMXON) */
+    uint64_t vmxon_pa;
+    uint64_t current;       /* current-VMCS pointer or VMX_NO_VMCS */
+    enum vmx_entry_kind entry;  /* VMLAUNCH/VMRESUME waiting for the run loop */
+    struct cpu *active;     /* the engine running in VMX non-root operation */
+    struct vmx_guest_slot slots[VMX_MAX_GUESTS];
+    int nslots;
+    uint64_t round_trip_cycles;
+    csh cs64d, cs32d;       /* Capstone with operand details, for VMX operands */
+    uint64_t exits;
+};
+
+/* An exit decided inside the non-root engine, taken once it stops. */
+struct vmx_exit {
+    bool pending;
+    uint32_t reason;
+    uint64_t qualification;
+    uint64_t gla, gpa;
+    uint32_t intr_info, intr_error;
+    uint32_t insn_len, insn_info;
+    bool gla_valid;
+};
+
+/* The VMX side of a non-root engine. */
+struct vmx_nonroot {
+    struct cpu *root;
+    uint64_t vmcs_pa;
+    struct vmx_exit exit;
+    uint64_t timer_deadline;   /* cycles; UINT64_MAX when the preemption timer is off */
+    /* The engine's current control registers, to skip reloading unchanged ones. */
+    uint64_t cr0, cr3, cr4, efer;
+};
+
+static inline uint8_t *vmx_vmcs(struct cpu *root, uint64_t pa) { return root->ram + pa; }
+
+/* vmx_insn.c: VMX instructions executed in root operation */
+void vmx_root_init(struct cpu *c);
+void vmx_root_free(struct cpu *c);
+bool vmx_insn_root(struct cpu *c); /* true: handled (emulated or a fault raised) */
+int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 not a VMX MSR */
+
+/* vmx_entry.c */
+/* Enter the current VMCS's guest: 0 entered, 1 entry failed into the host (an
+ * exit with bit 31), -1 the CPU shut down. */
+int vmx_enter(struct cpu *root);
+uint64_t vmx_phys_read64(void *root, uint64_t pa); /* all-ones outside RAM */
+
+/* vmx_exit.c */
+void vmx_exit_to_root(struct cpu *root, struct cpu *g);
+void vmx_load_host_state(struct cpu *root, uint8_t *vmcs);
+
+/* vmx_nonroot.c: decisions inside the non-root engine */
+bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes);
+bool vmx_nr_invalid_insn(struct cpu *g);
+bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32_t err);
+bool vmx_nr_check_events(struct cpu *g);  /* external interrupt, windows, timer */
+bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa);
+void vmx_nr_exit(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len);
+
+#endif
