@@ -21,6 +21,11 @@ static void plat_pio_write(void *opaque, uint16_t port, uint32_t val, unsigned s
     if (h->nwrites < HV_MAX_LOG)
         h->writes[h->nwrites] = (struct hv_port_write){ port, val, size };
     h->nwrites++;
+    if (port == h->kick_port) {
+        /* As a device raising its line from an I/O access does. */
+        h->irq = h->kick_vector;
+        cpu_kick(h->cpu);
+    }
 }
 
 static int plat_intr_pending(void *opaque)
@@ -38,8 +43,23 @@ static int plat_intr_ack(void *opaque)
     return v;
 }
 
-static int plat_msr_read(void *opaque, uint32_t msr, uint64_t *val) { return 1; }
-static int plat_msr_write(void *opaque, uint32_t msr, uint64_t val) { return 1; }
+static int plat_msr_read(void *opaque, uint32_t msr, uint64_t *val)
+{
+    struct hv *h = opaque;
+    if (!h->plat_msr || msr != h->plat_msr)
+        return 1;
+    *val = h->plat_msr_val;
+    return 0;
+}
+
+static int plat_msr_write(void *opaque, uint32_t msr, uint64_t val)
+{
+    struct hv *h = opaque;
+    if (!h->plat_msr || msr != h->plat_msr)
+        return 1;
+    h->plat_msr_val = val;
+    return 0;
+}
 
 static void plat_on_event(void *opaque, int kind, int vector, uint32_t err, uint64_t rip)
 {
@@ -222,6 +242,7 @@ void hv_init(struct hv *h, const char *name, int bits)
     memset(h, 0, sizeof *h);
     h->bits = bits;
     h->irq = -1;
+    h->kick_port = -1;
     h->ram = aligned_alloc(4096, RAM_SIZE);
     cr_assert_not_null(h->ram);
     memset(h->ram, 0, RAM_SIZE);

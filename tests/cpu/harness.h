@@ -43,6 +43,10 @@ struct hv {
     int nreads;
     int irq;                  /* pending external interrupt vector, or -1 */
     int acks;
+    int kick_port;            /* a write here raises kick_vector and kicks the CPU */
+    int kick_vector;
+    uint32_t plat_msr;        /* an MSR the platform claims (as the local APIC's) */
+    uint64_t plat_msr_val;
     struct hv_event events[HV_MAX_LOG];
     int nevents;
 };

@@ -64,6 +64,13 @@ sti_ud32:
 sti_ud32_at:
     ud2
 
+/* Ring 0 with the test's tables loaded, spinning (for cpu_run limits). */
+.globl pm32_spin, pm32_spin_at
+pm32_spin:
+    ENTER_PM32
+pm32_spin_at:
+    jmp pm32_spin_at
+
 /* Ring 0 with a misaligned stack: 32-bit frames are not realigned. */
 .globl odd_stack32, odd_stack32_at
 odd_stack32:

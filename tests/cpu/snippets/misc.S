@@ -1,0 +1,123 @@
+/* misc: snippets for MSRs, CPUID, RDTSC and virtual time, HLT and external
+ * interrupts. Registers the test sets after the multiboot state (EAX, ECX, EDX)
+ * survive the entry macros. */
+#include "macros.h"
+
+#define IRQ_COUNT (RESULT + 0)
+#define IRQ_EIP (RESULT + 4)
+
+.text
+.code32
+.globl start
+start:
+    hlt
+
+/* RDMSR/WRMSR of ECX (EDX:EAX) in ring 0, 32-bit. */
+.globl rdmsr32, rdmsr32_at, wrmsr32, wrmsr32_at
+rdmsr32:
+    ENTER_PM32
+rdmsr32_at:
+    rdmsr
+    hlt
+wrmsr32:
+    ENTER_PM32
+wrmsr32_at:
+    wrmsr
+    rdmsr
+    hlt
+
+.globl rdmsr64_at
+ENTRY64 rdmsr64
+rdmsr64_at:
+    rdmsr
+    hlt
+.code32
+
+/* In ring 3: RDMSR of ECX. */
+.globl rdmsr_ring3, r3_rdmsr
+rdmsr_ring3:
+    ENTER_PM32
+    RING3_32 $r3_rdmsr, 0x2
+r3_rdmsr:
+    rdmsr
+    ud2
+
+/* The TSC: WRMSR 0x10 with EDX:EAX, then RDTSC. */
+.globl wrtsc
+wrtsc:
+    ENTER_PM32
+    mov $0x10, %ecx
+    wrmsr
+    rdtsc
+    hlt
+
+/* CPUID leaf EAX, sub-leaf ECX. */
+.globl cpuid32
+cpuid32:
+    ENTER_PM32
+    cpuid
+    hlt
+
+/* Two RDTSCs around 1000 iterations of a two-instruction loop: ESI:EDI, EDX:EAX. */
+.globl tsc_loop
+tsc_loop:
+    ENTER_PM32
+    rdtsc
+    mov %eax, %esi
+    mov %edx, %edi
+    mov $1000, %ecx
+1:  dec %ecx
+    jnz 1b
+    rdtsc
+    hlt
+
+.globl spin32, spin32_at
+spin32:
+    ENTER_PM32
+spin32_at:
+    jmp spin32_at
+
+/* HLT with IF=1, then RDTSC (time spent halted shows) and HLT again. */
+.globl sti_hlt, sti_hlt_after, sti_hlt_end
+sti_hlt:
+    ENTER_PM32
+    sti
+    hlt
+sti_hlt_after:
+    rdtsc
+    hlt
+sti_hlt_end:
+    nop
+
+/* HLT with IF=0: only NMI or reset would wake it. */
+.globl cli_hlt, cli_hlt_after
+cli_hlt:
+    ENTER_PM32
+    cli
+    hlt
+cli_hlt_after:
+    hlt
+
+/* IF=1 while running: an OUT to port 0x99 makes the test raise an interrupt. */
+.globl sti_out, sti_out_at, sti_out_end
+sti_out:
+    ENTER_PM32
+    sti
+sti_out_at:
+    out %al, $0x99
+    nop
+    nop
+sti_out_end:
+    jmp sti_out_end
+
+/* An external-interrupt handler that counts, keeps the frame's EIP and returns. */
+.globl irq_count
+irq_count:
+    incl IRQ_COUNT
+    push %eax
+    mov 4(%esp), %eax
+    mov %eax, IRQ_EIP
+    pop %eax
+    iret
+
+    HANDLERS
