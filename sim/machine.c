@@ -23,41 +23,10 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
-#include "iomap.h"
+#include "machine_priv.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
-
-struct mmio_dev {
-    struct machine *m;
-    const struct dev_ops *ops;
-    void *opaque;
-};
-
-struct machine {
-    struct machine_config cfg;
-    struct evq q;
-    uint8_t *ram;
-    struct cpu *cpu;
-    struct iomap io;
-    vtime_t deadline; /* how far the CPU is running now */
-
-    struct uart16550 *uart;
-    struct pic8259 *pic;
-    struct pit8254 *pit;
-    struct lapic *lapic;
-    struct ioapic *ioapic;
-    struct debug_exit *dbg;
-    struct cmos_rtc *rtc;
-    struct acpi_pm *pm;
-    struct fw_cfg *fwcfg;
-    struct pci_host *pci;
-    struct mmio_dev mmio_lapic, mmio_ioapic;
-
-    bool stopping;
-    enum machine_end end;
-    int exit_status;
-};
 
 /* Devices see current virtual time; events they schedule earlier than the CPU's
  * current deadline make the CPU come back at the next block boundary. */
@@ -186,6 +155,29 @@ static void console_tx(void *o, uint8_t byte)
 {
     struct machine *m = o;
     fputc(byte, m->cfg.console);
+    m->console_bytes++;
+    m->console_hash = hash_fnv1a64(m->console_hash, &byte, 1);
+}
+
+/* Event trace: each event the CPU delivers through the IDT. INT3 and INTO are
+ * software exceptions (#BP, #OF) and are counted with the exceptions. */
+static void plat_on_event(void *o, int kind, int vector, uint32_t err, uint64_t rip)
+{
+    struct machine *m = o;
+    if (!m->trace)
+        return;
+    vtime_t now = cpu_now(m->cpu);
+    if (kind == 0 || (kind == 1 && (vector == 3 || vector == 4)))
+        evtrace_exception(m->trace, now, 0, 0, (uint8_t)vector, err, rip);
+    else
+        evtrace_interrupt(m->trace, now, 0, 0, (uint8_t)vector, kind == 1 ? 4 : 0, 0, 0);
+}
+
+static void tick_fire(void *o, vtime_t now)
+{
+    struct machine *m = o;
+    m->tick_due = true;
+    evq_schedule(&m->q, &m->tick_ev, now + m->tick_period);
 }
 
 static void on_debug_exit(void *o, uint32_t value)
@@ -254,20 +246,18 @@ struct machine *machine_create(const struct machine_config *cfg)
     if (!m->cfg.console)
         m->cfg.console = stdout;
     iomap_init(&m->io);
+    m->console_hash = HASH_FNV1A64_INIT;
+    event_init(&m->tick_ev, "machine-tick", tick_fire, m);
     if (evq_init(&m->q))
         goto fail;
-    m->ram = aligned_alloc(4096, cfg->mem_bytes);
-    if (!m->ram) {
-        log_error("machine: cannot allocate %llu MiB of guest RAM", (unsigned long long)(cfg->mem_bytes >> 20));
+    if (ram_init(&m->ram, cfg->mem_bytes))
         goto fail_after_evq;
-    }
-    memset(m->ram, 0, cfg->mem_bytes);
 
-    struct cpu_config cc = { .ram = m->ram, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0 };
+    struct cpu_config cc = { .ram = m->ram.base, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0 };
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
         .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack,
-        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .opaque = m,
+        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event, .opaque = m,
     };
     m->cpu = cpu_new(&cc, &plat);
     if (!m->cpu)
@@ -297,7 +287,7 @@ struct machine *machine_create(const struct machine_config *cfg)
     if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci)
         goto fail_after_devices;
     /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
-    if (acpi_build(m->ram + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
+    if (acpi_build(m->ram.base + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
                    ACPI_RSDP_AREA_END - ACPI_RSDP_AREA_START,
                    &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1 }) < 0) {
         log_error("machine: cannot build the ACPI tables");
@@ -324,7 +314,7 @@ fail_after_devices:
     machine_destroy(m);
     return NULL;
 fail_after_ram:
-    free(m->ram);
+    ram_destroy(&m->ram);
 fail_after_evq:
     evq_destroy(&m->q);
 fail:
@@ -348,14 +338,14 @@ void machine_destroy(struct machine *m)
     lapic_destroy(m->lapic);
     cpu_free(m->cpu);
     evq_destroy(&m->q);
-    free(m->ram);
+    ram_destroy(&m->ram);
     free(m);
 }
 
 int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *err, size_t errlen)
 {
     struct mb_image img;
-    if (multiboot_load(m->ram, m->cfg.mem_bytes, mb, &img, err, errlen))
+    if (multiboot_load(m->ram.base, m->cfg.mem_bytes, mb, &img, err, errlen))
         return -1;
     if (cpu_enter_multiboot_state(m->cpu, MB_SCRATCH_PAGE, img.entry, MULTIBOOT_BOOTLOADER_MAGIC, img.info)) {
         snprintf(err, errlen, "%s: the CPU could not enter the multiboot state", mb->kernel);
@@ -376,21 +366,38 @@ static void finish(struct machine *m, struct machine_result *res, enum machine_e
     fflush(m->cfg.console);
 }
 
+/* Nothing but observers is queued: no device can ever wake a halted CPU. */
+static bool only_observers_queued(const struct machine *m)
+{
+    return m->q.n == (event_pending(&m->tick_ev) ? 1u : 0u);
+}
+
 void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res)
 {
     for (;;) {
         sync_time(m);
         if (m->stopping)
             { finish(m, res, m->end, m->exit_status); return; }
+        if (m->tick_due) {
+            /* Between CPU runs, at an instruction-block boundary: the state is whole. */
+            m->tick_due = false;
+            if (m->tick_fn(m->tick_opaque, m))
+                { finish(m, res, MACHINE_END_OBSERVER, 1); return; }
+        }
         vtime_t next = evq_next(&m->q);
         m->deadline = next < max_time ? next : max_time;
-        switch (cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline))) {
+        uint64_t i0 = cpu_instructions(m->cpu);
+        vtime_t t0 = cpu_now(m->cpu);
+        enum cpu_exit why = cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
+        if (m->trace && cpu_instructions(m->cpu) != i0)
+            evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
+        switch (why) {
         case CPU_EXIT_LIMIT:
             if (cpu_now(m->cpu) >= max_time)
                 { finish(m, res, MACHINE_END_TIME_LIMIT, 4); return; }
             break;
         case CPU_EXIT_HALT:
-            if (m->deadline == VTIME_NEVER)
+            if (max_time == VTIME_NEVER && only_observers_queued(m))
                 { finish(m, res, MACHINE_END_HUNG, 4); return; }
             cpu_idle_until(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
             if (m->deadline == max_time && cpu_now(m->cpu) >= max_time && evq_next(&m->q) > max_time)
@@ -404,4 +411,36 @@ void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res
             { finish(m, res, MACHINE_END_ERROR, 1); return; }
         }
     }
+}
+
+void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque)
+{
+    m->tick_fn = fn;
+    m->tick_opaque = opaque;
+    m->tick_period = period;
+    m->tick_due = false;
+    if (fn && period)
+        evq_schedule(&m->q, &m->tick_ev, (m->q.now / period + 1) * period);
+    else
+        evq_cancel(&m->q, &m->tick_ev);
+}
+
+void machine_set_trace(struct machine *m, struct evtrace *t) { m->trace = t; }
+vtime_t machine_now(const struct machine *m) { return cpu_now(m->cpu); }
+uint64_t machine_instructions(const struct machine *m) { return cpu_instructions(m->cpu); }
+uint64_t machine_hz(const struct machine *m) { return m->cfg.hz; }
+
+int machine_state_devs(struct machine *m, const struct dev_ops **ops, void **opaque, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->io.n && n < max; i++, n++) {
+        ops[n] = m->io.regions[i].ops;
+        opaque[n] = m->io.regions[i].opaque;
+    }
+    const struct mmio_dev *mm[] = { &m->mmio_lapic, &m->mmio_ioapic };
+    for (int i = 0; i < 2 && n < max; i++, n++) {
+        ops[n] = mm[i]->ops;
+        opaque[n] = mm[i]->opaque;
+    }
+    return n;
 }

@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "base/vtime.h"
 #include "multiboot.h"
+#include "traces/evtrace.h"
+#include "traces/reclog.h"
 
 struct machine;
 
@@ -25,6 +28,7 @@ enum machine_end {
     MACHINE_END_TIME_LIMIT,
     MACHINE_END_HUNG,         /* halted with nothing that could wake the CPU */
     MACHINE_END_ERROR,
+    MACHINE_END_OBSERVER,     /* a tick function asked to stop (replay divergence) */
 };
 
 struct machine_result {
@@ -41,5 +45,32 @@ void machine_destroy(struct machine *m);
 /* Load a multiboot kernel and put the CPU at its entry. 0 or -1 with err set. */
 int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *err, size_t errlen);
 void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res);
+
+vtime_t machine_now(const struct machine *m);
+uint64_t machine_instructions(const struct machine *m);
+uint64_t machine_hz(const struct machine *m);
+
+/* Observers. A tick runs fn every period of virtual time (at multiples of period),
+ * between CPU runs at the first instruction-block boundary at or after the tick,
+ * where the whole state can be hashed or saved. It only reads: the guest sees the
+ * same run with or without it. fn returning nonzero ends machine_run with
+ * MACHINE_END_OBSERVER. A NULL fn removes the tick. One tick per machine. */
+typedef int machine_tick_fn(void *opaque, struct machine *m);
+void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque);
+/* Exceptions, interrupts and run slices into t (NULL: none). t outlives the run. */
+void machine_set_trace(struct machine *m, struct evtrace *t);
+
+/* Snapshots (snapshot.c): the CPU, every device in a fixed order, the pending
+ * device events in their order, RAM (non-zero pages, zlib) and the console's
+ * hash. Taken between runs (from a tick); loaded into a machine created with the
+ * same configuration, before machine_run. The tick is not saved: set it again. */
+int machine_save(struct machine *m, struct buf *out);
+/* 0, or a negative HV_E* with what did not match in err. */
+int machine_load(struct machine *m, const void *blob, size_t len, char *err, size_t errlen);
+
+/* State hashes for replay checkpoints (statehash.c): "cpu", "devices", "memory",
+ * "console". Fills up to n entries; returns how many (MACHINE_N_HASHES). */
+#define MACHINE_N_HASHES 4
+size_t machine_hashes(struct machine *m, struct reclog_hash *out, size_t n);
 
 #endif

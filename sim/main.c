@@ -1,6 +1,7 @@
-/* hvsim's command line: `hvsim boot` boots a multiboot kernel on the simulated PC;
- * `hvsim net` runs the network alone. The only file that calls exit(). */
-#include <errno.h>
+/* hvsim's command line: `hvsim boot` boots a multiboot kernel on the simulated PC
+ * (optionally recording it and tracing its events), `hvsim replay` and `hvsim
+ * report` work on what boot wrote, `hvsim net` runs the network alone. The only
+ * file that calls exit(). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,82 +9,89 @@
 
 #include "base/log.h"
 #include "base/vtime.h"
+#include "bootcfg.h"
+#include "cli.h"
 #ifndef HVSIM_NO_NET
 #include "cmd_net.h"
 #endif
+#include "cmd_report.h"
 #include "machine.h"
-
-#define EXIT_USAGE 2
+#include "record.h"
+#include "replay.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: hvsim boot KERNEL [--cmdline STR] [--module PATH[=CMDLINE]]... [--mem MIB] [--smp N]\n"
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
+          "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
+          "                         [--trace FILE.hvtrace]\n"
+          "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
+          "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
           "       hvsim --help\n"
           "\n"
           "boot: boots a multiboot v1 kernel (ELF32, ELF64, a.out kludge; gzip accepted) on a simulated PC\n"
           "      and streams COM1 to stdout. VT is a virtual time such as 10s, 250ms or 5us.\n"
+          "      --record writes a replayable log with state-hash checkpoints every VT of virtual time\n"
+          "      (default 10ms) and a snapshot every N checkpoints (default none); --trace writes an\n"
+          "      event trace (exceptions, interrupts, run slices) for `hvsim report`.\n"
+          "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
+          "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
-          "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung.\n",
+          "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung.\n"
+          "exit status of replay: 0 the replay matched the record, 5 it diverged (the first divergent\n"
+          "      checkpoint is named), 2 usage errors or a log that is refused.\n"
+          "`hvsim run SCENARIO` (the scenario runner) is not part of this build yet.\n",
           f);
 }
 
-static int parse_u64(const char *opt, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end) {
-        fprintf(stderr, "hvsim: error: %s: expected a number, got '%s'\n", opt, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+struct boot_opts {
+    const char *record, *trace;
+    vtime_t every;
+    uint64_t snapshot_every;
+    int quiet;
+};
 
-static int cmd_boot(int argc, char **argv)
+static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot_opts *o)
 {
     static const struct option opts[] = {
-        { "cmdline", required_argument, 0, 'c' }, { "module", required_argument, 0, 'm' },
-        { "mem", required_argument, 0, 'M' },     { "smp", required_argument, 0, 's' },
+        { "cmdline", required_argument, 0, 'c' },  { "module", required_argument, 0, 'm' },
+        { "mem", required_argument, 0, 'M' },      { "smp", required_argument, 0, 's' },
         { "max-time", required_argument, 0, 't' }, { "record", required_argument, 0, 'r' },
-        { "trace", required_argument, 0, 'T' },   { "rtc-epoch", required_argument, 0, 'e' },
-        { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
+        { "trace", required_argument, 0, 'T' },    { "rtc-epoch", required_argument, 0, 'e' },
+        { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
+        { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    struct mb_module mods[64];
-    struct mb_config mb = { 0 };
-    uint64_t mem_mib = 128, smp = 1, epoch = 1767225600; /* 2026-01-01T00:00:00Z */
-    vtime_t max_time = VTIME_NEVER;
-    int opt, nmods = 0, quiet = 0;
+    uint64_t smp;
+    int opt;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'c': mb.cmdline = optarg; break;
+        case 'c': bc->cmdline = optarg; break;
         case 'm': {
-            if (nmods == 64) {
-                fprintf(stderr, "hvsim: error: --module: at most 64 modules\n");
+            if (bc->nmods == BOOT_MAX_MODULES) {
+                fprintf(stderr, "hvsim: error: --module: at most %d modules\n", BOOT_MAX_MODULES);
                 return EXIT_USAGE;
             }
             char *eq = strchr(optarg, '=');
             if (eq)
                 *eq = '\0';
-            mods[nmods].path = optarg;
-            mods[nmods++].cmdline = eq ? eq + 1 : NULL;
+            bc->mods[bc->nmods].path = optarg;
+            bc->mods[bc->nmods++].cmdline = eq ? eq + 1 : NULL;
             break;
         }
         case 'M':
-            if (parse_u64("--mem", optarg, &mem_mib))
+            if (cli_parse_u64("--mem", optarg, &bc->mem_mib))
                 return EXIT_USAGE;
-            if (mem_mib < 2 || mem_mib > 3072) {
+            if (bc->mem_mib < 2 || bc->mem_mib > 3072) {
                 fprintf(stderr, "hvsim: error: --mem %s: expected 2 to 3072 MiB\n", optarg);
                 return EXIT_USAGE;
             }
             break;
         case 's':
-            if (parse_u64("--smp", optarg, &smp))
+            if (cli_parse_u64("--smp", optarg, &smp))
                 return EXIT_USAGE;
             if (smp != 1) {
                 fprintf(stderr, "hvsim: error: --smp %s: this hvsim models one CPU so far\n", optarg);
@@ -91,22 +99,26 @@ static int cmd_boot(int argc, char **argv)
             }
             break;
         case 't':
-            if (vtime_parse(optarg, &max_time)) {
-                fprintf(stderr, "hvsim: error: --max-time '%s': expected a virtual time like 10s, 250ms, 5us\n",
-                        optarg);
+        case 'C': {
+            vtime_t *dst = opt == 't' ? &bc->max_time : &o->every;
+            if (vtime_parse(optarg, dst) || (opt == 'C' && *dst == 0)) {
+                fprintf(stderr, "hvsim: error: --%s '%s': expected a virtual time like 10s, 250ms, 5us\n",
+                        opt == 't' ? "max-time" : "checkpoint-every", optarg);
                 return EXIT_USAGE;
             }
             break;
-        case 'e':
-            if (parse_u64("--rtc-epoch", optarg, &epoch))
+        }
+        case 'S':
+            if (cli_parse_u64("--snapshot-every", optarg, &o->snapshot_every))
                 return EXIT_USAGE;
             break;
-        case 'r':
-        case 'T':
-            fprintf(stderr, "hvsim: error: --%s is not available yet in this build (record/replay is a later "
-                            "milestone)\n", opt == 'r' ? "record" : "trace");
-            return EXIT_USAGE;
-        case 'q': quiet = 1; break;
+        case 'e':
+            if (cli_parse_u64("--rtc-epoch", optarg, &bc->rtc_epoch))
+                return EXIT_USAGE;
+            break;
+        case 'r': o->record = optarg; break;
+        case 'T': o->trace = optarg; break;
+        case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -116,48 +128,63 @@ static int cmd_boot(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    mb.kernel = argv[optind];
-    mb.mods = mods;
-    mb.nmods = nmods;
-
-    struct machine_config cfg = { .mem_bytes = mem_mib << 20, .rtc_epoch = epoch, .console = stdout };
-    struct machine *m = machine_create(&cfg);
-    char err[512];
-    if (!m)
-        return 1;
-    if (machine_load_multiboot(m, &mb, err, sizeof err)) {
-        fprintf(stderr, "hvsim: error: %s\n", err);
-        machine_destroy(m);
+    if (!o->record && (o->every != RECORD_DEFAULT_EVERY || o->snapshot_every)) {
+        fprintf(stderr, "hvsim: error: --checkpoint-every and --snapshot-every go with --record FILE\n");
         return EXIT_USAGE;
     }
-    struct machine_result res;
-    machine_run(m, max_time, &res);
-    machine_destroy(m);
+    bc->kernel = argv[optind];
+    return -1;
+}
 
-    double t = (double)res.time / 1e9;
-    switch (res.end) {
-    case MACHINE_END_TRIPLE_FAULT:
-        fprintf(stderr, "hvsim: triple fault: the CPU shut down; last fault vector %d at RIP %#llx (t=%.9f s)\n",
-                res.fault_vector, (unsigned long long)res.fault_rip, t);
-        break;
-    case MACHINE_END_TIME_LIMIT:
-        fprintf(stderr, "hvsim: virtual-time limit reached at t=%.9f s\n", t);
-        break;
-    case MACHINE_END_HUNG:
-        fprintf(stderr, "hvsim: the CPU halted with nothing pending that could wake it (t=%.9f s)\n", t);
-        break;
-    case MACHINE_END_ERROR:
-        fprintf(stderr, "hvsim: the simulation stopped on an internal error (t=%.9f s)\n", t);
-        break;
-    default:
-        break;
+static int cmd_boot(int argc, char **argv)
+{
+    struct boot_config bc;
+    struct boot_opts o = { .every = RECORD_DEFAULT_EVERY };
+    struct recorder *rec = NULL;
+    struct evtrace *trace = NULL;
+    struct machine_result res;
+    char err[768];
+    int r;
+
+    boot_config_defaults(&bc);
+    if ((r = parse_boot(argc, argv, &bc, &o)) >= 0)
+        return r;
+    struct machine *m = boot_config_create(&bc, stdout, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "hvsim: error: %s\n", err);
+        return EXIT_USAGE;
     }
-    if (!quiet)
-        fprintf(stderr, "hvsim: %s, status %d, virtual time %.9f s, %llu instructions\n",
-                res.end == MACHINE_END_POWEROFF ? "powered off" : res.end == MACHINE_END_EXIT ? "debug exit"
-                                                                                               : "stopped",
-                res.exit_status, t, (unsigned long long)res.instructions);
-    return res.exit_status;
+    if (o.record) {
+        rec = recorder_create(o.record, &bc, o.every, (unsigned)o.snapshot_every, err, sizeof err);
+        if (!rec) {
+            fprintf(stderr, "hvsim: error: --record %s\n", err);
+            machine_destroy(m);
+            return EXIT_USAGE;
+        }
+        recorder_attach(rec, m);
+    }
+    if (o.trace) {
+        char label[512];
+        snprintf(label, sizeof label, "boot %s", bc.kernel);
+        if (!(trace = cli_trace_open(o.trace, m, label))) {
+            if (rec)
+                recorder_finish(rec, m, &(struct machine_result){ 0 }, err, sizeof err);
+            machine_destroy(m);
+            return EXIT_USAGE;
+        }
+        machine_set_trace(m, trace);
+    }
+    machine_run(m, bc.max_time, &res);
+    int failed = 0;
+    if (rec && recorder_finish(rec, m, &res, err, sizeof err)) {
+        fprintf(stderr, "hvsim: error: %s\n", err);
+        failed = 1;
+    }
+    if (trace && cli_trace_close(trace, o.trace))
+        failed = 1;
+    machine_destroy(m);
+    cli_print_result(&res, o.quiet);
+    return failed ? 1 : res.exit_status;
 }
 
 int main(int argc, char **argv)
@@ -172,6 +199,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "boot"))
         return cmd_boot(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "replay"))
+        return cmd_replay(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "report"))
+        return cmd_report(argc - 1, argv + 1);
     if (!strcmp(argv[1], "net")) {
 #ifndef HVSIM_NO_NET
         return cmd_net(argc - 1, argv + 1);
@@ -180,8 +211,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
 #endif
     }
-    if (!strcmp(argv[1], "run") || !strcmp(argv[1], "replay") || !strcmp(argv[1], "report")) {
-        fprintf(stderr, "hvsim: error: '%s' is not available yet in this build\n", argv[1]);
+    if (!strcmp(argv[1], "run")) {
+        fprintf(stderr, "hvsim: error: 'run' (the scenario runner) is not available yet in this build\n");
         return EXIT_USAGE;
     }
     fprintf(stderr, "hvsim: error: unknown command '%s'\n", argv[1]);

@@ -1,0 +1,62 @@
+/* The machine's insides, shared by the files of sim/ that assemble, run, save and
+ * hash it (machine.c, snapshot.c, statehash.c). Everyone else uses machine.h. */
+#ifndef SIM_MACHINE_PRIV_H
+#define SIM_MACHINE_PRIV_H
+
+#include <stdbool.h>
+
+#include "base/evq.h"
+#include "cpu/cpu.h"
+#include "devices/dev.h"
+#include "iomap.h"
+#include "machine.h"
+#include "ram.h"
+#include "traces/evtrace.h"
+
+struct mmio_dev {
+    struct machine *m;
+    const struct dev_ops *ops;
+    void *opaque;
+};
+
+struct machine {
+    struct machine_config cfg;
+    struct evq q;
+    struct ram ram;
+    struct cpu *cpu;
+    struct iomap io;
+    vtime_t deadline; /* how far the CPU is running now */
+
+    struct uart16550 *uart;
+    struct pic8259 *pic;
+    struct pit8254 *pit;
+    struct lapic *lapic;
+    struct ioapic *ioapic;
+    struct debug_exit *dbg;
+    struct cmos_rtc *rtc;
+    struct acpi_pm *pm;
+    struct fw_cfg *fwcfg;
+    struct pci_host *pci;
+    struct mmio_dev mmio_lapic, mmio_ioapic;
+
+    bool stopping;
+    enum machine_end end;
+    int exit_status;
+
+    /* Observers: what they do is invisible to the guest. */
+    struct event tick_ev;    /* periodic, for replay checkpoints */
+    vtime_t tick_period;
+    bool tick_due;           /* set by tick_ev, served between CPU runs */
+    machine_tick_fn *tick_fn;
+    void *tick_opaque;
+    struct evtrace *trace;   /* NULL: no event trace */
+    uint64_t console_bytes;  /* COM1 output so far, and its FNV-1a hash */
+    uint64_t console_hash;
+};
+
+/* The devices whose state a snapshot holds, in their fixed order: the port-mapped
+ * ones as the iomap lists them, then the local APIC and the I/O APIC. */
+#define MACHINE_MAX_STATE_DEVS (IOMAP_MAX_DEVS + 2)
+int machine_state_devs(struct machine *m, const struct dev_ops **ops, void **opaque, int max);
+
+#endif
