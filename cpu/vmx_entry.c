@@ -110,10 +110,6 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
 
 static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
-    static const int gprs[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-                                UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
-                                UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
-                                UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
     struct vmx_nonroot *nr = g->nr;
     uint32_t entry = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY);
     bool ia32e = entry & VMX_ENTRY_IA32E_MODE_GUEST;
@@ -166,9 +162,7 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
     uc_blob_set_reg(g, 16, vmcs_get(vmcs, VMCS_GUEST_RIP));
     uc_blob_reset_exception(g);
     uc_blob_restore(g);
-    /* VT-x leaves the general registers as they are: the guest gets the root's. */
-    for (size_t i = 0; i < sizeof gprs / sizeof gprs[0]; i++)
-        reg_set(g, gprs[i], reg_get(root, gprs[i]));
+    vmx_copy_gprs(g, root);
     reg_set(g, UC_X86_REG_RFLAGS, vmcs_get(vmcs, VMCS_GUEST_RFLAGS) | 2);
     g->halted = vmcs_get(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
 }
@@ -198,6 +192,24 @@ static int inject(struct cpu *g, uint8_t *vmcs)
     return exc_deliver(g, vector, kind, has_err, err);
 }
 
+void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding)
+{
+    struct vmx_root *v = root->vmx;
+    if (encoding == VMCS_GUEST_RIP || encoding == VMCS_GUEST_RSP)
+        return; /* their checks (canonical RIP in 64-bit code) are repeated in vmx_enter */
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].vmcs_pa == pa)
+            v->slots[i].checked = false;
+}
+
+static struct vmx_guest_slot *slot_of(struct vmx_root *v, uint64_t pa)
+{
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].vmcs_pa == pa)
+            return &v->slots[i];
+    return NULL;
+}
+
 int vmx_enter(struct cpu *root)
 {
     struct vmx_root *v = root->vmx;
@@ -210,7 +222,13 @@ int vmx_enter(struct cpu *root)
     struct vmx_guest_slot *slot;
 
     v->entry = VMX_ENTRY_NONE;
-    vmx_entry_check(vmcs, &env, &res);
+    slot = slot_of(v, v->current);
+    uint64_t rip = vmcs_get(vmcs, VMCS_GUEST_RIP);
+    bool canonical = (uint64_t)((int64_t)(rip << 16) >> 16) == rip;
+    if (slot && slot->checked && kind == VMX_ENTRY_RESUME && canonical)
+        memset(&res, 0, sizeof res);
+    else
+        vmx_entry_check(vmcs, &env, &res);
     if (res.vm_error) {
         char why[160];
         vmx_check_format(res.fail, why, sizeof why);
@@ -230,6 +248,7 @@ int vmx_enter(struct cpu *root)
         return 1;
     }
     struct cpu *g = guest_engine(root, v->current, &slot);
+    slot->checked = true;
     if (!g) {
         log_error("vmx: cannot create a non-root engine");
         return -1;

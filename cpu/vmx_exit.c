@@ -149,12 +149,22 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     reg_set(root, UC_X86_REG_RFLAGS, 0x2);
 }
 
+void vmx_copy_gprs(struct cpu *to, struct cpu *from)
+{
+    static int ids[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+                         UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10,
+                         UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+    enum { N = sizeof ids / sizeof ids[0] };
+    uint64_t vals[N];
+    void *ptrs[N];
+    for (int i = 0; i < N; i++)
+        ptrs[i] = &vals[i];
+    uc_reg_read_batch(from->uc, ids, ptrs, N);
+    uc_reg_write_batch(to->uc, ids, (void *const *)ptrs, N);
+}
+
 void vmx_exit_to_root(struct cpu *root, struct cpu *g)
 {
-    static const int gprs[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-                                UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
-                                UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
-                                UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
     struct vmx_root *v = root->vmx;
     struct vmx_exit *e = &g->nr->exit;
     uint8_t *vmcs = vmx_vmcs(root, g->nr->vmcs_pa);
@@ -172,8 +182,7 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     vmcs_set(vmcs, VMCS_CTRL_ENTRY_INTR_INFO,
              vmcs_get(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
     save_guest_state(g, vmcs);
-    for (size_t i = 0; i < sizeof gprs / sizeof gprs[0]; i++)
-        reg_set(root, gprs[i], reg_get(g, gprs[i]));
+    vmx_copy_gprs(root, g);
     vmx_load_host_state(root, vmcs);
     root->cycles = g->cycles + v->round_trip_cycles - v->round_trip_cycles / 2;
     root->instructions = g->instructions;

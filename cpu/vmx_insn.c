@@ -157,47 +157,66 @@ static bool pa_ok(struct cpu *c, uint64_t pa)
     return (pa & 0xfff) == 0 && (pa >> c->vmx->caps.maxphyaddr) == 0 && pa + 0x1000 <= c->ram_size;
 }
 
-bool vmx_insn_root(struct cpu *c)
+static bool is_vmx_insn(unsigned id)
+{
+    return id == X86_INS_VMXON || id == X86_INS_VMXOFF || id == X86_INS_VMCLEAR || id == X86_INS_VMPTRLD ||
+           id == X86_INS_VMPTRST || id == X86_INS_VMREAD || id == X86_INS_VMWRITE || id == X86_INS_VMLAUNCH ||
+           id == X86_INS_VMRESUME || id == X86_INS_INVEPT || id == X86_INS_INVVPID || id == X86_INS_VMCALL;
+}
+
+/* The instruction at RIP, from the cache or decoded now; NULL if not VMX. */
+static const struct vmx_decoded *decode_at(struct cpu *c, uint64_t rip)
 {
     struct vmx_root *v = c->vmx;
-    uint64_t rip = reg_get(c, UC_X86_REG_RIP), pc = rip;
+    uint64_t cr3 = reg_get(c, UC_X86_REG_CR3);
+    struct vmx_decoded *d = &v->dcache[(rip ^ (rip >> 6)) & (VMX_DECODE_CACHE - 1)];
     uint8_t code[15];
     const uint8_t *p = code;
     size_t left = sizeof code;
-    struct pw_ctx m;
-    uint64_t fl, cr0 = reg_get(c, UC_X86_REG_CR0), cr4 = reg_get(c, UC_X86_REG_CR4);
+    uint64_t fl, pc = rip;
     uint32_t pe;
-    bool lma, handled = true;
-    cs_insn *in;
+    struct pw_ctx m;
 
+    if (d->valid && d->rip == rip && d->cr3 == cr3)
+        return d;
     pw_ctx_read(c, &m);
     if (pw_read(c, &m, rip, code, sizeof code, &fl, &pe))
-        return false;
-    lma = (m.efer >> 10) & 1;
+        return NULL;
     uc_blob_save(c);
-    uint32_t hf = uc_blob_hflags(c);
-    csh h = (hf & HF_CS64_MASK) ? v->cs64d : v->cs32d;
-    in = cs_malloc(h);
-    if (!cs_disasm_iter(h, &p, &left, &pc, in)) {
-        cs_free(in, 1);
-        return false;
+    bool cs64 = (uc_blob_hflags(c) & HF_CS64_MASK) != 0;
+    csh h = cs64 ? v->cs64d : v->cs32d;
+    cs_insn *in = cs_malloc(h);
+    bool ok = cs_disasm_iter(h, &p, &left, &pc, in) && is_vmx_insn(in->id);
+    if (ok) {
+        *d = (struct vmx_decoded){ .rip = rip, .cr3 = cr3, .id = in->id, .size = (uint8_t)in->size,
+                                   .valid = true, .cs64 = cs64, .lma = (m.efer >> 10) & 1 };
+        d->op_count = in->detail->x86.op_count > 2 ? 2 : in->detail->x86.op_count;
+        memcpy(d->ops, in->detail->x86.operands, d->op_count * sizeof d->ops[0]);
     }
-    unsigned id = in->id;
-    if (id != X86_INS_VMXON && id != X86_INS_VMXOFF && id != X86_INS_VMCLEAR && id != X86_INS_VMPTRLD &&
-        id != X86_INS_VMPTRST && id != X86_INS_VMREAD && id != X86_INS_VMWRITE && id != X86_INS_VMLAUNCH &&
-        id != X86_INS_VMRESUME && id != X86_INS_INVEPT && id != X86_INS_INVVPID && id != X86_INS_VMCALL) {
-        cs_free(in, 1);
+    cs_free(in, 1);
+    return ok ? d : NULL;
+}
+
+bool vmx_insn_root(struct cpu *c)
+{
+    struct vmx_root *v = c->vmx;
+    uint64_t rip = reg_get(c, UC_X86_REG_RIP);
+    uint64_t cr0 = reg_get(c, UC_X86_REG_CR0), cr4 = reg_get(c, UC_X86_REG_CR4);
+    bool handled = true;
+    const struct vmx_decoded *d = decode_at(c, rip);
+
+    if (!d)
         return false;
-    }
-    uint64_t next = rip + in->size;
-    cs_x86 *x = &in->detail->x86;
-    int cpl = (int)(hf & HF_CPL_MASK);
+    unsigned id = d->id;
+    uint64_t next = rip + d->size;
+    const cs_x86_op *ops = d->ops;
+    bool lma = d->lma, cs64 = d->cs64;
+    int cpl = (int)(reg_get(c, UC_X86_REG_CS) & 3);
 
     /* The #UD conditions (30.3): CR4.VMXE clear, real or virtual-8086 mode, or
      * compatibility mode; VMXON aside, outside VMX operation. VMCALL outside VMX
      * operation is #UD too. */
-    if (!(cr4 & CR4_VMXE) || !(cr0 & 1) || (lma && !(hf & HF_CS64_MASK)) ||
-        (id != X86_INS_VMXON && !v->on)) {
+    if (!(cr4 & CR4_VMXE) || !(cr0 & 1) || (lma && !cs64) || (id != X86_INS_VMXON && !v->on)) {
         cpu_raise(c, EXC_UD, false, 0);
         goto out;
     }
@@ -215,11 +234,11 @@ bool vmx_insn_root(struct cpu *c)
 
     uint64_t ptr = 0, lin = 0;
     if (id == X86_INS_VMXON || id == X86_INS_VMCLEAR || id == X86_INS_VMPTRLD || id == X86_INS_VMPTRST) {
-        if (x->op_count < 1 || x->operands[0].type != X86_OP_MEM) {
+        if (d->op_count < 1 || ops[0].type != X86_OP_MEM) {
             cpu_raise(c, EXC_UD, false, 0);
             goto out;
         }
-        lin = mem_linear(c, &x->operands[0], next, lma);
+        lin = mem_linear(c, &ops[0], next, lma);
         if (id != X86_INS_VMPTRST && !mem_read(c, lin, &ptr, 8))
             goto out;
     }
@@ -261,6 +280,7 @@ bool vmx_insn_root(struct cpu *c)
             fail(c, 3);
         else {
             vmcs_clear(c->ram + ptr);
+            vmx_vmcs_touched(c, ptr, 0);
             if (ptr == v->current)
                 v->current = VMX_NO_VMCS;
             succeed(c);
@@ -275,6 +295,7 @@ bool vmx_insn_root(struct cpu *c)
             fail(c, 11);
         else {
             v->current = ptr;
+            vmx_vmcs_touched(c, ptr, 0); /* its contents may have been written as memory */
             succeed(c);
         }
         break;
@@ -291,12 +312,12 @@ bool vmx_insn_root(struct cpu *c)
             fail_invalid(c);
             break;
         }
-        const cs_x86_op *enc_op = id == X86_INS_VMREAD ? &x->operands[1] : &x->operands[0];
-        const cs_x86_op *val_op = id == X86_INS_VMREAD ? &x->operands[0] : &x->operands[1];
+        const cs_x86_op *enc_op = id == X86_INS_VMREAD ? &ops[1] : &ops[0];
+        const cs_x86_op *val_op = id == X86_INS_VMREAD ? &ops[0] : &ops[1];
         uint64_t enc = reg_value(c, enc_op->reg, next), val = 0;
-        unsigned size = (hf & HF_CS64_MASK) ? 8 : 4;
+        unsigned size = cs64 ? 8 : 4;
         if (id == X86_INS_VMREAD) {
-            int err = vmcs_read(c->ram + v->current, enc, (hf & HF_CS64_MASK) != 0, &val);
+            int err = vmcs_read(c->ram + v->current, enc, cs64, &val);
             if (err) {
                 fail(c, (unsigned)err);
                 break;
@@ -313,8 +334,9 @@ bool vmx_insn_root(struct cpu *c)
                 val = reg_value(c, val_op->reg, next);
             else if (!mem_read(c, mem_linear(c, val_op, next, lma), &val, size))
                 goto out;
-            int err = vmcs_write(c->ram + v->current, enc, size == 4 ? (uint32_t)val : val,
-                                 (hf & HF_CS64_MASK) != 0, (v->caps.misc >> 29) & 1);
+            int err = vmcs_write(c->ram + v->current, enc, size == 4 ? (uint32_t)val : val, cs64,
+                                 (v->caps.misc >> 29) & 1);
+            vmx_vmcs_touched(c, v->current, enc);
             if (err) {
                 fail(c, (unsigned)err);
                 break;
@@ -327,10 +349,6 @@ bool vmx_insn_root(struct cpu *c)
     case X86_INS_VMRESUME: {
         if (v->current == VMX_NO_VMCS) {
             fail_invalid(c);
-            break;
-        }
-        if (hf & HF_INHIBIT_IRQ_MASK) {
-            fail(c, 26); /* blocked by MOV SS */
             break;
         }
         enum vmcs_launch_state ls = vmcs_launch_state_get(c->ram + v->current);
@@ -350,7 +368,7 @@ bool vmx_insn_root(struct cpu *c)
     }
     case X86_INS_INVEPT:
     case X86_INS_INVVPID: {
-        uint64_t type = x->op_count > 0 ? reg_value(c, x->operands[0].reg, next) : 0;
+        uint64_t type = d->op_count > 0 ? reg_value(c, ops[0].reg, next) : 0;
         if (type < 1 || type > (id == X86_INS_INVEPT ? 2u : 3u)) {
             fail(c, 28);
             break;
@@ -370,6 +388,5 @@ bool vmx_insn_root(struct cpu *c)
     if (handled)
         reg_set(c, UC_X86_REG_RIP, next);
 out:
-    cs_free(in, 1);
     return true;
 }

@@ -25,6 +25,22 @@ struct vmx_guest_slot {
     struct cpu *g;          /* its non-root engine, alive across exits */
     uint64_t mapped_eptp;   /* what the engine's memory map was built from */
     bool mapped;
+    /* The VM-entry checks passed and no VMWRITE has touched the VMCS since but to
+     * guest RIP or RSP: VMRESUME need not run them again (a model shortcut; the
+     * result is the same, the checks being a function of the VMCS). */
+    bool checked;
+};
+
+/* A decoded VMX instruction, cached by address: hypervisors run the same few
+ * VMREAD/VMWRITE/VMRESUME sites on every exit, and Capstone with operand
+ * details costs more than the rest of the emulation. */
+#define VMX_DECODE_CACHE 64
+struct vmx_decoded {
+    uint64_t rip, cr3;
+    unsigned id;
+    uint8_t size, op_count;
+    bool valid, cs64, lma;
+    cs_x86_op ops[2];
 };
 
 /* A root CPU's VMX operation. */
@@ -39,6 +55,7 @@ struct vmx_root {
     int nslots;
     uint64_t round_trip_cycles;
     csh cs64d, cs32d;       /* Capstone with operand details, for VMX operands */
+    struct vmx_decoded dcache[VMX_DECODE_CACHE];
     uint64_t exits;
 };
 
@@ -65,6 +82,9 @@ struct vmx_nonroot {
 
 static inline uint8_t *vmx_vmcs(struct cpu *root, uint64_t pa) { return root->ram + pa; }
 
+/* VT-x leaves the general registers (all but RSP) as they are on entry and exit. */
+void vmx_copy_gprs(struct cpu *to, struct cpu *from);
+
 /* vmx_insn.c: VMX instructions executed in root operation */
 void vmx_root_init(struct cpu *c);
 void vmx_root_free(struct cpu *c);
@@ -75,6 +95,8 @@ int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 no
 /* Enter the current VMCS's guest: 0 entered, 1 entry failed into the host (an
  * exit with bit 31), -1 the CPU shut down. */
 int vmx_enter(struct cpu *root);
+/* A VMWRITE, VMCLEAR or VMPTRLD changed the VMCS at pa: checks must run again. */
+void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding);
 uint64_t vmx_phys_read64(void *root, uint64_t pa); /* all-ones outside RAM */
 
 /* vmx_exit.c */
