@@ -51,7 +51,7 @@ static void unmap_all(struct cpu *g)
  * or, without EPT, host RAM and the platform's MMIO at their own addresses. */
 static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct vmx_guest_slot *slot, bool ept)
 {
-    uint64_t eptp = vmcs_get(vmcs, VMCS_CTRL_EPTP);
+    uint64_t eptp = vget(vmcs, VMCS_CTRL_EPTP);
     if (slot->mapped && (!ept || slot->mapped_eptp == eptp))
         return;
     unmap_all(g);
@@ -86,10 +86,10 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
 
 static void load_seg(uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar, struct seg_cache *sc)
 {
-    uint32_t a = (uint32_t)vmcs_get(vmcs, ar);
-    sc->sel = (uint16_t)vmcs_get(vmcs, sel);
-    sc->base = vmcs_get(vmcs, base);
-    sc->limit = (uint32_t)vmcs_get(vmcs, limit);
+    uint32_t a = (uint32_t)vget(vmcs, ar);
+    sc->sel = (uint16_t)vget(vmcs, sel);
+    sc->base = vget(vmcs, base);
+    sc->limit = (uint32_t)vget(vmcs, limit);
     /* VMCS access rights -> the descriptor's high-dword layout; unusable = not present. */
     sc->flags = (a & (1u << 16)) ? 0 : ((a & 0xffu) << 8) | ((a & 0xf000u) << 8);
 }
@@ -98,11 +98,11 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
 {
     uc_x86_mmr t = { 0 };
     if (sel)
-        t.selector = (uint16_t)vmcs_get(vmcs, sel);
-    t.base = vmcs_get(vmcs, base);
-    t.limit = (uint32_t)vmcs_get(vmcs, limit);
+        t.selector = (uint16_t)vget(vmcs, sel);
+    t.base = vget(vmcs, base);
+    t.limit = (uint32_t)vget(vmcs, limit);
     if (ar) {
-        uint32_t a = (uint32_t)vmcs_get(vmcs, ar);
+        uint32_t a = (uint32_t)vget(vmcs, ar);
         t.flags = (a & (1u << 16)) ? 0 : ((a & 0xffu) << 8) | ((a & 0xf000u) << 8);
     }
     uc_reg_write(g->uc, reg, &t);
@@ -111,14 +111,14 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
 static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     struct vmx_nonroot *nr = g->nr;
-    uint32_t entry = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY);
+    uint32_t entry = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY);
     bool ia32e = entry & VMX_ENTRY_IA32E_MODE_GUEST;
-    uint64_t cr0 = vmcs_get(vmcs, VMCS_GUEST_CR0), cr3 = vmcs_get(vmcs, VMCS_GUEST_CR3);
-    uint64_t cr4 = vmcs_get(vmcs, VMCS_GUEST_CR4), efer;
+    uint64_t cr0 = vget(vmcs, VMCS_GUEST_CR0), cr3 = vget(vmcs, VMCS_GUEST_CR3);
+    uint64_t cr4 = vget(vmcs, VMCS_GUEST_CR4), efer;
 
     /* EFER: loaded, or LMA (and LME with paging) from the IA-32e mode control (26.3.2.1). */
     if (entry & VMX_ENTRY_LOAD_EFER)
-        efer = vmcs_get(vmcs, VMCS_GUEST_EFER);
+        efer = vget(vmcs, VMCS_GUEST_EFER);
     else
         efer = (nr->efer & ~0x500ULL) | (ia32e ? 0x400 : 0) | (ia32e && (cr0 >> 31) ? 0x100 : 0);
     if (cr0 != nr->cr0 || cr4 != nr->cr4 || efer != nr->efer) {
@@ -140,10 +140,10 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_TR_AR);
     load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
                VMCS_GUEST_LDTR_AR);
-    reg_set(g, UC_X86_REG_DR7, vmcs_get(vmcs, VMCS_GUEST_DR7));
-    g->msr.sysenter_cs = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_CS);
-    g->msr.sysenter_esp = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_ESP);
-    g->msr.sysenter_eip = vmcs_get(vmcs, VMCS_GUEST_SYSENTER_EIP);
+    reg_set(g, UC_X86_REG_DR7, vget(vmcs, VMCS_GUEST_DR7));
+    g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
+    g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
+    g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
 
     /* Segments with their hidden state, CPL, RSP and RIP in one context update. */
     struct seg_cache s[6];
@@ -158,26 +158,26 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
         uc_blob_set_seg(g, (enum seg_index)i, &s[i]);
     uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
     uc_blob_update_seg_hflags(g, cr0, (efer_get(g) >> 10) & 1);
-    uc_blob_set_reg(g, 4, vmcs_get(vmcs, VMCS_GUEST_RSP));
-    uc_blob_set_reg(g, 16, vmcs_get(vmcs, VMCS_GUEST_RIP));
+    uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
+    uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
     uc_blob_reset_exception(g);
     uc_blob_restore(g);
     vmx_copy_gprs(g, root);
-    reg_set(g, UC_X86_REG_RFLAGS, vmcs_get(vmcs, VMCS_GUEST_RFLAGS) | 2);
-    g->halted = vmcs_get(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
+    reg_set(g, UC_X86_REG_RFLAGS, vget(vmcs, VMCS_GUEST_RFLAGS) | 2);
+    g->halted = vget(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
 }
 
 /* The event of the VM-entry interruption-information field (26.6). 0, or -1 if
  * delivering it shut the guest down (a triple fault: exit reason 2). */
 static int inject(struct cpu *g, uint8_t *vmcs)
 {
-    uint32_t info = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY_INTR_INFO);
+    uint32_t info = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY_INTR_INFO);
     if (!(info & VMX_INTR_INFO_VALID))
         return 0;
     unsigned type = (info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
     int vector = (int)(info & VMX_INTR_INFO_VECTOR_MASK);
     bool has_err = info & VMX_INTR_INFO_DELIVER_ERROR_CODE;
-    uint32_t err = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY_EXCEPTION_ERROR_CODE);
+    uint32_t err = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY_EXCEPTION_ERROR_CODE);
     enum event_kind kind = EV_EXCEPTION;
 
     if (type == VMX_INTR_TYPE_EXT_INTR || type == VMX_INTR_TYPE_NMI) {
@@ -185,7 +185,7 @@ static int inject(struct cpu *g, uint8_t *vmcs)
     } else if (type == VMX_INTR_TYPE_SW_INTR || type == VMX_INTR_TYPE_PRIV_SW_EXCEPTION ||
                type == VMX_INTR_TYPE_SW_EXCEPTION) {
         /* Software events return past the instruction that "raised" them. */
-        reg_set(g, UC_X86_REG_RIP, reg_get(g, UC_X86_REG_RIP) + vmcs_get(vmcs, VMCS_CTRL_ENTRY_INSTRUCTION_LEN));
+        reg_set(g, UC_X86_REG_RIP, reg_get(g, UC_X86_REG_RIP) + vget(vmcs, VMCS_CTRL_ENTRY_INSTRUCTION_LEN));
         kind = type == VMX_INTR_TYPE_SW_INTR ? EV_SOFT_INT : EV_EXCEPTION;
     }
     g->halted = false;
@@ -223,7 +223,7 @@ int vmx_enter(struct cpu *root)
 
     v->entry = VMX_ENTRY_NONE;
     slot = slot_of(v, v->current);
-    uint64_t rip = vmcs_get(vmcs, VMCS_GUEST_RIP);
+    uint64_t rip = vget(vmcs, VMCS_GUEST_RIP);
     bool canonical = (uint64_t)((int64_t)(rip << 16) >> 16) == rip;
     if (slot && slot->checked && kind == VMX_ENTRY_RESUME && canonical)
         memset(&res, 0, sizeof res);
@@ -234,7 +234,7 @@ int vmx_enter(struct cpu *root)
         vmx_check_format(res.fail, why, sizeof why);
         log_debug("vmx: %s fails: %s", kind == VMX_ENTRY_LAUNCH ? "VMLAUNCH" : "VMRESUME", why);
         uint64_t fl = (reg_get(root, UC_X86_REG_RFLAGS) & ~0x8d5ULL) | 0x40; /* VMfailValid */
-        vmcs_set(vmcs, VMCS_VM_INSTRUCTION_ERROR, res.vm_error);
+        vset(vmcs, VMCS_VM_INSTRUCTION_ERROR, res.vm_error);
         reg_set(root, UC_X86_REG_RFLAGS, fl);
         return 1;
     }
@@ -243,8 +243,8 @@ int vmx_enter(struct cpu *root)
         vmx_check_format(res.fail, why, sizeof why);
         log_info("vmx: VM entry failed: %s", why);
         vmx_load_host_state(root, vmcs);
-        vmcs_set(vmcs, VMCS_EXIT_REASON, res.exit_reason);
-        vmcs_set(vmcs, VMCS_EXIT_QUALIFICATION, res.exit_qualification);
+        vset(vmcs, VMCS_EXIT_REASON, res.exit_reason);
+        vset(vmcs, VMCS_EXIT_QUALIFICATION, res.exit_qualification);
         return 1;
     }
     struct cpu *g = guest_engine(root, v->current, &slot);
@@ -253,18 +253,18 @@ int vmx_enter(struct cpu *root)
         log_error("vmx: cannot create a non-root engine");
         return -1;
     }
-    uint32_t proc = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_PROC_BASED);
-    bool ept = (proc & VMX_PROC_ACTIVATE_SECONDARY) && (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+    uint32_t proc = (uint32_t)vget(vmcs, VMCS_CTRL_PROC_BASED);
+    bool ept = (proc & VMX_PROC_ACTIVATE_SECONDARY) && (vget(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
     build_memory(root, g, vmcs, slot, ept);
     memset(&g->nr->exit, 0, sizeof g->nr->exit);
     g->nr->vmcs_pa = v->current;
     g->cycles = root->cycles + v->round_trip_cycles / 2;
     g->instructions = root->instructions;
     g->tlb_flushed_at = g->cycles;
-    g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vmcs_get(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
+    g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
     load_guest_state(root, g, vmcs);
-    if (vmcs_get(vmcs, VMCS_CTRL_PIN_BASED) & VMX_PIN_PREEMPTION_TIMER) {
-        uint64_t ticks = (uint32_t)vmcs_get(vmcs, VMCS_GUEST_PREEMPTION_TIMER);
+    if (vget(vmcs, VMCS_CTRL_PIN_BASED) & VMX_PIN_PREEMPTION_TIMER) {
+        uint64_t ticks = (uint32_t)vget(vmcs, VMCS_GUEST_PREEMPTION_TIMER);
         g->nr->timer_deadline = g->cycles + (ticks << (v->caps.misc & 0x1f));
     } else {
         g->nr->timer_deadline = UINT64_MAX;

@@ -17,10 +17,10 @@ static uint32_t ar_of(const struct seg_cache *sc)
 static void save_seg(uint8_t *vmcs, const struct seg_cache *sc, uint32_t sel, uint32_t base, uint32_t limit,
                      uint32_t ar)
 {
-    vmcs_set(vmcs, sel, sc->sel);
-    vmcs_set(vmcs, base, sc->base);
-    vmcs_set(vmcs, limit, sc->limit);
-    vmcs_set(vmcs, ar, ar_of(sc));
+    vset(vmcs, sel, sc->sel);
+    vset(vmcs, base, sc->base);
+    vset(vmcs, limit, sc->limit);
+    vset(vmcs, ar, ar_of(sc));
 }
 
 static void save_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar)
@@ -28,13 +28,13 @@ static void save_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
     uc_x86_mmr t;
     uc_reg_read(g->uc, reg, &t);
     if (sel)
-        vmcs_set(vmcs, sel, t.selector);
-    vmcs_set(vmcs, base, t.base);
-    vmcs_set(vmcs, limit, t.limit);
+        vset(vmcs, sel, t.selector);
+    vset(vmcs, base, t.base);
+    vset(vmcs, limit, t.limit);
     if (ar) {
         struct seg_cache sc = { .flags = t.flags };
         /* Unicorn keeps TR/LDTR flags only when they were loaded by LTR/LLDT or by us. */
-        vmcs_set(vmcs, ar, t.flags ? ar_of(&sc) : (reg == UC_X86_REG_TR ? 0x8bu : 1u << 16));
+        vset(vmcs, ar, t.flags ? ar_of(&sc) : (reg == UC_X86_REG_TR ? 0x8bu : 1u << 16));
     }
 }
 
@@ -58,29 +58,29 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_LDTR_AR);
     save_table(g, UC_X86_REG_GDTR, vmcs, 0, VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT, 0);
     save_table(g, UC_X86_REG_IDTR, vmcs, 0, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT, 0);
-    vmcs_set(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
-    vmcs_set(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
-    vmcs_set(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));
-    vmcs_set(vmcs, VMCS_GUEST_DR7, reg_get(g, UC_X86_REG_DR7));
-    vmcs_set(vmcs, VMCS_GUEST_RSP, reg_get(g, UC_X86_REG_RSP));
-    vmcs_set(vmcs, VMCS_GUEST_RIP, reg_get(g, UC_X86_REG_RIP));
-    vmcs_set(vmcs, VMCS_GUEST_RFLAGS, reg_get(g, UC_X86_REG_RFLAGS));
-    vmcs_set(vmcs, VMCS_GUEST_SYSENTER_CS, g->msr.sysenter_cs);
-    vmcs_set(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
-    vmcs_set(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
-    vmcs_set(vmcs, VMCS_GUEST_ACTIVITY_STATE, g->halted ? 1 : 0);
-    vmcs_set(vmcs, VMCS_GUEST_INTERRUPTIBILITY, (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? 1 : 0);
-    uint32_t exit_ctl = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_EXIT);
+    vset(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
+    vset(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
+    vset(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));
+    vset(vmcs, VMCS_GUEST_DR7, reg_get(g, UC_X86_REG_DR7));
+    vset(vmcs, VMCS_GUEST_RSP, reg_get(g, UC_X86_REG_RSP));
+    vset(vmcs, VMCS_GUEST_RIP, reg_get(g, UC_X86_REG_RIP));
+    vset(vmcs, VMCS_GUEST_RFLAGS, reg_get(g, UC_X86_REG_RFLAGS));
+    vset(vmcs, VMCS_GUEST_SYSENTER_CS, g->msr.sysenter_cs);
+    vset(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
+    vset(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
+    vset(vmcs, VMCS_GUEST_ACTIVITY_STATE, g->halted ? 1 : 0);
+    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? 1 : 0);
+    uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
-        vmcs_set(vmcs, VMCS_GUEST_EFER, efer);
+        vset(vmcs, VMCS_GUEST_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (27.2). */
-    uint32_t entry = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY);
+    uint32_t entry = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY);
     entry = (efer & 0x400) ? entry | VMX_ENTRY_IA32E_MODE_GUEST : entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
-    vmcs_set(vmcs, VMCS_CTRL_ENTRY, entry);
+    vset(vmcs, VMCS_CTRL_ENTRY, entry);
     if ((exit_ctl & VMX_EXIT_SAVE_PREEMPTION_TIMER) && g->nr->timer_deadline != UINT64_MAX) {
         struct cpu *root = g->nr->root;
         uint64_t left = g->nr->timer_deadline > g->cycles ? g->nr->timer_deadline - g->cycles : 0;
-        vmcs_set(vmcs, VMCS_GUEST_PREEMPTION_TIMER, left >> (root->vmx->caps.misc & 0x1f));
+        vset(vmcs, VMCS_GUEST_PREEMPTION_TIMER, left >> (root->vmx->caps.misc & 0x1f));
     }
 }
 
@@ -88,11 +88,11 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
  * of the host-state area, CPL 0, RFLAGS with only bit 1. */
 void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
 {
-    uint32_t exit_ctl = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_EXIT);
+    uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
     bool host64 = exit_ctl & VMX_EXIT_HOST_ADDR_SPACE_SIZE;
-    uint64_t cr0 = vmcs_get(vmcs, VMCS_HOST_CR0), cr3 = vmcs_get(vmcs, VMCS_HOST_CR3);
-    uint64_t cr4 = vmcs_get(vmcs, VMCS_HOST_CR4);
-    uint64_t efer = (exit_ctl & VMX_EXIT_LOAD_EFER) ? vmcs_get(vmcs, VMCS_HOST_EFER)
+    uint64_t cr0 = vget(vmcs, VMCS_HOST_CR0), cr3 = vget(vmcs, VMCS_HOST_CR3);
+    uint64_t cr4 = vget(vmcs, VMCS_HOST_CR4);
+    uint64_t efer = (exit_ctl & VMX_EXIT_LOAD_EFER) ? vget(vmcs, VMCS_HOST_EFER)
                                                    : ((efer_get(root) & ~0x500ULL) | (host64 ? 0x500 : 0));
     const uint32_t code = DESC_G_MASK | DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK;
     const uint32_t data = DESC_G_MASK | DESC_B_MASK | DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
@@ -107,23 +107,23 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     } else if (cr3 != reg_get(root, UC_X86_REG_CR3)) {
         reg_set(root, UC_X86_REG_CR3, cr3);
     }
-    uc_x86_mmr t = { .base = vmcs_get(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
+    uc_x86_mmr t = { .base = vget(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
     uc_reg_write(root->uc, UC_X86_REG_GDTR, &t);
-    t = (uc_x86_mmr){ .base = vmcs_get(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };
+    t = (uc_x86_mmr){ .base = vget(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };
     uc_reg_write(root->uc, UC_X86_REG_IDTR, &t);
-    t = (uc_x86_mmr){ .selector = (uint16_t)vmcs_get(vmcs, VMCS_HOST_TR_SELECTOR),
-                      .base = vmcs_get(vmcs, VMCS_HOST_TR_BASE), .limit = 0x67,
+    t = (uc_x86_mmr){ .selector = (uint16_t)vget(vmcs, VMCS_HOST_TR_SELECTOR),
+                      .base = vget(vmcs, VMCS_HOST_TR_BASE), .limit = 0x67,
                       .flags = DESC_P_MASK | (0xbu << DESC_TYPE_SHIFT) };
     uc_reg_write(root->uc, UC_X86_REG_TR, &t);
     t = (uc_x86_mmr){ 0 };
     uc_reg_write(root->uc, UC_X86_REG_LDTR, &t);
-    root->msr.sysenter_cs = vmcs_get(vmcs, VMCS_HOST_SYSENTER_CS);
-    root->msr.sysenter_esp = vmcs_get(vmcs, VMCS_HOST_SYSENTER_ESP);
-    root->msr.sysenter_eip = vmcs_get(vmcs, VMCS_HOST_SYSENTER_EIP);
+    root->msr.sysenter_cs = vget(vmcs, VMCS_HOST_SYSENTER_CS);
+    root->msr.sysenter_esp = vget(vmcs, VMCS_HOST_SYSENTER_ESP);
+    root->msr.sysenter_eip = vget(vmcs, VMCS_HOST_SYSENTER_EIP);
 
-    struct seg_cache cs = { .sel = (uint16_t)vmcs_get(vmcs, VMCS_HOST_CS_SELECTOR), .limit = 0xffffffffu,
+    struct seg_cache cs = { .sel = (uint16_t)vget(vmcs, VMCS_HOST_CS_SELECTOR), .limit = 0xffffffffu,
                             .flags = code | (host64 ? DESC_L_MASK : DESC_B_MASK) };
-    struct seg_cache ss = { .sel = (uint16_t)vmcs_get(vmcs, VMCS_HOST_SS_SELECTOR), .limit = 0xffffffffu,
+    struct seg_cache ss = { .sel = (uint16_t)vget(vmcs, VMCS_HOST_SS_SELECTOR), .limit = 0xffffffffu,
                             .flags = data };
     static const struct { enum seg_index seg; uint32_t sel; uint32_t base; } others[] = {
         { SEG_DS, VMCS_HOST_DS_SELECTOR, 0 }, { SEG_ES, VMCS_HOST_ES_SELECTOR, 0 },
@@ -133,19 +133,19 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     uc_blob_set_seg(root, SEG_CS, &cs);
     uc_blob_set_seg(root, SEG_SS, &ss);
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
-        struct seg_cache sc = { .sel = (uint16_t)vmcs_get(vmcs, others[i].sel), .limit = 0xffffffffu };
-        sc.base = others[i].base ? vmcs_get(vmcs, others[i].base) : 0;
+        struct seg_cache sc = { .sel = (uint16_t)vget(vmcs, others[i].sel), .limit = 0xffffffffu };
+        sc.base = others[i].base ? vget(vmcs, others[i].base) : 0;
         sc.flags = sc.sel ? data : 0; /* a null selector leaves the register unusable */
         uc_blob_set_seg(root, others[i].seg, &sc);
     }
     uc_blob_update_seg_hflags(root, cr0, (efer_get(root) >> 10) & 1);
-    uc_blob_set_reg(root, 4, vmcs_get(vmcs, VMCS_HOST_RSP));
-    uc_blob_set_reg(root, 16, vmcs_get(vmcs, VMCS_HOST_RIP));
+    uc_blob_set_reg(root, 4, vget(vmcs, VMCS_HOST_RSP));
+    uc_blob_set_reg(root, 16, vget(vmcs, VMCS_HOST_RIP));
     uc_blob_reset_exception(root);
     uc_blob_restore(root);
     /* FS and GS bases also live in their MSRs. */
-    reg_set(root, UC_X86_REG_FS_BASE, vmcs_get(vmcs, VMCS_HOST_FS_BASE));
-    reg_set(root, UC_X86_REG_GS_BASE, vmcs_get(vmcs, VMCS_HOST_GS_BASE));
+    reg_set(root, UC_X86_REG_FS_BASE, vget(vmcs, VMCS_HOST_FS_BASE));
+    reg_set(root, UC_X86_REG_GS_BASE, vget(vmcs, VMCS_HOST_GS_BASE));
     reg_set(root, UC_X86_REG_RFLAGS, 0x2);
 }
 
@@ -169,18 +169,18 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     struct vmx_exit *e = &g->nr->exit;
     uint8_t *vmcs = vmx_vmcs(root, g->nr->vmcs_pa);
 
-    vmcs_set(vmcs, VMCS_EXIT_REASON, e->reason);
-    vmcs_set(vmcs, VMCS_EXIT_QUALIFICATION, e->qualification);
-    vmcs_set(vmcs, VMCS_EXIT_INSTRUCTION_LEN, e->insn_len);
-    vmcs_set(vmcs, VMCS_EXIT_INSTRUCTION_INFO, e->insn_info);
-    vmcs_set(vmcs, VMCS_EXIT_INTR_INFO, e->intr_info);
-    vmcs_set(vmcs, VMCS_EXIT_INTR_ERROR_CODE, e->intr_error);
-    vmcs_set(vmcs, VMCS_IDT_VECTORING_INFO, 0);
-    vmcs_set(vmcs, VMCS_GUEST_PHYSICAL_ADDRESS, e->gpa);
-    vmcs_set(vmcs, VMCS_GUEST_LINEAR_ADDRESS, e->gla);
+    vset(vmcs, VMCS_EXIT_REASON, e->reason);
+    vset(vmcs, VMCS_EXIT_QUALIFICATION, e->qualification);
+    vset(vmcs, VMCS_EXIT_INSTRUCTION_LEN, e->insn_len);
+    vset(vmcs, VMCS_EXIT_INSTRUCTION_INFO, e->insn_info);
+    vset(vmcs, VMCS_EXIT_INTR_INFO, e->intr_info);
+    vset(vmcs, VMCS_EXIT_INTR_ERROR_CODE, e->intr_error);
+    vset(vmcs, VMCS_IDT_VECTORING_INFO, 0);
+    vset(vmcs, VMCS_GUEST_PHYSICAL_ADDRESS, e->gpa);
+    vset(vmcs, VMCS_GUEST_LINEAR_ADDRESS, e->gla);
     /* The entry interruption information is consumed by the entry (24.8.3). */
-    vmcs_set(vmcs, VMCS_CTRL_ENTRY_INTR_INFO,
-             vmcs_get(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
+    vset(vmcs, VMCS_CTRL_ENTRY_INTR_INFO,
+             vget(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
     save_guest_state(g, vmcs);
     vmx_copy_gprs(root, g);
     vmx_load_host_state(root, vmcs);
@@ -192,5 +192,5 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     v->exits++;
     if (root->plat.on_event)
         root->plat.on_event(root->plat.opaque, 3, (int)e->reason, (uint32_t)e->qualification,
-                            vmcs_get(vmcs, VMCS_GUEST_RIP));
+                            vget(vmcs, VMCS_GUEST_RIP));
 }

@@ -14,8 +14,20 @@
 #define RFLAGS_VMFAIL_MASK 0x8d5u /* CF PF AF ZF SF OF */
 #define CR4_VMXE (1ULL << 13)
 
+uint16_t vmx_field_offset[0x7000];
+
+void vmx_field_offsets_init(void)
+{
+    for (unsigned i = 0; i < vmcs_field_count(); i++) {
+        const struct vmcs_field *f = vmcs_field_at(i);
+        vmx_field_offset[f->encoding] = (uint16_t)f->offset;
+    }
+}
+
 void vmx_root_init(struct cpu *c)
 {
+    if (!vmx_field_offset[VMCS_GUEST_RIP])
+        vmx_field_offsets_init();
     c->vmx = calloc(1, sizeof *c->vmx);
     if (!c->vmx)
         return;
@@ -58,7 +70,7 @@ static void set_result(struct cpu *c, int result, unsigned err)
         fl |= 1; /* VMfailInvalid: CF */
     else if (result == 2) {
         fl |= 0x40; /* VMfailValid: ZF, and the error number in the current VMCS */
-        vmcs_set(vmx_vmcs(c, c->vmx->current), VMCS_VM_INSTRUCTION_ERROR, err);
+        vset(vmx_vmcs(c, c->vmx->current), VMCS_VM_INSTRUCTION_ERROR, err);
     }
     reg_set(c, UC_X86_REG_RFLAGS, fl);
 }

@@ -9,7 +9,7 @@
 #include "vmx_priv.h"
 
 static uint8_t *vmcs_of(struct cpu *g) { return vmx_vmcs(g->nr->root, g->nr->vmcs_pa); }
-static uint64_t field(struct cpu *g, uint32_t enc) { return vmcs_get(vmcs_of(g), enc); }
+static uint64_t field(struct cpu *g, uint32_t enc) { return vget(vmcs_of(g), enc); }
 
 void vmx_nr_exit(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len)
 {
@@ -257,8 +257,8 @@ bool vmx_nr_check_events(struct cpu *g)
 bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa)
 {
     uint8_t *vmcs = vmcs_of(g);
-    bool ept = (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
-               (vmcs_get(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+    bool ept = (vget(vmcs, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
+               (vget(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
     struct cpu *root = g->nr->root;
     struct ept_translation t;
     unsigned acc;
@@ -271,7 +271,7 @@ bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa)
     default: acc = EPT_R; break;
     }
     struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
-    enum ept_result r = ept_translate(&mem, &root->vmx->caps, vmcs_get(vmcs, VMCS_CTRL_EPTP), gpa, acc, &t);
+    enum ept_result r = ept_translate(&mem, &root->vmx->caps, vget(vmcs, VMCS_CTRL_EPTP), gpa, acc, &t);
     if (r == EPT_MISCONFIG) {
         vmx_nr_exit(g, EXIT_REASON_EPT_MISCONFIG, 0, 0);
     } else {

@@ -5,6 +5,8 @@
 #ifndef CPU_VMX_PRIV_H
 #define CPU_VMX_PRIV_H
 
+#include <string.h>
+
 #include "cpu_priv.h"
 #include "vmx/ept.h"
 #include "vmx/vmcs.h"
@@ -81,6 +83,24 @@ struct vmx_nonroot {
 };
 
 static inline uint8_t *vmx_vmcs(struct cpu *root, uint64_t pa) { return root->ram + pa; }
+
+/* The model's own VMCS accesses on entry and exit, a few hundred per round trip:
+ * an offset table indexed by encoding (built once from cpu/vmx's field table)
+ * instead of a lookup each time. Full fields only, no read-only rule. */
+extern uint16_t vmx_field_offset[0x7000];
+void vmx_field_offsets_init(void);
+static inline uint64_t vget(const uint8_t *vmcs, uint32_t enc)
+{
+    uint64_t v;
+    memcpy(&v, vmcs + vmx_field_offset[enc], 8);
+    return v;
+}
+static inline void vset(uint8_t *vmcs, uint32_t enc, uint64_t v)
+{
+    static const uint64_t width_mask[4] = { 0xffff, ~0ULL, 0xffffffffULL, ~0ULL }; /* 16, 64, 32, natural */
+    v &= width_mask[(enc >> 13) & 3];
+    memcpy(vmcs + vmx_field_offset[enc], &v, 8);
+}
 
 /* VT-x leaves the general registers (all but RSP) as they are on entry and exit. */
 void vmx_copy_gprs(struct cpu *to, struct cpu *from);
