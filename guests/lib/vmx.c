@@ -346,25 +346,26 @@ int vmx_run(struct vmx_vcpu *v)
     return VMX_OK;
 }
 
-int vmx_expect_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what)
+int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what)
 {
     int r = vmx_run(v);
-    if (r != VMX_OK) {
-        check(0, "%s: expected exit %u (%s); %s failed: %s", what, reason, vmx_exit_name(reason),
-              v->launched ? "VMRESUME" : "VMLAUNCH", vmx_result_str(r));
+    if (r != VMX_OK)
+        return check(0, "%s: expected exit %u (%s); %s failed: %s", what, reason, vmx_exit_name(reason),
+                     v->launched ? "VMRESUME" : "VMLAUNCH", vmx_result_str(r));
+    if (v->reason == reason && (!rip || v->rip == rip))
+        return check(1, "%s: exit %u (%s) at guest RIP %#llx", what, reason, vmx_exit_name(reason),
+                     (unsigned long long)v->rip);
+    return check(0, "%s: expected exit %u (%s) at guest RIP %#llx; got exit reason %#x (%s), qualification "
+                 "%#llx, at guest RIP %#llx, interruption info %#x",
+                 what, reason, vmx_exit_name(reason), (unsigned long long)rip, v->reason, vmx_exit_name(v->reason),
+                 (unsigned long long)v->qual, (unsigned long long)v->rip, (uint32_t)vmr(VMCS_EXIT_INTR_INFO));
+}
+
+int vmx_expect_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what)
+{
+    if (!vmx_check_exit(v, reason, rip, what))
         test_finish();
-    }
-    int ok = v->reason == reason && (!rip || v->rip == rip);
-    if (ok) {
-        check(1, "%s: exit %u (%s) at guest RIP %#llx", what, reason, vmx_exit_name(reason),
-              (unsigned long long)v->rip);
-        return 1;
-    }
-    check(0, "%s: expected exit %u (%s) at guest RIP %#llx; got exit reason %#x (%s), qualification %#llx, "
-          "at guest RIP %#llx, interruption info %#x",
-          what, reason, vmx_exit_name(reason), (unsigned long long)rip, v->reason, vmx_exit_name(v->reason),
-          (unsigned long long)v->qual, (unsigned long long)v->rip, (uint32_t)vmr(VMCS_EXIT_INTR_INFO));
-    test_finish();
+    return 1;
 }
 
 void vmx_skip(struct vmx_vcpu *v)

@@ -372,6 +372,9 @@ int vmx_run(struct vmx_vcpu *v);
  * `what`. A VMfail or any other exit is printed in full and ends the test
  * (test_finish): the steps after it would only fail in its wake. */
 int vmx_expect_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what);
+/* The same check without ending the test; returns whether it passed. For
+ * steps that start afresh (vmx_goto) whatever the previous one did. */
+int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what);
 /* Guest RIP += the VM-exit instruction length. */
 void vmx_skip(struct vmx_vcpu *v);
 /* Points the guest at `rip` with its stack at `rsp` and RFLAGS `rflags`. */
