@@ -346,12 +346,36 @@ int vmx_run(struct vmx_vcpu *v)
     return VMX_OK;
 }
 
+void vmx_dump_guest(void)
+{
+    kprintf("  guest state: CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx RFLAGS %#llx RIP %#llx RSP %#llx\n",
+            (unsigned long long)vmr(VMCS_GUEST_CR0), (unsigned long long)vmr(VMCS_GUEST_CR3),
+            (unsigned long long)vmr(VMCS_GUEST_CR4), (unsigned long long)vmr(VMCS_GUEST_EFER),
+            (unsigned long long)vmr(VMCS_GUEST_RFLAGS), (unsigned long long)vmr(VMCS_GUEST_RIP),
+            (unsigned long long)vmr(VMCS_GUEST_RSP));
+    static const char *const names[] = { "ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR" };
+    for (int i = 0; i < 8; i++)
+        kprintf("%s%s %#llx base %#llx limit %#llx AR %#llx%s", i % 4 ? "; " : "  guest ", names[i],
+                (unsigned long long)vmr(VMCS_GUEST_ES_SELECTOR + 2 * i), (unsigned long long)vmr(VMCS_GUEST_ES_BASE + 2 * i),
+                (unsigned long long)vmr(VMCS_GUEST_ES_LIMIT + 2 * i), (unsigned long long)vmr(VMCS_GUEST_ES_AR + 2 * i),
+                i % 4 == 3 ? "\n" : "");
+    kprintf("  guest interruptibility %#llx activity %#llx pending debug %#llx link %#llx; entry info %#llx "
+            "error code %#llx length %#llx; controls pin %#llx proc %#llx entry %#llx\n",
+            (unsigned long long)vmr(VMCS_GUEST_INTERRUPTIBILITY), (unsigned long long)vmr(VMCS_GUEST_ACTIVITY_STATE),
+            (unsigned long long)vmr(VMCS_GUEST_PENDING_DBG), (unsigned long long)vmr(VMCS_LINK_POINTER),
+            (unsigned long long)vmr(VMCS_ENTRY_INTR_INFO), (unsigned long long)vmr(VMCS_ENTRY_EXCEPTION_ERROR),
+            (unsigned long long)vmr(VMCS_ENTRY_INSTRUCTION_LEN), (unsigned long long)vmr(VMCS_PIN_CONTROLS),
+            (unsigned long long)vmr(VMCS_PROC_CONTROLS), (unsigned long long)vmr(VMCS_ENTRY_CONTROLS));
+}
+
 int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what)
 {
     int r = vmx_run(v);
     if (r != VMX_OK)
         return check(0, "%s: expected exit %u (%s); %s failed: %s", what, reason, vmx_exit_name(reason),
                      v->launched ? "VMRESUME" : "VMLAUNCH", vmx_result_str(r));
+    if ((v->reason & EXIT_REASON_ENTRY_FAILURE) && v->reason != reason)
+        vmx_dump_guest();
     if (v->reason == reason && (!rip || v->rip == rip))
         return check(1, "%s: exit %u (%s) at guest RIP %#llx", what, reason, vmx_exit_name(reason),
                      (unsigned long long)v->rip);

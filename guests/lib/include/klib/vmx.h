@@ -375,6 +375,9 @@ int vmx_expect_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const cha
 /* The same check without ending the test; returns whether it passed. For
  * steps that start afresh (vmx_goto) whatever the previous one did. */
 int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what);
+/* Prints the guest-state fields the VM-entry checks look at (after an
+ * unexpected VM-entry failure, vmx_check_exit calls it). */
+void vmx_dump_guest(void);
 /* Guest RIP += the VM-exit instruction length. */
 void vmx_skip(struct vmx_vcpu *v);
 /* Points the guest at `rip` with its stack at `rsp` and RFLAGS `rflags`. */
