@@ -145,6 +145,7 @@ struct cpu {
     struct block_cache blocks;
     struct site_table sites;
     struct msr_file msr;
+    struct msr_file msr_in_engine; /* what msr_sync_engine last wrote */
     uint32_t cpuid_native[0x20][4]; /* native leaves 0..0x1f, sub-leaf 0 */
     uint32_t cpuid_native_ext[0x10][4];
 
@@ -229,6 +230,8 @@ void msr_init(struct cpu *c);
 int msr_read(struct cpu *c, uint32_t msr, uint64_t *val);   /* 0 or -1 (#GP) */
 int msr_write(struct cpu *c, uint32_t msr, uint64_t val);
 uint64_t msr_tsc(const struct cpu *c);
+/* Push the model's SYSCALL/SYSENTER MSRs into the engine where they differ. */
+void msr_sync_engine(struct cpu *c);
 
 /* cpuid.c */
 void cpuid_init(struct cpu *c);

@@ -91,11 +91,17 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         return; /* other code now lives at this address: let it run */
     c->stats.intercepts++;
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
-        uc_emu_stop(uc); /* an exit, or emulated (a CR read through its shadow) */
+        if (c->nr->exit.pending)
+            uc_emu_stop(uc); /* vmx_nr_exit marked the stop as ours */
+        return;           /* else emulated: RIP was written past it */
+    }
+    if (s->kind == SITE_MOVCR && c->vmx && c->vmx->on && s->to_cr && !vmx_root_cr_write_ok(c, s)) {
+        cpu_raise(c, EXC_GP, true, 0);
+        uc_emu_stop(uc);
         return;
     }
     if (s->kind >= SITE_CPUID)
-        return; /* non-root only, and not exiting: runs natively */
+        return; /* not exiting: runs natively */
     if (s->kind == SITE_IO) {
         uint16_t port = s->io_port >= 0 ? (uint16_t)s->io_port : (uint16_t)reg_get(c, UC_X86_REG_DX);
         if (!ioperm_allowed(c, port, s->io_size)) {
@@ -204,17 +210,17 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
 {
     unsigned id = in->id;
     *is_site = true;
+    /* MOV CR everywhere: in VMX operation CR0/CR4 must keep their fixed bits. */
+    if (id == X86_INS_MOV)
+        for (unsigned k = 0; k + 1 < in->size; k++)
+            if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
+                return SITE_MOVCR;
     if (c->nr) {
         switch (id) {
         case X86_INS_CPUID: return SITE_CPUID;
         case X86_INS_HLT: return SITE_HLT;
         case X86_INS_RDTSC: return SITE_RDTSC;
         case X86_INS_INVLPG: return SITE_INVLPG;
-        case X86_INS_MOV:
-            for (unsigned k = 0; k + 1 < in->size; k++)
-                if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
-                    return SITE_MOVCR;
-            break;
         }
     }
     switch (id) {

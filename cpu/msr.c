@@ -3,6 +3,9 @@
  * the local APIC's MSRs go to the platform. Unknown MSRs raise #GP as on hardware
  * (Unicorn would read 0 and ignore writes). RDMSR/WRMSR reach here through
  * intercepts by address (intercept.c). */
+#include <stddef.h>
+#include <string.h>
+
 #include "base/log.h"
 #include "cpu_priv.h"
 #include "vmx_priv.h"
@@ -175,4 +178,24 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
         return 0;
     }
     return -1;
+}
+
+void msr_sync_engine(struct cpu *c)
+{
+    static const struct { uint32_t msr; size_t off; } list[] = {
+        { MSR_STAR, offsetof(struct msr_file, star) },   { MSR_LSTAR, offsetof(struct msr_file, lstar) },
+        { MSR_CSTAR, offsetof(struct msr_file, cstar) }, { MSR_FMASK, offsetof(struct msr_file, fmask) },
+        { MSR_SYSENTER_CS, offsetof(struct msr_file, sysenter_cs) },
+        { MSR_SYSENTER_ESP, offsetof(struct msr_file, sysenter_esp) },
+        { MSR_SYSENTER_EIP, offsetof(struct msr_file, sysenter_eip) },
+    };
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+        uint64_t want, have;
+        memcpy(&want, (const uint8_t *)&c->msr + list[i].off, 8);
+        memcpy(&have, (const uint8_t *)&c->msr_in_engine + list[i].off, 8);
+        if (want != have) {
+            uc_msr(c, list[i].msr, &want, true);
+            memcpy((uint8_t *)&c->msr_in_engine + list[i].off, &want, 8);
+        }
+    }
 }

@@ -261,8 +261,11 @@ int vmx_enter(struct cpu *root)
     g->cycles = root->cycles + v->round_trip_cycles / 2;
     g->instructions = root->instructions;
     g->tlb_flushed_at = g->cycles;
+    /* MSRs the VMCS does not switch are the CPU's own: the guest shares them. */
+    g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
     load_guest_state(root, g, vmcs);
+    msr_sync_engine(g);
     if (vget(vmcs, VMCS_CTRL_PIN_BASED) & VMX_PIN_PREEMPTION_TIMER) {
         uint64_t ticks = (uint32_t)vget(vmcs, VMCS_GUEST_PREEMPTION_TIMER);
         g->nr->timer_deadline = g->cycles + (ticks << (v->caps.misc & 0x1f));

@@ -120,6 +120,7 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     root->msr.sysenter_cs = vget(vmcs, VMCS_HOST_SYSENTER_CS);
     root->msr.sysenter_esp = vget(vmcs, VMCS_HOST_SYSENTER_ESP);
     root->msr.sysenter_eip = vget(vmcs, VMCS_HOST_SYSENTER_EIP);
+    msr_sync_engine(root);
 
     struct seg_cache cs = { .sel = (uint16_t)vget(vmcs, VMCS_HOST_CS_SELECTOR), .limit = 0xffffffffu,
                             .flags = code | (host64 ? DESC_L_MASK : DESC_B_MASK) };
@@ -183,6 +184,9 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
              vget(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
     save_guest_state(g, vmcs);
     vmx_copy_gprs(root, g);
+    uint64_t tsc_offset = root->msr.tsc_offset;
+    root->msr = g->msr; /* what the guest wrote to shared MSRs stays */
+    root->msr.tsc_offset = tsc_offset;
     vmx_load_host_state(root, vmcs);
     root->cycles = g->cycles + v->round_trip_cycles - v->round_trip_cycles / 2;
     root->instructions = g->instructions;

@@ -63,6 +63,21 @@ int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
     return vmx_caps_msr_read(&c->vmx->caps, msr, val);
 }
 
+bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s)
+{
+    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+    struct vmx_caps *k = &c->vmx->caps;
+    uint64_t v = reg_get(c, gprs[s->gpr & 15]);
+    if (s->cr == 0)
+        return (v & k->cr0_fixed0) == k->cr0_fixed0 && !(v & ~k->cr0_fixed1 & 0xffffffffULL);
+    if (s->cr == 4)
+        return (v & k->cr4_fixed0) == k->cr4_fixed0 && !(v & ~k->cr4_fixed1);
+    return true;
+}
+
 static void set_result(struct cpu *c, int result, unsigned err)
 {
     uint64_t fl = reg_get(c, UC_X86_REG_RFLAGS) & ~(uint64_t)RFLAGS_VMFAIL_MASK;

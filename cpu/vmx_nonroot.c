@@ -93,19 +93,26 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
     return ((val ^ shadow) & mask) != 0;
 }
 
-/* The guest reads CR0 or CR4: host-owned bits come from the read shadow. */
-static bool movcr_read_shadow(struct cpu *g, const struct intercept_site *s)
+/* MOV with CR0 or CR4 that does not exit (25.3): a read gives the host-owned
+ * bits from the read shadow; a write leaves the host-owned bits as they are. */
+static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
 {
     static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
                                   UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
                                   UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
                                   UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
-    if (s->to_cr || (s->cr != 0 && s->cr != 4))
+    if (s->cr != 0 && s->cr != 4)
         return false;
+    int reg = s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4;
     uint64_t mask = field(g, s->cr == 0 ? VMCS_CTRL_CR0_MASK : VMCS_CTRL_CR4_MASK);
-    uint64_t shadow = field(g, s->cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
-    uint64_t real = reg_get(g, s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4);
-    reg_set(g, gprs[s->gpr & 15], (real & ~mask) | (shadow & mask));
+    uint64_t real = reg_get(g, reg);
+    if (s->to_cr) {
+        uint64_t val = reg_get(g, gprs[s->gpr & 15]);
+        reg_set(g, reg, (val & ~mask) | (real & mask));
+    } else {
+        uint64_t shadow = field(g, s->cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
+        reg_set(g, gprs[s->gpr & 15], (real & ~mask) | (shadow & mask));
+    }
     reg_set(g, UC_X86_REG_RIP, s->addr + s->len);
     return true;
 }
@@ -155,7 +162,7 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
             vmx_nr_exit(g, EXIT_REASON_CR_ACCESS, qual, s->len);
             return true;
         }
-        return movcr_read_shadow(g, s);
+        return movcr_emulate(g, s);
     }
     (void)bytes;
     return false;

@@ -110,6 +110,8 @@ void vmx_root_init(struct cpu *c);
 void vmx_root_free(struct cpu *c);
 bool vmx_insn_root(struct cpu *c); /* true: handled (emulated or a fault raised) */
 int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 not a VMX MSR */
+/* In VMX operation, MOV to CR0/CR4 must keep the fixed bits (23.8): false means #GP. */
+bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s);
 
 /* vmx_entry.c */
 /* Enter the current VMCS's guest: 0 entered, 1 entry failed into the host (an
