@@ -372,14 +372,14 @@ int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char
 {
     int r = vmx_run(v);
     if (r != VMX_OK)
-        return check(0, "%s: expected exit %u (%s); %s failed: %s", what, reason, vmx_exit_name(reason),
+        return check(0, "%s: expected exit %#x (%s); %s failed: %s", what, reason, vmx_exit_name(reason),
                      v->launched ? "VMRESUME" : "VMLAUNCH", vmx_result_str(r));
     if ((v->reason & EXIT_REASON_ENTRY_FAILURE) && v->reason != reason)
         vmx_dump_guest();
     if (v->reason == reason && (!rip || v->rip == rip))
-        return check(1, "%s: exit %u (%s) at guest RIP %#llx", what, reason, vmx_exit_name(reason),
+        return check(1, "%s: exit %#x (%s) at guest RIP %#llx", what, reason, vmx_exit_name(reason),
                      (unsigned long long)v->rip);
-    return check(0, "%s: expected exit %u (%s) at guest RIP %#llx; got exit reason %#x (%s), qualification "
+    return check(0, "%s: expected exit %#x (%s) at guest RIP %#llx; got exit reason %#x (%s), qualification "
                  "%#llx, at guest RIP %#llx, interruption info %#x",
                  what, reason, vmx_exit_name(reason), (unsigned long long)rip, v->reason, vmx_exit_name(v->reason),
                  (unsigned long long)v->qual, (unsigned long long)v->rip, (uint32_t)vmr(VMCS_EXIT_INTR_INFO));
