@@ -425,7 +425,13 @@ void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, vo
         evq_cancel(&m->q, &m->tick_ev);
 }
 
-void machine_set_trace(struct machine *m, struct evtrace *t) { m->trace = t; }
+void machine_set_trace(struct machine *m, struct evtrace *t)
+{
+    m->trace = t;
+    /* The bare machine is domain 0 of the trace until a hypervisor makes domains. */
+    if (t)
+        evtrace_domain(t, cpu_now(m->cpu), 0, EVTRACE_DOM_CREATE, evtrace_string(t, "machine"));
+}
 vtime_t machine_now(const struct machine *m) { return cpu_now(m->cpu); }
 uint64_t machine_instructions(const struct machine *m) { return cpu_instructions(m->cpu); }
 uint64_t machine_hz(const struct machine *m) { return m->cfg.hz; }
