@@ -84,7 +84,7 @@ static int seek(struct reclog_reader *r, const char *path, struct machine *m, st
     }
     /* The snapshot was taken right after a checkpoint at the same time and count. */
     size_t n = reclog_reader_n_checkpoints(r), k = 0;
-    while (k < n && reclog_reader_checkpoint(r, k)->icount <= info.icount)
+    while (k < n && reclog_reader_checkpoint(r, k)->time <= info.time)
         k++;
     for (size_t j = 0; j < k; j++) {
         const struct reclog_checkpoint *cp = reclog_reader_checkpoint(r, j);
