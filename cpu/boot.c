@@ -59,6 +59,11 @@ int cpu_enter_multiboot_state(struct cpu *c, uint64_t scratch, uint32_t entry, u
     reg_set(c, UC_X86_REG_RIP, entry);
     reg_set(c, UC_X86_REG_RFLAGS, 0x2);
     c->cycles = c->instructions = 0;
+    c->tlb_flushed_at = 0;
     memset(&c->stats, 0, sizeof c->stats);
+    /* A fresh start: nothing halted, pending or watched from an earlier run. */
+    c->halted = c->kicked = c->stop_requested = c->irq_watch = c->irq_after_block = false;
+    c->exc.valid = false;
+    c->op = OP_NONE;
     return 0;
 }

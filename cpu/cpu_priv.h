@@ -131,6 +131,9 @@ struct cpu {
     uint64_t tlb_flushed_at; /* cycles at the last TLB flush (vcpu.c) */
     bool irq_watch;        /* an interrupt waits for IF: check at each block */
     bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
+    bool nr_watch;         /* non-root: an interrupt window waits for IF */
+    bool ept_fault;        /* non-root: a page walk met a guest-physical address */
+    uint64_t ept_fault_gpa; /* that the EPT does not map (pagewalk.c) */
     bool stop_requested;
     bool retranslate;      /* new intercepts: the engine must drop and retranslate */
     bool halted;

@@ -155,7 +155,11 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
             return -1;
         c->msr.cstar = val;
         return uc_msr(c, msr, &val, true);
-    case MSR_FMASK: c->msr.fmask = val & 0xffffffffu; return uc_msr(c, msr, &val, true);
+    case MSR_FMASK:
+        if (val >> 32)
+            return -1; /* bits 63:32 are reserved */
+        c->msr.fmask = val;
+        return uc_msr(c, msr, &val, true);
     case MSR_TSC_AUX: c->msr.tsc_aux = val & 0xffffffffu; return 0;
     case MSR_EFER: {
         uint64_t cur = 0;

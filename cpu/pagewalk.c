@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu_priv.h"
+#include "vmx_priv.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)
@@ -35,9 +36,24 @@ void pw_ctx_read(struct cpu *c, struct pw_ctx *m)
     m->efer = efer_get(c);
 }
 
+/* Host-physical for a physical address of this engine: a non-root engine's
+ * physical addresses are guest-physical, translated by the EPT. */
+static bool host_pa(struct cpu *c, uint64_t pa, uint64_t *hpa)
+{
+    if (!c->nr) {
+        *hpa = pa;
+        return true;
+    }
+    if (vmx_gpa_to_hpa(c, pa, hpa))
+        return true;
+    c->ept_fault = true;
+    c->ept_fault_gpa = pa;
+    return false;
+}
+
 static int phys_load(struct cpu *c, uint64_t pa, unsigned size, uint64_t *v)
 {
-    if (pa + size > c->ram_size)
+    if (!host_pa(c, pa, &pa) || pa + size > c->ram_size)
         return -1;
     *v = 0;
     memcpy(v, c->ram + pa, size);
@@ -128,7 +144,7 @@ static int copy(struct cpu *c, const struct pw_ctx *m, uint64_t lin, uint8_t *bu
             *fault_lin = lin;
             return -1;
         }
-        if (pa + chunk > c->ram_size) {
+        if (!host_pa(c, pa, &pa) || pa + chunk > c->ram_size) {
             /* Outside RAM: reads float high, writes go nowhere. */
             if (!write)
                 memset(buf, 0xff, chunk);

@@ -29,27 +29,19 @@ void syscall_do(struct cpu *c)
     uint16_t sel = (uint16_t)(c->msr.star >> 32) & 0xfffc;
     struct seg_cache cs, ss;
 
-    if (!(efer & 1)) {
+    /* Intel CPUs (our CPUID vendor) raise #UD unless in 64-bit mode with SCE. */
+    uc_blob_save(c);
+    if (!(efer & 1) || !lma || !(uc_blob_hflags(c) & HF_CS64_MASK)) {
         reg_set(c, UC_X86_REG_RIP, rip - 2);
         exc_deliver(c, EXC_UD, EV_EXCEPTION, false, 0);
         return;
     }
     c->stats.syscalls++;
-    reg_set(c, UC_X86_REG_RCX, lma ? rip : rip & 0xffffffffu);
-    if (lma) {
-        uc_blob_save(c);
-        bool from64 = (uc_blob_hflags(c) & HF_CS64_MASK) != 0;
-        reg_set(c, UC_X86_REG_R11, rflags & ~(uint64_t)EFLAGS_RF);
-        cs = flat(sel, true, true);
-        ss = flat((uint16_t)(sel + 8), false, false);
-        exc_switch_context(c, &cs, &ss, from64 ? c->msr.lstar : c->msr.cstar, reg_get(c, UC_X86_REG_RSP),
-                           rflags & ~(c->msr.fmask | EFLAGS_RF));
-    } else {
-        cs = flat(sel, true, false);
-        ss = flat((uint16_t)(sel + 8), false, false);
-        exc_switch_context(c, &cs, &ss, c->msr.star & 0xffffffffu, reg_get(c, UC_X86_REG_RSP),
-                           rflags & ~(uint64_t)(EFLAGS_IF | EFLAGS_RF | EFLAGS_VM));
-    }
+    reg_set(c, UC_X86_REG_RCX, rip);
+    reg_set(c, UC_X86_REG_R11, rflags & ~(uint64_t)EFLAGS_RF);
+    cs = flat(sel, true, true);
+    ss = flat((uint16_t)(sel + 8), false, false);
+    exc_switch_context(c, &cs, &ss, c->msr.lstar, reg_get(c, UC_X86_REG_RSP), rflags & ~(c->msr.fmask | EFLAGS_RF));
 }
 
 void sysenter_do(struct cpu *c)

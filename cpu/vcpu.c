@@ -39,7 +39,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uc_emu_stop(uc);
         return;
     }
-    if (c->irq_watch && (reg_get(c, UC_X86_REG_EFLAGS) & EFLAGS_IF)) {
+    if ((c->irq_watch || c->nr_watch) && (reg_get(c, UC_X86_REG_EFLAGS) & EFLAGS_IF)) {
         c->hook_stopped = true;
         uc_emu_stop(uc);
         return;
@@ -318,6 +318,8 @@ static int deliver_pending(struct cpu *c)
         e.has_err = kind != EV_SOFT_INT && exc_has_error_code(e.vector);
         e.err = e.has_err ? uc_blob_error_code(c) : 0;
     }
+    if (c->nr && e.vector == 14 && kind == EV_EXCEPTION && vmx_nr_walk_fault(c))
+        return 0; /* the guest's page walk left the EPT: an EPT exit, not a #PF */
     if (c->nr && vmx_nr_exception(c, e.vector, kind == EV_SOFT_INT, e.has_err, e.err)) {
         /* The exit reports INT3/INTO at the instruction, with its length. */
         if (kind == EV_SOFT_INT)

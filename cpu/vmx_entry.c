@@ -68,18 +68,34 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
         for (uint64_t gpa = 0; gpa < limit;) {
             struct ept_run run;
             enum ept_result r = ept_walk_range(&mem, &root->vmx->caps, eptp, gpa, limit - gpa, &run);
+            if (r == EPT_MISCONFIG) {
+                /* A misconfigured entry leaves what it covers unmapped (accesses
+                 * fault into an exit 49); walk on past its span. */
+                struct ept_translation t;
+                ept_translate(&mem, &root->vmx->caps, eptp, run.gpa, EPT_R, &t);
+                int level = t.level >= 1 && t.level <= 4 ? t.level : 1;
+                uint64_t span = 1ULL << (12 + 9 * (level - 1));
+                gpa = (run.gpa & ~(span - 1)) + span;
+                continue;
+            }
             if (run.size == 0)
                 break;
-            if (r == EPT_OK && run.hpa + run.size <= root->ram_size) {
+            if (r == EPT_OK && run.hpa < root->ram_size) {
+                /* A large page may reach past RAM: map the part RAM backs; the
+                 * rest faults into the open bus as on hardware. */
+                if (run.size > root->ram_size - run.hpa)
+                    run.size = root->ram_size - run.hpa;
                 uint32_t prot = ((run.perms & EPT_R) ? UC_PROT_READ : 0) | ((run.perms & EPT_W) ? UC_PROT_WRITE : 0) |
                                 ((run.perms & EPT_X) ? UC_PROT_EXEC : 0);
-                if (uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa) != UC_ERR_OK)
-                    log_guest("vmx: cannot map guest-physical %#llx+%#llx", (unsigned long long)run.gpa,
-                              (unsigned long long)run.size);
+                uc_err me = uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa);
+                if (me != UC_ERR_OK)
+                    log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)run.gpa,
+                              (unsigned long long)run.size, uc_strerror(me));
             }
             gpa = run.gpa + run.size;
         }
     }
+    uc_ctl_flush_tlb(g->uc); /* no translation may keep the old permissions */
     slot->mapped = true;
     slot->mapped_eptp = eptp;
 }
@@ -202,12 +218,42 @@ void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding)
             v->slots[i].checked = false;
 }
 
+void vmx_ept_changed(struct cpu *root, uint64_t pa)
+{
+    struct vmx_root *v = root->vmx;
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].vmcs_pa == pa)
+            v->slots[i].mapped = false;
+}
+
 static struct vmx_guest_slot *slot_of(struct vmx_root *v, uint64_t pa)
 {
     for (int i = 0; i < v->nslots; i++)
         if (v->slots[i].vmcs_pa == pa)
             return &v->slots[i];
     return NULL;
+}
+
+/* The VM-entry MSR-load list (26.4): 0, or the 1-based index of the entry that
+ * failed (a reserved bit, an MSR the list may not load, or one WRMSR refuses). */
+static uint32_t load_msr_list(struct cpu *g, struct cpu *root, uint8_t *vmcs)
+{
+    uint32_t n = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY_MSR_LOAD_COUNT);
+    uint64_t addr = vget(vmcs, VMCS_CTRL_ENTRY_MSR_LOAD_ADDR);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t e = addr + 16 * (uint64_t)i;
+        if (e + 16 > root->ram_size)
+            return i + 1;
+        uint32_t msr, reserved;
+        uint64_t val;
+        memcpy(&msr, root->ram + e, 4);
+        memcpy(&reserved, root->ram + e + 4, 4);
+        memcpy(&val, root->ram + e + 8, 8);
+        if (reserved || msr == 0x9e /* SMBASE */ || (msr >> 8) == 0x8 /* x2APIC */ ||
+            msr == 0x10 || msr_write(g, msr, val))
+            return i + 1;
+    }
+    return 0;
 }
 
 int vmx_enter(struct cpu *root)
@@ -265,6 +311,13 @@ int vmx_enter(struct cpu *root)
     g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
     load_guest_state(root, g, vmcs);
+    uint32_t bad = load_msr_list(g, root, vmcs);
+    if (bad) {
+        vmx_load_host_state(root, vmcs);
+        vset(vmcs, VMCS_EXIT_REASON, EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE);
+        vset(vmcs, VMCS_EXIT_QUALIFICATION, bad);
+        return 1;
+    }
     msr_sync_engine(g);
     if (vget(vmcs, VMCS_CTRL_PIN_BASED) & VMX_PIN_PREEMPTION_TIMER) {
         uint64_t ticks = (uint32_t)vget(vmcs, VMCS_GUEST_PREEMPTION_TIMER);

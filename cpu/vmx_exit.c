@@ -11,7 +11,12 @@ static uint32_t ar_of(const struct seg_cache *sc)
 {
     if (!(sc->flags & DESC_P_MASK))
         return 1u << 16; /* unusable */
-    return ((sc->flags >> 8) & 0xffu) | ((sc->flags >> 8) & 0xf000u);
+    uint32_t ar = ((sc->flags >> 8) & 0xffu) | ((sc->flags >> 8) & 0xf000u);
+    /* Loading a code or data segment sets its accessed bit on hardware; QEMU's
+     * IRET and far transfers leave it as the descriptor had it (24.4.1). */
+    if (ar & 0x10)
+        ar |= 1;
+    return ar;
 }
 
 static void save_seg(uint8_t *vmcs, const struct seg_cache *sc, uint32_t sel, uint32_t base, uint32_t limit,
@@ -150,6 +155,31 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     reg_set(root, UC_X86_REG_RFLAGS, 0x2);
 }
 
+/* The VM-exit MSR-store (guest values into the list) and MSR-load (host values
+ * from it) lists (27.4, 27.6). A failure here is a VMX abort on hardware; the
+ * model logs it and goes on. */
+static void msr_list(struct cpu *c, struct cpu *root, uint8_t *vmcs, uint32_t count_f, uint32_t addr_f, bool store)
+{
+    uint32_t n = (uint32_t)vget(vmcs, count_f);
+    uint64_t addr = vget(vmcs, addr_f);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t e = addr + 16 * (uint64_t)i, val = 0;
+        uint32_t msr;
+        if (e + 16 > root->ram_size)
+            return;
+        memcpy(&msr, root->ram + e, 4);
+        if (store) {
+            if (msr_read(c, msr, &val))
+                log_guest("vmx: VM-exit MSR-store list entry %u: MSR %#x cannot be read (VMX abort)", i, msr);
+            memcpy(root->ram + e + 8, &val, 8);
+        } else {
+            memcpy(&val, root->ram + e + 8, 8);
+            if (msr_write(c, msr, val))
+                log_guest("vmx: VM-exit MSR-load list entry %u: MSR %#x refused (VMX abort)", i, msr);
+        }
+    }
+}
+
 void vmx_copy_gprs(struct cpu *to, struct cpu *from)
 {
     static int ids[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
@@ -183,11 +213,15 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     vset(vmcs, VMCS_CTRL_ENTRY_INTR_INFO,
              vget(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
     save_guest_state(g, vmcs);
+    msr_list(g, root, vmcs, VMCS_CTRL_EXIT_MSR_STORE_COUNT, VMCS_CTRL_EXIT_MSR_STORE_ADDR, true);
     vmx_copy_gprs(root, g);
     uint64_t tsc_offset = root->msr.tsc_offset;
     root->msr = g->msr; /* what the guest wrote to shared MSRs stays */
     root->msr.tsc_offset = tsc_offset;
     vmx_load_host_state(root, vmcs);
+    msr_list(root, root, vmcs, VMCS_CTRL_EXIT_MSR_LOAD_COUNT, VMCS_CTRL_EXIT_MSR_LOAD_ADDR, false);
+    if (e->reason == EXIT_REASON_EPT_VIOLATION || e->reason == EXIT_REASON_EPT_MISCONFIG)
+        vmx_ept_changed(root, g->nr->vmcs_pa); /* the host will repair the EPT: walk it again */
     root->cycles = g->cycles + v->round_trip_cycles - v->round_trip_cycles / 2;
     root->instructions = g->instructions;
     root->halted = false;

@@ -137,7 +137,7 @@ static uint64_t reg_value(struct cpu *c, unsigned csreg, uint64_t rip_next)
 }
 
 /* Linear address of a memory operand (flat segments: only FS and GS add a base). */
-static uint64_t mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, bool lma)
+uint64_t vmx_mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, bool lma)
 {
     uint64_t a = (uint64_t)op->mem.disp;
     if (op->mem.base != X86_REG_INVALID)
@@ -265,7 +265,7 @@ bool vmx_insn_root(struct cpu *c)
             cpu_raise(c, EXC_UD, false, 0);
             goto out;
         }
-        lin = mem_linear(c, &ops[0], next, lma);
+        lin = vmx_mem_linear(c, &ops[0], next, lma);
         if (id != X86_INS_VMPTRST && !mem_read(c, lin, &ptr, 8))
             goto out;
     }
@@ -353,13 +353,13 @@ bool vmx_insn_root(struct cpu *c)
                 unsigned w;
                 int r = uc_reg_of(val_op->reg, &w);
                 reg_set(c, r, w == 4 ? (uint32_t)val : val);
-            } else if (!mem_write(c, mem_linear(c, val_op, next, lma), &val, size)) {
+            } else if (!mem_write(c, vmx_mem_linear(c, val_op, next, lma), &val, size)) {
                 goto out;
             }
         } else {
             if (val_op->type == X86_OP_REG)
                 val = reg_value(c, val_op->reg, next);
-            else if (!mem_read(c, mem_linear(c, val_op, next, lma), &val, size))
+            else if (!mem_read(c, vmx_mem_linear(c, val_op, next, lma), &val, size))
                 goto out;
             int err = vmcs_write(c->ram + v->current, enc, size == 4 ? (uint32_t)val : val, cs64,
                                  (v->caps.misc >> 29) & 1);

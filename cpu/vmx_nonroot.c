@@ -252,11 +252,59 @@ bool vmx_nr_check_events(struct cpu *g)
         }
         return true;
     }
-    if ((proc & VMX_PROC_INTR_WINDOW_EXITING) && (reg_get(g, UC_X86_REG_EFLAGS) & (1u << 9))) {
+    g->nr_watch = false;
+    if (proc & VMX_PROC_INTR_WINDOW_EXITING) {
+        /* The window is open when IF = 1 and no STI or MOV SS shadow blocks. */
+        if (!(reg_get(g, UC_X86_REG_EFLAGS) & (1u << 9))) {
+            g->nr_watch = true; /* the block hook stops once IF is set */
+            return false;
+        }
+        uc_blob_save(g);
+        if (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) {
+            g->irq_after_block = true;
+            return false;
+        }
         vmx_nr_exit(g, EXIT_REASON_INTERRUPT_WINDOW, 0, 0);
         return true;
     }
     return false;
+}
+
+/* The linear address the faulting instruction used: RIP for a fetch, else its
+ * memory operand, decoded with Capstone. */
+static bool guest_linear(struct cpu *g, unsigned acc, uint64_t *gla)
+{
+    struct cpu *root = g->nr->root;
+    uint64_t rip = reg_get(g, UC_X86_REG_RIP), fl, pc = rip;
+    uint8_t code[15];
+    const uint8_t *p = code;
+    size_t left = sizeof code;
+    struct pw_ctx m;
+    uint32_t pe;
+    bool ok = false;
+
+    if (acc == EPT_X) {
+        *gla = rip;
+        return true;
+    }
+    pw_ctx_read(g, &m);
+    if (pw_read(g, &m, rip, code, sizeof code, &fl, &pe))
+        return false;
+    uc_blob_save(g);
+    bool cs64 = (uc_blob_hflags(g) & HF_CS64_MASK) != 0;
+    csh h = cs64 ? root->vmx->cs64d : root->vmx->cs32d;
+    cs_insn *in = cs_malloc(h);
+    if (cs_disasm_iter(h, &p, &left, &pc, in)) {
+        for (int i = 0; i < in->detail->x86.op_count; i++)
+            if (in->detail->x86.operands[i].type == X86_OP_MEM) {
+                *gla = vmx_mem_linear(g, &in->detail->x86.operands[i], rip + in->size,
+                                                    (m.efer >> 10) & 1);
+                ok = true;
+                break;
+            }
+    }
+    cs_free(in, 1);
+    return ok;
 }
 
 /* An access to a guest-physical address the engine has no mapping for: an EPT
@@ -282,8 +330,61 @@ bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa)
     if (r == EPT_MISCONFIG) {
         vmx_nr_exit(g, EXIT_REASON_EPT_MISCONFIG, 0, 0);
     } else {
-        vmx_nr_exit(g, EXIT_REASON_EPT_VIOLATION, r == EPT_VIOLATION ? t.qualification : acc, 0);
+        uint64_t gla = 0, qual = r == EPT_VIOLATION ? t.qualification : acc;
+        bool known = guest_linear(g, acc, &gla);
+        /* The linear address is known and this was the access itself, not a
+         * guest page-table walk (28.2.3.2): bits 7 and 8. */
+        if (known)
+            qual |= EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATION;
+        vmx_nr_exit(g, EXIT_REASON_EPT_VIOLATION, qual, 0);
+        g->nr->exit.gla = gla;
     }
     g->nr->exit.gpa = gpa;
+    return true;
+}
+
+bool vmx_nr_walk_fault(struct cpu *g)
+{
+    struct cpu *root = g->nr->root;
+    struct pw_ctx m;
+    uint64_t lin = reg_get(g, UC_X86_REG_CR2), pa;
+    uint32_t pe;
+
+    g->ept_fault = false;
+    pw_ctx_read(g, &m);
+    pw_translate(g, &m, lin, PW_READ, false, &pa, &pe);
+    if (!g->ept_fault)
+        return false;
+    uint8_t *vmcs = vmcs_of(g);
+    struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
+    struct ept_translation t;
+    uint64_t gpa = g->ept_fault_gpa;
+    enum ept_result r = ept_translate(&mem, &root->vmx->caps, vget(vmcs, VMCS_CTRL_EPTP), gpa, EPT_R, &t);
+    if (r == EPT_MISCONFIG) {
+        vmx_nr_exit(g, EXIT_REASON_EPT_MISCONFIG, 0, 0);
+    } else {
+        /* A read by the page walk: the linear address is valid, bit 8 clear. */
+        vmx_nr_exit(g, EXIT_REASON_EPT_VIOLATION, (r == EPT_VIOLATION ? t.qualification : EPT_R) | EPT_QUAL_GLA_VALID, 0);
+        g->nr->exit.gla = lin;
+    }
+    g->nr->exit.gpa = gpa;
+    return true;
+}
+
+bool vmx_gpa_to_hpa(struct cpu *g, uint64_t gpa, uint64_t *hpa)
+{
+    uint8_t *vmcs = vmcs_of(g);
+    struct cpu *root = g->nr->root;
+    bool ept = (vget(vmcs, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
+               (vget(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+    if (!ept) {
+        *hpa = gpa;
+        return true;
+    }
+    struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
+    struct ept_translation t;
+    if (ept_translate(&mem, &root->vmx->caps, vget(vmcs, VMCS_CTRL_EPTP), gpa, EPT_R, &t) != EPT_OK)
+        return false;
+    *hpa = t.hpa;
     return true;
 }

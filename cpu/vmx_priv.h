@@ -109,6 +109,10 @@ void vmx_copy_gprs(struct cpu *to, struct cpu *from);
 void vmx_root_init(struct cpu *c);
 void vmx_root_free(struct cpu *c);
 bool vmx_insn_root(struct cpu *c); /* true: handled (emulated or a fault raised) */
+/* Linear address of a decoded memory operand in c's current register state. */
+uint64_t vmx_mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, bool lma);
+/* Guest-physical to host-physical for a non-root engine (EPT or identity). */
+bool vmx_gpa_to_hpa(struct cpu *g, uint64_t gpa, uint64_t *hpa);
 int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 not a VMX MSR */
 /* In VMX operation, MOV to CR0/CR4 must keep the fixed bits (23.8): false means #GP. */
 bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s);
@@ -119,6 +123,8 @@ bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s);
 int vmx_enter(struct cpu *root);
 /* A VMWRITE, VMCLEAR or VMPTRLD changed the VMCS at pa: checks must run again. */
 void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding);
+/* The EPT of the VMCS at pa may have changed: rebuild the engine's memory on entry. */
+void vmx_ept_changed(struct cpu *root, uint64_t pa);
 uint64_t vmx_phys_read64(void *root, uint64_t pa); /* all-ones outside RAM */
 
 /* vmx_exit.c */
@@ -131,6 +137,9 @@ bool vmx_nr_invalid_insn(struct cpu *g);
 bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32_t err);
 bool vmx_nr_check_events(struct cpu *g);  /* external interrupt, windows, timer */
 bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa);
+/* A #PF whose guest page walk touched a guest-physical address the EPT does not
+ * map: on hardware that walk exits (28.2.3); true if it did. */
+bool vmx_nr_walk_fault(struct cpu *g);
 void vmx_nr_exit(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len);
 
 #endif
