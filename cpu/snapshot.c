@@ -6,17 +6,21 @@
 
 #include "base/err.h"
 #include "cpu_priv.h"
+#include "vmx_priv.h"
 
 #define CPU_SNAPSHOT_MAGIC 0x48564350u /* "HVCP" */
-#define CPU_SNAPSHOT_VERSION 1
+#define CPU_SNAPSHOT_VERSION 2
+/* The context blob ends with a host pointer (Unicorn's back-reference), which is
+ * neither state nor the same from process to process: never saved, never loaded. */
+#define BLOB_TAIL 8
 
 int cpu_save(struct cpu *c, struct buf *out)
 {
     uc_blob_save(c);
     buf_put_u32(out, CPU_SNAPSHOT_MAGIC);
     buf_put_u32(out, CPU_SNAPSHOT_VERSION);
-    buf_put_u64(out, c->blob.size - c->blob.rax);
-    buf_put(out, (const uint8_t *)c->ctx + c->blob.rax, c->blob.size - c->blob.rax);
+    buf_put_u64(out, c->blob.size - c->blob.rax - BLOB_TAIL);
+    buf_put(out, (const uint8_t *)c->ctx + c->blob.rax, c->blob.size - c->blob.rax - BLOB_TAIL);
     buf_put_u64(out, c->cycles);
     buf_put_u64(out, c->instructions);
     buf_put_u8(out, c->halted);
@@ -28,7 +32,7 @@ int cpu_save(struct cpu *c, struct buf *out)
     buf_put_u32(out, c->exc.err);
     buf_put_u8(out, c->exc.from_unicorn);
     buf_put_u8(out, (uint8_t)c->op);
-    return out->err;
+    return vmx_save(c, out);
 }
 
 int cpu_load(struct cpu *c, struct buf_reader *in)
@@ -39,7 +43,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     if (buf_get_u32(in) != CPU_SNAPSHOT_MAGIC || buf_get_u32(in) != CPU_SNAPSHOT_VERSION)
         return HV_ECORRUPT;
     n = buf_get_u64(in);
-    if (in->err || n != c->blob.size - c->blob.rax || buf_remaining(in) < n)
+    if (in->err || n != c->blob.size - c->blob.rax - BLOB_TAIL || buf_remaining(in) < n)
         return HV_ECORRUPT; /* a different Unicorn build or a damaged snapshot */
     uc_blob_save(c); /* a valid header for the restore */
     buf_get(in, (uint8_t *)c->ctx + c->blob.rax, n);
@@ -56,6 +60,9 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     uint8_t op = buf_get_u8(in);
     if (in->err || op > OP_SYSENTER)
         return HV_ECORRUPT;
+    int vr = vmx_load(c, in);
+    if (vr)
+        return vr;
     uc_blob_restore(c);
     c->cycles = cycles;
     c->instructions = instructions;
@@ -99,5 +106,5 @@ uint64_t cpu_state_hash(struct cpu *c)
     h = hash_fnv1a64(h, &c->cycles, sizeof c->cycles);
     h = hash_fnv1a64(h, &c->instructions, sizeof c->instructions);
     h = hash_fnv1a64(h, &c->msr, sizeof c->msr);
-    return h;
+    return vmx_hash(c, h);
 }

@@ -36,6 +36,12 @@ static struct cpu *guest_engine(struct cpu *root, uint64_t vmcs_pa, struct vmx_g
     return v->slots[i].g;
 }
 
+struct cpu *vmx_guest_engine(struct cpu *root, uint64_t vmcs_pa)
+{
+    struct vmx_guest_slot *slot;
+    return guest_engine(root, vmcs_pa, &slot);
+}
+
 static void unmap_all(struct cpu *g)
 {
     uc_mem_region *regions;
@@ -98,6 +104,20 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
     uc_ctl_flush_tlb(g->uc); /* no translation may keep the old permissions */
     slot->mapped = true;
     slot->mapped_eptp = eptp;
+}
+
+int vmx_remap(struct cpu *root, struct cpu *g, uint64_t vmcs_pa)
+{
+    struct vmx_root *v = root->vmx;
+    uint8_t *vmcs = vmx_vmcs(root, vmcs_pa);
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].g == g) {
+            uint32_t proc = (uint32_t)vget(vmcs, VMCS_CTRL_PROC_BASED);
+            bool ept = (proc & VMX_PROC_ACTIVATE_SECONDARY) && (vget(vmcs, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_EPT);
+            build_memory(root, g, vmcs, &v->slots[i], ept);
+            return 0;
+        }
+    return -1;
 }
 
 static void load_seg(uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar, struct seg_cache *sc)

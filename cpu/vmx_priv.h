@@ -117,7 +117,16 @@ int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 no
 /* In VMX operation, MOV to CR0/CR4 must keep the fixed bits (23.8): false means #GP. */
 bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s);
 
+/* vmx_snapshot.c: VMX operation and the active guest in snapshots and hashes */
+int vmx_save(struct cpu *root, struct buf *out);
+int vmx_load(struct cpu *root, struct buf_reader *in);
+uint64_t vmx_hash(struct cpu *root, uint64_t h);
+
 /* vmx_entry.c */
+/* The non-root engine of the VMCS at pa, created if new. */
+struct cpu *vmx_guest_engine(struct cpu *root, uint64_t vmcs_pa);
+/* Build the engine's memory from the VMCS at pa now (snapshots). */
+int vmx_remap(struct cpu *root, struct cpu *g, uint64_t vmcs_pa);
 /* Enter the current VMCS's guest: 0 entered, 1 entry failed into the host (an
  * exit with bit 31), -1 the CPU shut down. */
 int vmx_enter(struct cpu *root);
