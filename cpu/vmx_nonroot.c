@@ -76,8 +76,25 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
     unsigned cr = s->cr, gpr = s->gpr;
     bool to_cr = s->to_cr;
     *qual = vmx_qual_mov_cr(cr, !to_cr, gpr);
+    if (cr == 3 && to_cr) {
+        if (!(proc & VMX_PROC_CR3_LOAD_EXITING))
+            return false;
+        /* A value among the first CR3-target-count target values does not exit. */
+        static const int gpr3[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                                      UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                                      UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                                      UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+        static const uint32_t targets[4] = { VMCS_CTRL_CR3_TARGET_VALUE0, VMCS_CTRL_CR3_TARGET_VALUE1,
+                                             VMCS_CTRL_CR3_TARGET_VALUE2, VMCS_CTRL_CR3_TARGET_VALUE3 };
+        uint64_t val = reg_get(g, gpr3[gpr & 15]);
+        uint32_t n = (uint32_t)field(g, VMCS_CTRL_CR3_TARGET_COUNT);
+        for (uint32_t i = 0; i < n && i < 4; i++)
+            if (field(g, targets[i]) == val)
+                return false;
+        return true;
+    }
     if (cr == 3)
-        return to_cr ? (proc & VMX_PROC_CR3_LOAD_EXITING) != 0 : (proc & VMX_PROC_CR3_STORE_EXITING) != 0;
+        return (proc & VMX_PROC_CR3_STORE_EXITING) != 0;
     if (cr == 8)
         return to_cr ? (proc & VMX_PROC_CR8_LOAD_EXITING) != 0 : (proc & VMX_PROC_CR8_STORE_EXITING) != 0;
     if (!to_cr)
