@@ -56,6 +56,11 @@ void vmx_root_free(struct cpu *c)
     c->vmx = NULL;
 }
 
+uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c)
+{
+    return c->vmx ? c->vmx->round_trip_cycles : 0;
+}
+
 int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 {
     if (msr < MSR_IA32_VMX_BASIC || msr > MSR_IA32_VMX_VMFUNC)

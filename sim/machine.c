@@ -167,6 +167,10 @@ static void plat_on_event(void *o, int kind, int vector, uint32_t err, uint64_t 
     if (!m->trace)
         return;
     vtime_t now = cpu_now(m->cpu);
+    if (kind == 3) {
+        evtrace_vmexit(m->trace, now, 0, 0, (uint32_t)vector, err, cpu_vmx_round_trip_cycles(m->cpu));
+        return;
+    }
     if (kind == 0 || (kind == 1 && (vector == 3 || vector == 4)))
         evtrace_exception(m->trace, now, 0, 0, (uint8_t)vector, err, rip);
     else

@@ -25,8 +25,10 @@ struct cpu_platform {
     /* Platform MSRs (local APIC): return 0 handled, -1 for #GP, 1 not a platform MSR. */
     int (*msr_read)(void *opaque, uint32_t msr, uint64_t *val);
     int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);
-    /* Optional, for event traces: each event delivered through the IDT.
-     * kind: 0 exception, 1 software interrupt, 2 external interrupt. */
+    /* Optional, for event traces: each event delivered through the IDT, and
+     * each VM exit. kind: 0 exception, 1 software interrupt, 2 external
+     * interrupt (vector, error code, RIP); 3 VM exit (exit reason, the low 32
+     * bits of the qualification, guest RIP). */
     void (*on_event)(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip);
     void *opaque;
 };
@@ -100,6 +102,9 @@ int cpu_save(struct cpu *c, struct buf *out);
 int cpu_load(struct cpu *c, struct buf_reader *in); /* 0 or HV_ECORRUPT */
 /* A hash of the architectural state, for replay checkpoints. */
 uint64_t cpu_state_hash(struct cpu *c);
+
+/* Modelled cost of a VM exit and the next entry, in cycles (docs/vmx.md). */
+uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
 
 /* Registers for tests and debugging (Unicorn's UC_X86_REG_* ids). */
 uint64_t cpu_reg_read(struct cpu *c, int uc_reg);
