@@ -250,6 +250,10 @@ void blocks_free(struct cpu *c);
 void blocks_reset(struct cpu *c); /* forget every decoded block */
 const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size);
 
+/* Unicorn's ids of the 16 general registers in x86 encoding order (ModRM,
+ * REX): RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15. */
+extern const int gpr_uc[16];
+
 /* Registers through the API. */
 static inline uint64_t reg_get(struct cpu *c, int r)
 {

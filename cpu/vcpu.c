@@ -13,6 +13,11 @@
 #define EFLAGS_IF (1u << 9)
 #define TLB_RESIZE_PERIOD 20000000ULL /* cycles between TLB flushes (20 ms at 1 GHz) */
 
+const int gpr_uc[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                         UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                         UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                         UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+
 void cpu_raise(struct cpu *c, int vector, bool has_err, uint32_t err)
 {
     c->exc = (struct pending_exc){ .valid = true, .vector = vector, .has_err = has_err, .err = err };

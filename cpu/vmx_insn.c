@@ -70,12 +70,8 @@ int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 
 bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s)
 {
-    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
-                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
-                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
     struct vmx_caps *k = &c->vmx->caps;
-    uint64_t v = reg_get(c, gprs[s->gpr & 15]);
+    uint64_t v = reg_get(c, gpr_uc[s->gpr & 15]);
     if (s->cr == 0)
         return (v & k->cr0_fixed0) == k->cr0_fixed0 && !(v & ~k->cr0_fixed1 & 0xffffffffULL);
     if (s->cr == 4)

@@ -80,13 +80,9 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
         if (!(proc & VMX_PROC_CR3_LOAD_EXITING))
             return false;
         /* A value among the first CR3-target-count target values does not exit. */
-        static const int gpr3[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
-                                      UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                                      UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
-                                      UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
         static const uint32_t targets[4] = { VMCS_CTRL_CR3_TARGET_VALUE0, VMCS_CTRL_CR3_TARGET_VALUE1,
                                              VMCS_CTRL_CR3_TARGET_VALUE2, VMCS_CTRL_CR3_TARGET_VALUE3 };
-        uint64_t val = reg_get(g, gpr3[gpr & 15]);
+        uint64_t val = reg_get(g, gpr_uc[gpr & 15]);
         uint32_t n = (uint32_t)field(g, VMCS_CTRL_CR3_TARGET_COUNT);
         for (uint32_t i = 0; i < n && i < 4; i++)
             if (field(g, targets[i]) == val)
@@ -99,11 +95,7 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
         return to_cr ? (proc & VMX_PROC_CR8_LOAD_EXITING) != 0 : (proc & VMX_PROC_CR8_STORE_EXITING) != 0;
     if (!to_cr)
         return false; /* reads of CR0/CR4 never exit; the shadow is applied below */
-    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
-                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
-                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
-    uint64_t val = reg_get(g, gprs[gpr & 15]);
+    uint64_t val = reg_get(g, gpr_uc[gpr & 15]);
     uint64_t mask = field(g, cr == 0 ? VMCS_CTRL_CR0_MASK : VMCS_CTRL_CR4_MASK);
     uint64_t shadow = field(g, cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
     /* Exits when a host-owned bit would differ from its read shadow. */
@@ -114,21 +106,17 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
  * bits from the read shadow; a write leaves the host-owned bits as they are. */
 static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
 {
-    static const int gprs[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
-                                  UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                                  UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
-                                  UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
     if (s->cr != 0 && s->cr != 4)
         return false;
     int reg = s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4;
     uint64_t mask = field(g, s->cr == 0 ? VMCS_CTRL_CR0_MASK : VMCS_CTRL_CR4_MASK);
     uint64_t real = reg_get(g, reg);
     if (s->to_cr) {
-        uint64_t val = reg_get(g, gprs[s->gpr & 15]);
+        uint64_t val = reg_get(g, gpr_uc[s->gpr & 15]);
         reg_set(g, reg, (val & ~mask) | (real & mask));
     } else {
         uint64_t shadow = field(g, s->cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
-        reg_set(g, gprs[s->gpr & 15], (real & ~mask) | (shadow & mask));
+        reg_set(g, gpr_uc[s->gpr & 15], (real & ~mask) | (shadow & mask));
     }
     reg_set(g, UC_X86_REG_RIP, s->addr + s->len);
     return true;
