@@ -155,6 +155,14 @@ struct cpu {
     struct vmx_root *vmx;     /* VMX operation of a root CPU (vmx_insn.c) */
     struct vmx_nonroot *nr;   /* set in a non-root engine: its VMCS and pending exit */
 
+    struct {                  /* instruction trace window (insn_trace.c) */
+        uint64_t from, to;
+        cpu_insn_fn *fn;
+        void *opaque;
+        uc_hook hook;
+        bool on;
+    } itrace;
+
     struct cpu_fault last_fault;
     struct cpu_stats stats;
     uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
@@ -235,6 +243,9 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val);
 uint64_t msr_tsc(const struct cpu *c);
 /* Push the model's SYSCALL/SYSENTER MSRs into the engine where they differ. */
 void msr_sync_engine(struct cpu *c);
+
+/* insn_trace.c: arm, disarm and bound the instruction-trace hook around cpu_run */
+uint64_t insn_trace_step(struct cpu *c, uint64_t stop);
 
 /* cpuid.c */
 void cpuid_init(struct cpu *c);

@@ -434,6 +434,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_cycles = c->tlb_flushed_at + TLB_RESIZE_PERIOD;
         if (c->nr && c->nr->timer_deadline < c->stop_cycles)
             c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
+        c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)

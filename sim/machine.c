@@ -177,6 +177,17 @@ static void plat_on_event(void *o, int kind, int vector, uint32_t err, uint64_t 
         evtrace_interrupt(m->trace, now, 0, 0, (uint8_t)vector, kind == 1 ? 4 : 0, 0, 0);
 }
 
+static void on_insn(void *o, uint64_t rip, const char *text)
+{
+    struct machine *m = o;
+    evtrace_insn(m->trace, cpu_now(m->cpu), 0, 0, rip, evtrace_string(m->trace, text));
+}
+
+void machine_trace_insns(struct machine *m, vtime_t from, vtime_t to)
+{
+    cpu_trace_insns(m->cpu, cpu_cycles_at(m->cpu, from), cpu_cycles_at(m->cpu, to), on_insn, m);
+}
+
 static void tick_fire(void *o, vtime_t now)
 {
     struct machine *m = o;

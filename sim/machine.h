@@ -59,6 +59,8 @@ typedef int machine_tick_fn(void *opaque, struct machine *m);
 void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque);
 /* Exceptions, interrupts and run slices into t (NULL: none). t outlives the run. */
 void machine_set_trace(struct machine *m, struct evtrace *t);
+/* Trace every instruction retired in [from, to) of virtual time (needs a trace). */
+void machine_trace_insns(struct machine *m, vtime_t from, vtime_t to);
 
 /* Snapshots (snapshot.c): the CPU, every device in a fixed order, the pending
  * device events in their order, RAM (non-zero pages, zlib) and the console's

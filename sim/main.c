@@ -24,7 +24,7 @@ static void usage(FILE *f)
     fputs("usage: hvsim boot KERNEL [--cmdline STR] [--module PATH[=CMDLINE]]... [--mem MIB] [--smp N]\n"
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
-          "                         [--trace FILE.hvtrace]\n"
+          "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
@@ -34,7 +34,8 @@ static void usage(FILE *f)
           "      and streams COM1 to stdout. VT is a virtual time such as 10s, 250ms or 5us.\n"
           "      --record writes a replayable log with state-hash checkpoints every VT of virtual time\n"
           "      (default 10ms) and a snapshot every N checkpoints (default none); --trace writes an\n"
-          "      event trace (exceptions, interrupts, run slices) for `hvsim report`.\n"
+          "      event trace (exceptions, interrupts, VM exits, run slices) for `hvsim report`;\n"
+          "      --trace-insns adds every instruction retired between two virtual times, disassembled.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 
 struct boot_opts {
     const char *record, *trace;
+    vtime_t insns_from, insns_to; /* instruction-trace window; from == to: none */
     vtime_t every;
     uint64_t snapshot_every;
     int quiet;
@@ -60,6 +62,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "max-time", required_argument, 0, 't' }, { "record", required_argument, 0, 'r' },
         { "trace", required_argument, 0, 'T' },    { "rtc-epoch", required_argument, 0, 'e' },
         { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
+        { "trace-insns", required_argument, 0, 'I' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -118,6 +121,18 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             break;
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
+        case 'I': {
+            char *colon = strchr(optarg, ':');
+            if (colon)
+                *colon = '\0';
+            if (!colon || vtime_parse(optarg, &o->insns_from) || vtime_parse(colon + 1, &o->insns_to) ||
+                o->insns_to <= o->insns_from) {
+                fprintf(stderr, "hvsim: error: --trace-insns: expected FROM:TO virtual times with FROM < TO, "
+                                "such as 1ms:2ms\n");
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
@@ -173,6 +188,8 @@ static int cmd_boot(int argc, char **argv)
             return EXIT_USAGE;
         }
         machine_set_trace(m, trace);
+        if (o.insns_to > o.insns_from)
+            machine_trace_insns(m, o.insns_from, o.insns_to);
     }
     machine_run(m, bc.max_time, &res);
     int failed = 0;

@@ -111,6 +111,17 @@ static int report_add(struct report *rep, const struct evtrace_reader *r, const 
             d->vcpus = e->vcpu + 1u;
     }
     switch (e->type) {
+    case EVTRACE_INSN:
+        if (rep->n_insns == rep->cap_insns) {
+            size_t cap = rep->cap_insns ? rep->cap_insns * 2 : 256;
+            struct report_insn *n = realloc(rep->insns, cap * sizeof *n);
+            if (!n)
+                return HV_ENOMEM;
+            rep->insns = n;
+            rep->cap_insns = cap;
+        }
+        rep->insns[rep->n_insns++] = (struct report_insn){ e->time, e->b, evtrace_reader_string(r, (uint32_t)e->c) };
+        return HV_OK;
     case EVTRACE_RUN:
         d->instructions += e->a;
         d->cpu_ns += e->b;
@@ -211,6 +222,7 @@ void report_free(struct report *rep)
     free(rep->interrupts);
     free(rep->exceptions);
     free(rep->ports);
+    free(rep->insns);
     free(rep);
 }
 
@@ -297,6 +309,13 @@ int report_write_text(const struct report *rep, struct buf *b)
         const struct report_port *p = &rep->ports[i];
         report_printf(b, "%-16s %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n",
                       p->name ? p->name : "?", p->rx, p->rx_bytes, p->tx, p->tx_bytes, p->drops);
+    }
+    if (rep->n_insns) {
+        report_printf(b, "\nInstruction trace (%zu instructions)\n%-14s %-18s %s\n", rep->n_insns, "time (s)", "rip",
+                      "instruction");
+        for (size_t i = 0; i < rep->n_insns; i++)
+            report_printf(b, "%-14s 0x%016" PRIx64 " %s\n", report_fmt_seconds(s, rep->insns[i].time),
+                          rep->insns[i].rip, rep->insns[i].text ? rep->insns[i].text : "?");
     }
     return b->err;
 }

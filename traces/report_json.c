@@ -87,6 +87,22 @@ static void json_events(const struct report *rep, struct buf *b)
     report_printf(b, "%s]\n", rep->n_ports ? "\n  " : "");
 }
 
+static void json_insns(const struct report *rep, struct buf *b)
+{
+    if (!rep->n_insns)
+        return;
+    /* json_events closed its array with a newline: reopen the object's list. */
+    b->len -= 1;
+    report_printf(b, ",\n  \"instructions\": [");
+    for (size_t i = 0; i < rep->n_insns; i++) {
+        report_printf(b, "%s\n    {\"time_ns\": %" PRIu64 ", \"rip\": %" PRIu64 ", \"text\": ", i ? "," : "",
+                      rep->insns[i].time, rep->insns[i].rip);
+        json_name_or_null(b, rep->insns[i].text);
+        report_printf(b, "}");
+    }
+    report_printf(b, "\n  ]\n");
+}
+
 int report_write_json(const struct report *rep, struct buf *b)
 {
     report_printf(b, "{\n  \"format\": \"hvsim-report\",\n  \"version\": 1,\n  \"source\": ");
@@ -100,6 +116,7 @@ int report_write_json(const struct report *rep, struct buf *b)
     json_domains(rep, b);
     json_exits(rep, b);
     json_events(rep, b);
+    json_insns(rep, b);
     report_printf(b, "}\n");
     return b->err;
 }

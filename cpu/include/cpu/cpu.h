@@ -103,6 +103,12 @@ int cpu_load(struct cpu *c, struct buf_reader *in); /* 0 or HV_ECORRUPT */
 /* A hash of the architectural state, for replay checkpoints. */
 uint64_t cpu_state_hash(struct cpu *c);
 
+/* An instruction trace for a window of cycles [from, to): fn gets each
+ * instruction retired there (root operation) with its address and Capstone's
+ * disassembly. Outside the window nothing is hooked, so it costs nothing. */
+typedef void cpu_insn_fn(void *opaque, uint64_t rip, const char *text);
+void cpu_trace_insns(struct cpu *c, uint64_t from_cycles, uint64_t to_cycles, cpu_insn_fn *fn, void *opaque);
+
 /* Modelled cost of a VM exit and the next entry, in cycles (docs/vmx.md). */
 uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
 

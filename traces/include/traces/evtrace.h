@@ -29,8 +29,9 @@ enum evtrace_type {
     EVTRACE_DOMAIN = 6,    /* sub = enum evtrace_domain_op, c = name (string index) */
     EVTRACE_PACKET = 7,    /* c = port (string index of its name), b = length, sub = direction */
     EVTRACE_RUN = 8,       /* a vCPU ran until time: a = instructions retired, b = virtual ns */
+    EVTRACE_INSN = 9,      /* an instruction retired: b = RIP, c = disassembly (string index) */
 };
-#define EVTRACE_TYPE_MAX EVTRACE_RUN
+#define EVTRACE_TYPE_MAX EVTRACE_INSN
 
 enum evtrace_domain_op {
     EVTRACE_DOM_CREATE = 0,
@@ -108,6 +109,16 @@ static inline void evtrace_vmexit(struct evtrace *t, vtime_t time, uint16_t dom,
         r->c = reason;
         r->a = qualification;
         r->b = cycles;
+    }
+}
+
+static inline void evtrace_insn(struct evtrace *t, vtime_t time, uint16_t dom, uint16_t vcpu, uint64_t rip,
+                                uint32_t text)
+{
+    if (t) {
+        struct evtrace_rec *r = evtrace_slot(t, time, EVTRACE_INSN, dom, vcpu);
+        r->b = rip;
+        r->c = text;
     }
 }
 

@@ -46,6 +46,12 @@ struct report_port {
     uint64_t rx, rx_bytes, tx, tx_bytes, drops;
 };
 
+struct report_insn {
+    vtime_t time;
+    uint64_t rip;
+    const char *text; /* disassembly, from the trace's string table */
+};
+
 struct report {
     const char *source; /* the trace's file name, as given */
     const char *hvsim_version, *label;
@@ -64,6 +70,8 @@ struct report {
     size_t n_exceptions, cap_exceptions;
     struct report_port *ports;
     size_t n_ports, cap_ports;
+    struct report_insn *insns; /* the instruction-trace window, in order */
+    size_t n_insns, cap_insns;
 };
 
 /* Summarise r (which must outlive the report: names point into it). NULL when out of memory. */
