@@ -97,6 +97,7 @@ int boot_config_to_kv(const struct boot_config *bc, struct boot_kv *out)
     e |= boot_kv_addf(out, "smp", "1");
     e |= boot_kv_addf(out, "hz", "%llu", BOOT_HZ);
     e |= boot_kv_addf(out, "rtc_epoch", "%" PRIu64, bc->rtc_epoch);
+    e |= boot_kv_addf(out, "console_input", "%" PRIu64, bc->has_console_input);
     if (bc->max_time == VTIME_NEVER)
         e |= boot_kv_addf(out, "max_time_ns", "never");
     else
@@ -154,7 +155,8 @@ int boot_config_from_log(struct boot_config *bc, const struct reclog_reader *r, 
         boot_kv_get_u64(r, path, "mem_mib", 128, &bc->mem_mib, err, errlen) ||
         boot_kv_get_u64(r, path, "smp", 1, &smp, err, errlen) ||
         boot_kv_get_u64(r, path, "hz", BOOT_HZ, &hz, err, errlen) ||
-        boot_kv_get_u64(r, path, "rtc_epoch", BOOT_DEFAULT_EPOCH, &bc->rtc_epoch, err, errlen))
+        boot_kv_get_u64(r, path, "rtc_epoch", BOOT_DEFAULT_EPOCH, &bc->rtc_epoch, err, errlen) ||
+        boot_kv_get_u64(r, path, "console_input", 0, &bc->has_console_input, err, errlen))
         return HV_EINVAL;
     if (nmods > BOOT_MAX_MODULES || smp != 1 || hz != BOOT_HZ || bc->mem_mib < 2 || bc->mem_mib > 3072) {
         snprintf(err, errlen, "%s: header: modules=%llu smp=%llu hz=%llu mem_mib=%llu: expected at most %d "

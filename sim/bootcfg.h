@@ -23,6 +23,8 @@ struct boot_config {
     uint64_t mem_mib;
     uint64_t rtc_epoch;
     vtime_t max_time;
+    const char *console_input; /* live: a file of COM1 input ("-": stdin); NULL: none */
+    uint64_t has_console_input; /* 1 when the run takes console input (recorded) */
 };
 
 void boot_config_defaults(struct boot_config *bc);

@@ -346,6 +346,7 @@ void machine_destroy(struct machine *m)
     acpi_pm_destroy(m->pm);
     fw_cfg_destroy(m->fwcfg);
     pci_host_destroy(m->pci);
+    console_input_free(m);
     uart_destroy(m->uart);
     pit_destroy(m->pit);
     ioapic_destroy(m->ioapic);
@@ -399,8 +400,10 @@ void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res
             if (m->tick_fn(m->tick_opaque, m))
                 { finish(m, res, MACHINE_END_OBSERVER, 1); return; }
         }
+        if (console_input_serve(m))
+            { finish(m, res, MACHINE_END_OBSERVER, 1); return; }
         vtime_t next = evq_next(&m->q);
-        m->deadline = next < max_time ? next : max_time;
+        m->deadline = console_input_deadline(m, next < max_time ? next : max_time);
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
         enum cpu_exit why = cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline));

@@ -57,6 +57,24 @@ uint64_t machine_hz(const struct machine *m);
  * MACHINE_END_OBSERVER. A NULL fn removes the tick. One tick per machine. */
 typedef int machine_tick_fn(void *opaque, struct machine *m);
 void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque);
+
+/* Console input, an outside input (ARCHITECTURE.md): bytes enter COM1's receive
+ * FIFO between CPU runs, as the guest makes room, looked at every millisecond of
+ * virtual time. Live, they come from data (copied); each byte that enters is
+ * reported to on_byte (the recorder) with its time and instruction count. In a
+ * replay, src gives the recorded bytes, and each enters at its instruction count. */
+typedef void machine_input_fn(void *opaque, vtime_t time, uint64_t icount, uint8_t byte);
+struct machine_input_src {
+    /* The next recorded byte: 1 and its fields, or 0 when there is none. */
+    int (*peek)(void *opaque, vtime_t *time, uint64_t *icount, uint8_t *byte);
+    void (*pop)(void *opaque);
+    /* The run passed the next byte's instruction count without stopping there:
+     * the replay has diverged; the machine stops (MACHINE_END_OBSERVER). */
+    void (*missed)(void *opaque, uint64_t icount_now);
+    void *opaque;
+};
+int machine_console_feed(struct machine *m, const uint8_t *data, size_t len, machine_input_fn *on_byte, void *opaque);
+int machine_console_replay(struct machine *m, const struct machine_input_src *src);
 /* Exceptions, interrupts and run slices into t (NULL: none). t outlives the run. */
 void machine_set_trace(struct machine *m, struct evtrace *t);
 /* Trace every instruction retired in [from, to) of virtual time (needs a trace). */
@@ -71,8 +89,8 @@ int machine_save(struct machine *m, struct buf *out);
 int machine_load(struct machine *m, const void *blob, size_t len, char *err, size_t errlen);
 
 /* State hashes for replay checkpoints (statehash.c): "cpu", "devices", "memory",
- * "console". Fills up to n entries; returns how many (MACHINE_N_HASHES). */
-#define MACHINE_N_HASHES 4
+ * "console", "input" (when and what outside input entered). Fills up to n entries; returns how many (MACHINE_N_HASHES). */
+#define MACHINE_N_HASHES 5
 size_t machine_hashes(struct machine *m, struct reclog_hash *out, size_t n);
 
 #endif

@@ -52,10 +52,28 @@ struct machine {
     struct evtrace *trace;   /* NULL: no event trace */
     uint64_t console_bytes;  /* COM1 output so far, and its FNV-1a hash */
     uint64_t console_hash;
+
+    /* Console input (COM1 receive), an outside input: fed from a file when
+     * live, from the record log in a replay (console_input.c). */
+    struct console_input *input;
 };
 
 /* The devices whose state a snapshot holds, in their fixed order: the port-mapped
  * ones as the iomap lists them, then the local APIC and the I/O APIC. */
+/* console_input.c, for the run loop */
+int console_input_serve(struct machine *m); /* nonzero: a replay missed an input */
+vtime_t console_input_deadline(struct machine *m, vtime_t deadline);
+void console_input_free(struct machine *m);
+/* Every byte that entered with its instruction count: a replay that delivers an
+ * input elsewhere differs here even when the guest did not notice. */
+uint64_t console_input_hash(const struct machine *m);
+/* The input's place in snapshots: hash, whether it started, bytes consumed (live). */
+void console_input_save(const struct machine *m, struct buf *out);
+void console_input_load(struct machine *m, struct buf_reader *in);
+/* The input poll is the machine's, re-armed by console_input_load: snapshots
+ * leave it out of the device events they list. */
+bool console_input_is_poll(const struct machine *m, const struct event *ev);
+
 #define MACHINE_MAX_STATE_DEVS (IOMAP_MAX_DEVS + 2)
 int machine_state_devs(struct machine *m, const struct dev_ops **ops, void **opaque, int max);
 

@@ -2,6 +2,7 @@
  * (optionally recording it and tracing its events), `hvsim replay` and `hvsim
  * report` work on what boot wrote, `hvsim net` runs the network alone. The only
  * file that calls exit(). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static void usage(FILE *f)
     fputs("usage: hvsim boot KERNEL [--cmdline STR] [--module PATH[=CMDLINE]]... [--mem MIB] [--smp N]\n"
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
-          "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]]\n"
+          "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
           "      (default 10ms) and a snapshot every N checkpoints (default none); --trace writes an\n"
           "      event trace (exceptions, interrupts, VM exits, run slices) for `hvsim report`;\n"
           "      --trace-insns adds every instruction retired between two virtual times, disassembled.\n"
+          "      --console-input feeds a file (or stdin until EOF) to COM1 as the guest reads it.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
@@ -62,7 +64,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "max-time", required_argument, 0, 't' }, { "record", required_argument, 0, 'r' },
         { "trace", required_argument, 0, 'T' },    { "rtc-epoch", required_argument, 0, 'e' },
         { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
-        { "trace-insns", required_argument, 0, 'I' },
+        { "trace-insns", required_argument, 0, 'I' }, { "console-input", required_argument, 0, 'i' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -121,6 +123,10 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             break;
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
+        case 'i':
+            bc->console_input = optarg;
+            bc->has_console_input = 1;
+            break;
         case 'I': {
             char *colon = strchr(optarg, ':');
             if (colon)
@@ -151,6 +157,34 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
     return -1;
 }
 
+/* The whole input is read before the run (a file, or stdin until EOF): what
+ * enters the guest and when is then a function of the bytes alone. */
+static int feed_console(struct machine *m, const char *path, struct recorder *rec)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    size_t len = 0, cap = 4096;
+    uint8_t *data = malloc(cap);
+    if (!f || !data) {
+        fprintf(stderr, "hvsim: error: --console-input %s: cannot open: %s\n", path, strerror(errno));
+        free(data);
+        return -1;
+    }
+    for (size_t n; (n = fread(data + len, 1, cap - len, f)) > 0;) {
+        len += n;
+        if (len == cap) {
+            uint8_t *d = realloc(data, cap *= 2);
+            if (!d)
+                break;
+            data = d;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    int r = machine_console_feed(m, data, len, rec ? recorder_input : NULL, rec);
+    free(data);
+    return r;
+}
+
 static int cmd_boot(int argc, char **argv)
 {
     struct boot_config bc;
@@ -177,6 +211,12 @@ static int cmd_boot(int argc, char **argv)
             return EXIT_USAGE;
         }
         recorder_attach(rec, m);
+    }
+    if (bc.console_input && feed_console(m, bc.console_input, rec)) {
+        if (rec)
+            recorder_finish(rec, m, &(struct machine_result){ 0 }, err, sizeof err);
+        machine_destroy(m);
+        return EXIT_USAGE;
     }
     if (o.trace) {
         char label[512];

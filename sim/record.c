@@ -1,8 +1,8 @@
 /* The recorder: a machine tick that hashes the state into checkpoint chunks and
  * every N checkpoints saves a snapshot after it (same time and instruction
- * count), so `replay --seek` can start there. `hvsim boot` takes no outside
- * input yet, so no input chunks are written; the config keys checkpoint_every_ns
- * and snapshot_every tell the replay where the checkpoints fall. */
+ * count), so `replay --seek` can start there; console input becomes input
+ * chunks. The config keys checkpoint_every_ns and snapshot_every tell the replay
+ * where the checkpoints fall. */
 #include "record.h"
 
 #include <stdio.h>
@@ -91,6 +91,15 @@ static int recorder_tick(void *opaque, struct machine *m)
 }
 
 void recorder_attach(struct recorder *r, struct machine *m) { machine_set_tick(m, r->every, recorder_tick, r); }
+
+void recorder_input(void *opaque, vtime_t time, uint64_t icount, uint8_t byte)
+{
+    struct recorder *r = opaque;
+    struct reclog_input in = { .time = time, .icount = icount, .kind = RECLOG_INPUT_CONSOLE, .len = 1, .data = &byte };
+    int e = reclog_writer_append_input(r->w, &in);
+    if (e && !r->err)
+        r->err = e;
+}
 
 size_t recorder_n_checkpoints(const struct recorder *r) { return r->n_checkpoints; }
 

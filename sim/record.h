@@ -18,6 +18,8 @@ struct recorder *recorder_create(const char *path, const struct boot_config *bc,
                                  unsigned snapshot_every, char *err, size_t errlen);
 /* Start checkpointing m (sets m's tick). */
 void recorder_attach(struct recorder *r, struct machine *m);
+/* A console byte entered the guest (machine_input_fn): one input record. */
+void recorder_input(void *opaque, vtime_t time, uint64_t icount, uint8_t byte);
 /* Write the end chunk for res and close. 0, or -1 with the reason in err (what
  * was written before the error stays readable with --salvage). Frees r. */
 int recorder_finish(struct recorder *r, struct machine *m, const struct machine_result *res, char *err,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,45 @@
 #include "cli.h"
 #include "traces/reclog.h"
 #include "traces/replay_check.h"
+
+/* The recorded console input, served to the machine in order. */
+struct input_cursor {
+    const struct reclog_reader *r;
+    size_t i, n;
+    size_t byte; /* within input i */
+    bool missed;  /* the run went past input i without stopping at it */
+    uint64_t missed_at;
+};
+
+static int input_peek(void *opaque, vtime_t *time, uint64_t *icount, uint8_t *byte)
+{
+    struct input_cursor *c = opaque;
+    while (c->i < c->n) {
+        const struct reclog_input *in = reclog_reader_input(c->r, c->i);
+        if (in->kind == RECLOG_INPUT_CONSOLE && c->byte < in->len) {
+            *time = in->time;
+            *icount = in->icount;
+            *byte = in->data[c->byte];
+            return 1;
+        }
+        c->i++;
+        c->byte = 0;
+    }
+    return 0;
+}
+
+static void input_pop(void *opaque)
+{
+    struct input_cursor *c = opaque;
+    c->byte++;
+}
+
+static void input_missed(void *opaque, uint64_t icount_now)
+{
+    struct input_cursor *c = opaque;
+    c->missed = true;
+    c->missed_at = icount_now;
+}
 
 struct replayer {
     struct replay_check *check;
@@ -165,8 +205,18 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
         fprintf(stderr, "hvsim: error: %s: %s\n", path, err);
         goto out_after_console;
     }
+    struct input_cursor cursor = { .r = r, .n = reclog_reader_n_inputs(r) };
+    struct machine_input_src src = { .peek = input_peek, .pop = input_pop, .missed = input_missed,
+                                     .opaque = &cursor };
+    if (bc.has_console_input && machine_console_replay(m, &src)) {
+        fprintf(stderr, "hvsim: error: %s: out of memory for the console input\n", path);
+        goto out_after_machine;
+    }
     if (do_seek && (status = seek(r, path, m, &rp, seek_to)))
         goto out_after_machine;
+    /* After a seek, the bytes that entered before the snapshot are in it. */
+    while (do_seek && cursor.i < cursor.n && reclog_reader_input(r, cursor.i)->icount < machine_instructions(m))
+        cursor.i++;
     if (!ncp && !rp.end) {
         fprintf(stderr, "hvsim: error: %s: nothing to replay: no checkpoint and no end chunk were kept\n", path);
         status = EXIT_USAGE;
@@ -186,7 +236,15 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
     machine_run(m, bc.max_time, &res);
     if (res.end != MACHINE_END_OBSERVER)
         cli_print_result(&res, quiet);
-    status = verdict(&rp, &res, m);
+    if (cursor.missed) {
+        const struct reclog_input *in = reclog_reader_input(r, cursor.i);
+        fprintf(stderr, "hvsim: replay: diverged at input %zu (console byte at t=%llu ns, instruction %llu): the "
+                        "replay passed instruction %llu without reaching it\n", cursor.i,
+                (unsigned long long)in->time, (unsigned long long)in->icount, (unsigned long long)cursor.missed_at);
+        status = 5;
+    } else {
+        status = verdict(&rp, &res, m);
+    }
     if (trace && cli_trace_close(trace, trace_path) && status == 0)
         status = 1;
 out_after_machine:

@@ -26,7 +26,7 @@ static size_t pending_events(struct machine *m, struct event **out)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->q.n && n < SNAP_MAX_EVENTS; i++)
-        if (m->q.heap[i] != &m->tick_ev)
+        if (m->q.heap[i] != &m->tick_ev && !console_input_is_poll(m, m->q.heap[i]))
             out[n++] = m->q.heap[i];
     for (size_t i = 1; i < n; i++) /* insertion sort: a handful of events */
         for (size_t j = i; j > 0; j--) {
@@ -74,6 +74,7 @@ int machine_save(struct machine *m, struct buf *out)
         return err;
     buf_put_u64(out, m->console_bytes);
     buf_put_u64(out, m->console_hash);
+    console_input_save(m, out);
     return out->err;
 }
 
@@ -169,6 +170,7 @@ int machine_load(struct machine *m, const void *blob, size_t len, char *err, siz
         FAIL("snapshot: the RAM image does not load (%s)", hv_strerror(e));
     m->console_bytes = buf_get_u64(&r);
     m->console_hash = buf_get_u64(&r);
+    console_input_load(m, &r);
     if (r.err || buf_remaining(&r))
         FAIL("snapshot: %s at offset %zu of %zu", r.err ? "cut short" : "trailing bytes", r.pos, len);
     m->stopping = false;

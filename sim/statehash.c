@@ -1,5 +1,6 @@
 /* State hashes for replay checkpoints: the CPU's architectural state, every
- * device's saved state, RAM contents and the console output so far. Each is a
+ * device's saved state, RAM contents, the console output so far, and the
+ * outside input that entered (each byte with its instruction count). Each is a
  * pure function of guest-visible state, never of host addresses or timing. */
 #include <stdlib.h>
 
@@ -35,6 +36,7 @@ size_t machine_hashes(struct machine *m, struct reclog_hash *out, size_t n)
         { "devices", devices_hash(m) },
         { "memory", ram_hash(&m->ram) },
         { "console", m->console_hash ^ m->console_bytes * 0x9e3779b97f4a7c15ULL },
+        { "input", console_input_hash(m) },
     };
     size_t k = n < MACHINE_N_HASHES ? n : MACHINE_N_HASHES;
     for (size_t i = 0; i < k; i++)

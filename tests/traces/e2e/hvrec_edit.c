@@ -2,14 +2,18 @@
  * change, so the replay tests can check that hvsim notices it:
  *   hvrec_edit IN OUT flip N COMPONENT   flip bit 0 of checkpoint N's hash of COMPONENT
  *   hvrec_edit IN OUT set KEY VALUE      change (or add) a header config key
+ *   hvrec_edit IN OUT move N DELTA       enter input N (and those after it, to keep
+ *                                        their order) DELTA instructions later
  * Every chunk is re-encoded, so the CRCs stay valid: only the replay can tell. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "traces/reclog.h"
 
-static int copy(struct reclog_reader *r, struct reclog_writer *w, long flip_cp, const char *flip_comp)
+static int copy(struct reclog_reader *r, struct reclog_writer *w, long flip_cp, const char *flip_comp, long move_in,
+                long move_by)
 {
     size_t ni = reclog_reader_n_inputs(r), nc = reclog_reader_n_checkpoints(r), ns = reclog_reader_n_snapshots(r);
     size_t i = 0, c = 0, s = 0;
@@ -23,9 +27,14 @@ static int copy(struct reclog_reader *r, struct reclog_writer *w, long flip_cp, 
         struct reclog_snapshot_info si = { .time = UINT64_MAX, .icount = UINT64_MAX };
         if (s < ns)
             reclog_reader_snapshot_info(r, s, &si);
-        uint64_t ti = in ? in->icount : UINT64_MAX, tc = cp ? cp->icount : UINT64_MAX;
+        bool moved_in = move_in >= 0 && (long)i >= move_in;
+        uint64_t ti = in ? in->icount + (moved_in ? (uint64_t)move_by : 0) : UINT64_MAX;
+        uint64_t tc = cp ? cp->icount : UINT64_MAX;
         if (in && ti <= tc && ti <= si.icount) {
-            e = reclog_writer_append_input(w, in);
+            struct reclog_input moved = *in;
+            if (moved_in)
+                moved.icount += (uint64_t)move_by;
+            e = reclog_writer_append_input(w, &moved);
             i++;
         } else if (cp && tc <= si.icount) {
             struct reclog_hash h[16];
@@ -52,8 +61,8 @@ static int copy(struct reclog_reader *r, struct reclog_writer *w, long flip_cp, 
 
 int main(int argc, char **argv)
 {
-    if (argc != 6 || (strcmp(argv[3], "flip") && strcmp(argv[3], "set"))) {
-        fprintf(stderr, "usage: %s IN OUT flip N COMPONENT | IN OUT set KEY VALUE\n", argv[0]);
+    if (argc != 6 || (strcmp(argv[3], "flip") && strcmp(argv[3], "set") && strcmp(argv[3], "move"))) {
+        fprintf(stderr, "usage: %s IN OUT flip N COMPONENT | IN OUT set KEY VALUE | IN OUT move N DELTA\n", argv[0]);
         return 2;
     }
     struct reclog_reader *r = reclog_reader_open(argv[1], 0);
@@ -62,7 +71,7 @@ int main(int argc, char **argv)
     const struct reclog_header *h0 = reclog_reader_header(r);
     struct reclog_header h = *h0;
     struct reclog_kv *kv = calloc(h0->n_config + 1, sizeof *kv);
-    int set = !strcmp(argv[3], "set"), found = 0;
+    int set = !strcmp(argv[3], "set"), move = !strcmp(argv[3], "move"), found = 0;
     for (size_t k = 0; k < h0->n_config; k++) {
         kv[k] = h0->config[k];
         if (set && !strcmp(kv[k].key, argv[4])) {
@@ -77,7 +86,8 @@ int main(int argc, char **argv)
     struct reclog_writer *w = reclog_writer_create(argv[2]);
     if (!w || reclog_writer_write_header(w, &h))
         return 1;
-    int e = copy(r, w, set ? -1 : strtol(argv[4], NULL, 10), set ? "" : argv[5]);
+    int e = copy(r, w, set || move ? -1 : strtol(argv[4], NULL, 10), set || move ? "" : argv[5],
+                 move ? strtol(argv[4], NULL, 10) : -1, move ? strtol(argv[5], NULL, 10) : 0);
     const struct reclog_end *end = reclog_reader_end(r);
     e |= reclog_writer_close(w, end);
     free(kv);
