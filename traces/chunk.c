@@ -269,3 +269,13 @@ char *chunk_get_str(struct buf_reader *r, uint32_t max)
     s[n] = 0;
     return s;
 }
+
+int chunk_check_sequence(struct chunk_reader *cr, const struct chunk *c, int have_end, uint32_t header_type)
+{
+    if (have_end)
+        return chunk_reader_fail(cr, c, HV_ECORRUPT, "type %" PRIu32 " after the end chunk", c->type);
+    if ((c->index == 0) != (c->type == header_type))
+        return chunk_reader_fail(cr, c, HV_ECORRUPT, "type %" PRIu32 ": expected %s", c->type,
+                                 c->index == 0 ? "the header chunk (type 1) first" : "one header chunk only");
+    return HV_OK;
+}

@@ -65,6 +65,9 @@ int chunk_reader_reread(struct chunk_reader *r, const struct chunk *c, size_t fr
 /* Set r->msg to "PATH: chunk N at offset X: <fmt>" and return err. */
 int chunk_reader_fail(struct chunk_reader *r, const struct chunk *c, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The sequence rules both formats share: the header chunk (header_type) first
+ * and only there, nothing after the end chunk. 0 or HV_ECORRUPT (logged). */
+int chunk_check_sequence(struct chunk_reader *cr, const struct chunk *c, int have_end, uint32_t header_type);
 void chunk_reader_close(struct chunk_reader *r);
 
 /* Strings inside payloads: u32 length, then the bytes, no terminator. */

@@ -268,11 +268,8 @@ static int parse_chunk(struct reclog_reader *r, const struct chunk *c, const str
     int err;
 
     buf_reader_init(&br, payload->data, payload->len);
-    if (r->have_end)
-        return chunk_reader_fail(&r->cr, c, HV_ECORRUPT, "type %" PRIu32 " after the end chunk", c->type);
-    if ((c->index == 0) != (c->type == RECLOG_CHUNK_HEADER))
-        return chunk_reader_fail(&r->cr, c, HV_ECORRUPT, "type %" PRIu32 ": expected %s", c->type,
-                                 c->index == 0 ? "the header chunk (type 1) first" : "one header chunk only");
+    if ((err = chunk_check_sequence(&r->cr, c, r->have_end, RECLOG_CHUNK_HEADER)))
+        return err;
     switch (c->type) {
     case RECLOG_CHUNK_HEADER: err = parse_header(r, c, &br); break;
     case RECLOG_CHUNK_INPUT: err = parse_input(r, c, &br); break;
