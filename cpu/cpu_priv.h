@@ -168,7 +168,7 @@ struct cpu {
     uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
     struct mmio_region mmio[CPU_MAX_MMIO];
     int n_mmio;
-    uint64_t open_bus_pages[64];
+    uint64_t open_bus_regions[64];
     int n_open_bus;
 };
 

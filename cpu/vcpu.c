@@ -138,20 +138,51 @@ static void hook_sysenter(uc_engine *uc, void *user)
 static uint64_t open_bus_read(uc_engine *uc, uint64_t off, unsigned size, void *user) { return ~0ULL; }
 static void open_bus_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *user) {}
 
+/* The unbacked stretch of physical addresses around addr: from the end of the
+ * region below it to the start of the region above, within addr's aligned GiB
+ * (so a wild pointer maps one region, not thousands of pages). */
+static bool open_bus_gap(uc_engine *uc, uint64_t addr, uint64_t *base, uint64_t *size)
+{
+    uc_mem_region *regions;
+    uint32_t n;
+    uint64_t lo = addr & ~((1ULL << 30) - 1), hi = lo + (1ULL << 30) - 1;
+
+    if (uc_mem_regions(uc, &regions, &n) != UC_ERR_OK)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (regions[i].end < addr && regions[i].end >= lo)
+            lo = regions[i].end + 1;
+        if (regions[i].begin > addr && regions[i].begin <= hi)
+            hi = regions[i].begin - 1;
+    }
+    uc_free(regions);
+    *base = lo;
+    *size = hi - lo + 1;
+    return true;
+}
+
 static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
     struct cpu *c = user;
-    uint64_t page = addr & ~0xfffULL;
+    uint64_t base, len;
+
     if (c->nr && vmx_nr_ept_fault(c, type, addr))
         return false; /* the engine stops; the run loop takes the EPT exit */
-    if (c->n_open_bus >= (int)(sizeof c->open_bus_pages / sizeof c->open_bus_pages[0])) {
-        log_error("cpu: too many accesses to unbacked physical pages (last %#llx)", (unsigned long long)addr);
+    if (type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT) {
+        /* Code fetched from nothing reads all-ones, and FF FF is no instruction. */
+        log_guest("cpu: instruction fetch from unbacked physical address %#llx: #UD", (unsigned long long)addr);
+        cpu_raise(c, 6, false, 0);
+        return false;
+    }
+    if (c->n_open_bus >= (int)(sizeof c->open_bus_regions / sizeof c->open_bus_regions[0]) ||
+        !open_bus_gap(uc, addr, &base, &len)) {
+        log_error("cpu: too many accesses to unbacked physical memory (last %#llx)", (unsigned long long)addr);
         return false;
     }
     log_guest("cpu: access to unbacked physical address %#llx reads all-ones", (unsigned long long)addr);
-    if (uc_mmio_map(uc, page, 0x1000, open_bus_read, NULL, open_bus_write, NULL) != UC_ERR_OK)
+    if (uc_mmio_map(uc, base, len, open_bus_read, NULL, open_bus_write, NULL) != UC_ERR_OK)
         return false;
-    c->open_bus_pages[c->n_open_bus++] = page;
+    c->open_bus_regions[c->n_open_bus++] = base;
     return true;
 }
 
@@ -214,9 +245,8 @@ static void engine_hooks(struct cpu *c)
     uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
     uc_hook_add(c->uc, &c->h_unmapped,
                 UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED |
-                    (c->nr ? UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_READ_PROT |
-                                 UC_HOOK_MEM_FETCH_PROT
-                           : 0),
+                    UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_FETCH_PROT |
+                    (c->nr ? UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_READ_PROT : 0),
                 hook_unmapped, c, 1, 0);
 }
 
@@ -439,6 +469,8 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
             continue; /* an EPT exit ended the run */
+        if (err != UC_ERR_OK && c->exc.valid)
+            continue; /* a fault a hook raised ended the run (a fetch from nothing) */
         if (err != UC_ERR_OK) {
             log_error("cpu: engine stopped at RIP %#llx: %s", (unsigned long long)reg_get(c, UC_X86_REG_RIP),
                       uc_strerror(err));
