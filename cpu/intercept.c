@@ -80,6 +80,8 @@ struct site_with_bytes {
     uint8_t bytes[15];
 };
 
+static bool site_refresh(struct cpu *c, struct site_with_bytes *sb);
+
 static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct site_with_bytes *sb = user;
@@ -87,8 +89,10 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     struct cpu *c = s->cpu;
     uint64_t val;
 
-    if (!site_still_there(c, s, sb->bytes))
-        return; /* other code now lives at this address: let it run */
+    /* Other code may live here now (a new program at a reused address): decode
+     * what is there, which may be another instruction to intercept. */
+    if (!site_still_there(c, s, sb->bytes) && !site_refresh(c, sb))
+        return;
     c->stats.intercepts++;
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
         if (c->nr->exit.pending)
@@ -179,27 +183,79 @@ static void movcr_operands(const uint8_t *b, unsigned len, struct intercept_site
     s->gpr = (uint8_t)((modrm & 7) | ((rex & 1) ? 8 : 0));
 }
 
+/* Describes the instruction `in` in the site: kind, length, bytes, operands. */
+static void fill_site(struct site_with_bytes *sb, const cs_insn *in, enum site_kind kind, bool def16)
+{
+    struct intercept_site *s = &sb->s;
+    struct cpu *c = s->cpu;
+    uint64_t addr = s->addr;
+    memset(s, 0, sizeof *s);
+    s->addr = addr;
+    s->cpu = c;
+    s->kind = (uint8_t)kind;
+    s->len = (uint8_t)in->size;
+    memset(sb->bytes, 0, sizeof sb->bytes);
+    memcpy(sb->bytes, in->bytes, in->size);
+    if (kind == SITE_IO)
+        io_operands(in->bytes, in->size, def16, s);
+    if (kind == SITE_MOVCR)
+        movcr_operands(in->bytes, in->size, s);
+}
+
+static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool *is_site);
+
+/* The bytes at a site changed: decodes the one instruction there now. Returns
+ * whether it is one to intercept (the site then describes it). */
+static bool site_refresh(struct cpu *c, struct site_with_bytes *sb)
+{
+    uint8_t code[15];
+    struct pw_ctx m;
+    uint64_t fl, pc = sb->s.addr;
+    uint32_t pe;
+    size_t n = sizeof code, page_left = 0x1000 - (pc & 0xfff);
+    pw_ctx_read(c, &m);
+    /* The tail of a page may be all there is to read. */
+    if (pw_read(c, &m, pc, code, n, &fl, &pe) &&
+        (n = page_left < n ? page_left : n, pw_read(c, &m, pc, code, n, &fl, &pe)))
+        return false;
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    csh h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    cs_insn *in = cs_malloc(h);
+    const uint8_t *p = code;
+    bool is_site = false;
+    if (cs_disasm_iter(h, &p, &n, &pc, in)) {
+        enum site_kind k = site_kind_of(c, in, &is_site);
+        if (is_site)
+            fill_site(sb, in, k, !(hf & HF_CS32_MASK));
+    }
+    cs_free(in, 1);
+    return is_site;
+}
+
 static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool def16)
 {
     struct site_with_bytes *sb;
     uc_hook h;
 
-    if (*site_slot(c, in->address))
-        return false;
+    struct intercept_site *old = *site_slot(c, in->address);
+    if (old) {
+        /* A site here already: rewritten code is redescribed in place (its
+         * hook is bounded to the address, whatever the bytes). */
+        sb = (struct site_with_bytes *)old;
+        if (sb->s.len == in->size && memcmp(sb->bytes, in->bytes, in->size) == 0)
+            return false;
+        fill_site(sb, in, kind, def16);
+        return true;
+    }
     if (2 * (c->sites.used + 1) > c->sites.mask)
         grow_sites(c);
     sb = calloc(1, sizeof *sb);
     if (!sb)
         return false;
     sb->s.addr = in->address;
-    sb->s.kind = (uint8_t)kind;
-    sb->s.len = (uint8_t)in->size;
     sb->s.cpu = c;
-    memcpy(sb->bytes, in->bytes, in->size);
-    if (kind == SITE_IO)
-        io_operands(in->bytes, in->size, def16, &sb->s);
-    if (kind == SITE_MOVCR)
-        movcr_operands(in->bytes, in->size, &sb->s);
+    fill_site(sb, in, kind, def16);
     *site_slot(c, in->address) = &sb->s;
     c->sites.used++;
     uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, in->address, in->address);
