@@ -103,6 +103,8 @@ struct pending_exc {
     bool has_err;
     uint32_t err;
     bool from_unicorn;   /* take the error code from the engine */
+    bool at_rip;         /* raised mid-instruction: fault at `rip`, RAX back to `rax` */
+    uint64_t rip, rax;
 };
 
 enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };

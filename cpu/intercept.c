@@ -5,7 +5,10 @@
  * permission (ARCHITECTURE.md). The cache is keyed by (address, size) and
  * probed by a hash of those, never by a pointer, so runs are deterministic.
  * Known limit: code rewritten in place into a block of the same address and size
- * keeps the count and intercepts of the first decode. */
+ * keeps the count and intercepts of the first decode. A site whose bytes changed
+ * is decoded again when it runs; a missing I/O site is caught by the I/O hook
+ * (io_refused in vcpu.c); a missing MSR or MOV CR site is not (Unicorn's own
+ * CPL check still raises #GP for them in ring 3). */
 #include <stdlib.h>
 #include <string.h>
 

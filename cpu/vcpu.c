@@ -60,6 +60,10 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
     struct cpu *c = user;
+    if (c->exc.valid && c->exc.at_rip) {
+        uc_emu_stop(uc); /* a refused I/O access earlier in the block faults first */
+        return;
+    }
     c->exc = (struct pending_exc){ .valid = true, .vector = (int)intno, .from_unicorn = true };
     c->hook_stopped = true;
     uc_emu_stop(uc);
@@ -79,20 +83,48 @@ static bool hook_insn_invalid(uc_engine *uc, void *user)
         uc_emu_stop(uc);
         return true;
     }
-    cpu_raise(c, 6, false, 0);
+    if (!(c->exc.valid && c->exc.at_rip)) /* else an earlier refused I/O access faults first */
+        cpu_raise(c, 6, false, 0);
     uc_emu_stop(uc);
+    return true;
+}
+
+/* The permission check normally runs in the I/O instruction's site hook, before
+ * it executes (intercept.c). A site can be missing when new code reuses a block
+ * of the same address and size (the block cache's known limit), so a refused
+ * access is caught here too: no device sees it, the decode cache is dropped so
+ * the next run decodes afresh, and #GP(0) is raised at the instruction with RAX
+ * as it was. The engine only stops at the end of its translation block, so the
+ * rest of that block may still run (a known limit); a fault it raises there
+ * loses to this earlier one. */
+static bool io_refused(struct cpu *c, uint32_t port, int size)
+{
+    if ((reg_get(c, UC_X86_REG_CS) & 3) == 0 || ioperm_allowed(c, (uint16_t)port, (unsigned)size))
+        return false;
+    uint64_t rip = reg_get(c, UC_X86_REG_RIP), rax = reg_get(c, UC_X86_REG_RAX);
+    log_debug("cpu: I/O to port %#x at %#llx without its site: #GP", port, (unsigned long long)rip);
+    blocks_reset(c);
+    cpu_raise(c, 13, true, 0);
+    c->exc.at_rip = true;
+    c->exc.rip = rip;
+    c->exc.rax = rax;
+    uc_emu_stop(c->uc);
     return true;
 }
 
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
     struct cpu *c = user;
+    if (io_refused(c, port, size))
+        return 0xffffffffu;
     return c->plat.pio_read ? c->plat.pio_read(c->plat.opaque, (uint16_t)port, (unsigned)size) : 0xffffffffu;
 }
 
 static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void *user)
 {
     struct cpu *c = user;
+    if (io_refused(c, port, size))
+        return;
     if (c->plat.pio_write)
         c->plat.pio_write(c->plat.opaque, (uint16_t)port, val, (unsigned)size);
 }
@@ -346,6 +378,10 @@ static int deliver_pending(struct cpu *c)
     enum event_kind kind = EV_EXCEPTION;
 
     c->exc.valid = false;
+    if (e.at_rip) {
+        reg_set(c, UC_X86_REG_RIP, e.rip);
+        reg_set(c, UC_X86_REG_RAX, e.rax);
+    }
     if (e.from_unicorn) {
         uc_blob_save(c);
         if (uc_blob_exception_is_int(c))

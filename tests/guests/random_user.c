@@ -90,6 +90,17 @@ static void on_trap(struct trapframe *tf)
     user_return(tf->trapno);
 }
 
+/* Runs `len` bytes of code placed at `at` in the user page (after the stub). */
+static unsigned long run_fixed(uint8_t *code, unsigned at, const uint8_t *bytes, unsigned len)
+{
+    uint64_t start = USER_CODE + at;
+    memset(code + STUB_SIZE, 0xcc, 4096 - STUB_SIZE);
+    memcpy(code + at, bytes, len);
+    uint32_t rel = (uint32_t)(start - (USER_CODE + sizeof(zero_regs) + 5));
+    memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
+    return user_run((void (*)(void))USER_CODE, (void *)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+}
+
 void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
@@ -162,5 +173,22 @@ void kmain(struct multiboot_info *mbi)
     check(counts[T_UD] && counts[T_GP] && counts[T_PF],
           "random bytes raise #UD, #GP and #PF (%lu, %lu, %lu)", counts[T_UD], counts[T_GP],
           counts[T_PF]);
+
+    /* New code in a block of the same address and size as code that ran before
+     * (a program loaded where another ran): its IN must still be checked. */
+    test_section("code rewritten in place");
+    static const uint8_t mov_ud2[] = { 0x89, 0xc0, 0x0f, 0x0b };   /* MOV EAX,EAX; UD2 */
+    static const uint8_t in_ud2[] = { 0x66, 0xed, 0x0f, 0x0b };    /* IN AX,DX; UD2 */
+    for (unsigned at = 0x800; at < 0x800 + 4 * 16; at += 16) {
+        unsigned long v1 = run_fixed(code, at, mov_ud2, sizeof(mov_ud2));
+        uint64_t ip1 = last.ip;
+        unsigned long v2 = run_fixed(code, at, in_ud2, sizeof(in_ud2));
+        check(v1 == T_UD && ip1 == USER_CODE + at + 2 && v2 == T_GP && last.err == 0 &&
+                  last.ip == USER_CODE + at && last.ax == 0,
+              "at %#x: MOV+UD2 gives #UD at +2 (%lu at +%llu), then IN+UD2 #GP(0) at +0 with "
+              "RAX untouched (%lu err %lu at +%llu, rax %#lx)",
+              at, v1, (unsigned long long)(ip1 - USER_CODE - at), v2, (unsigned long)last.err,
+              (unsigned long long)(last.ip - USER_CODE - at), (unsigned long)last.ax);
+    }
     test_finish();
 }
