@@ -190,5 +190,19 @@ void kmain(struct multiboot_info *mbi)
               at, v1, (unsigned long long)(ip1 - USER_CODE - at), v2, (unsigned long)last.err,
               (unsigned long long)(last.ip - USER_CODE - at), (unsigned long)last.ax);
     }
+    /* RDMSR and MOV from CR0 in the same situation: #GP(0) at the instruction. */
+    static const struct { uint8_t before[5], after[5]; const char *what; } priv[] = {
+        { { 0x89, 0xc0, 0x0f, 0x0b }, { 0x0f, 0x32, 0x0f, 0x0b }, "RDMSR" },
+        { { 0x8d, 0x40, 0x00, 0x0f, 0x0b }, { 0x0f, 0x20, 0xc0, 0x0f, 0x0b }, "MOV EAX, CR0" },
+    };
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned at = 0x900 + 16 * k;
+        unsigned len = k == 0 ? 4 : 5;
+        run_fixed(code, at, priv[k].before, len);
+        unsigned long v = run_fixed(code, at, priv[k].after, len);
+        check(v == T_GP && last.err == 0 && last.ip == USER_CODE + at,
+              "%s over a same-size block: #GP(0) at +0 (%lu err %lu at +%llu)", priv[k].what, v,
+              (unsigned long)last.err, (unsigned long long)(last.ip - USER_CODE - at));
+    }
     test_finish();
 }
