@@ -131,6 +131,7 @@ struct cpu {
     uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
     uint64_t limit;        /* the limit of the current cpu_run */
     uint64_t tlb_flushed_at; /* cycles at the last TLB flush (vcpu.c) */
+    uint64_t block_start;    /* address of the block running now (hook_block) */
     bool irq_watch;        /* an interrupt waits for IF: check at each block */
     bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
     bool nr_watch;         /* non-root: an interrupt window waits for IF */
@@ -262,6 +263,9 @@ int blocks_init(struct cpu *c);
 void blocks_free(struct cpu *c);
 void blocks_reset(struct cpu *c); /* forget every decoded block */
 const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size);
+/* Decodes from `block` to find the instruction that ends at `end`: its start,
+ * or 0 when the bytes there do not decode to one. */
+uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end);
 
 /* Unicorn's ids of the 16 general registers in x86 encoding order (ModRM,
  * REX): RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15. */

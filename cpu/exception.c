@@ -262,7 +262,9 @@ static enum exc_class classify(int v)
 }
 
 /* A fault while delivering INT n, INT3 or INTO is a fault of that instruction:
- * its frame must point at it, not after it (RIP was already advanced). */
+ * its frame must point at it, not after it (RIP was already advanced). The
+ * instruction ends its block, so decoding the block finds its start, prefixes
+ * included; the opcode bytes before RIP are the fallback. */
 static void rewind_soft_int(struct cpu *c)
 {
     struct pw_ctx m;
@@ -270,6 +272,11 @@ static void rewind_soft_int(struct cpu *c)
     uint32_t pe;
     uint8_t op = 0;
 
+    uint64_t start = blocks_insn_ending_at(c, c->block_start, rip);
+    if (start) {
+        reg_set(c, UC_X86_REG_RIP, start);
+        return;
+    }
     pw_ctx_read(c, &m);
     pw_read(c, &m, rip - 2, &op, 1, &fl, &pe);
     reg_set(c, UC_X86_REG_RIP, rip - (op == 0xcd ? 2 : 1));

@@ -370,3 +370,27 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
     bc->used++;
     return &bc->slots[i];
 }
+
+uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end)
+{
+    uint8_t code[4096];
+    struct pw_ctx m;
+    uint64_t fl, pc = block, found = 0;
+    uint32_t pe;
+    if (end <= block || end - block > sizeof code)
+        return 0;
+    size_t left = (size_t)(end - block);
+    pw_ctx_read(c, &m);
+    if (pw_read(c, &m, block, code, left, &fl, &pe))
+        return 0;
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    csh h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    cs_insn *in = cs_malloc(h);
+    const uint8_t *p = code;
+    while (left && cs_disasm_iter(h, &p, &left, &pc, in))
+        if (pc == end)
+            found = in->address;
+    cs_free(in, 1);
+    return found;
+}

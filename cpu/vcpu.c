@@ -36,6 +36,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uc_emu_stop(uc);
         return;
     }
+    c->block_start = addr;
     e = blocks_lookup(c, addr, size);
     if (c->retranslate) {
         c->retranslate = false;

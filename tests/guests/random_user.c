@@ -204,5 +204,19 @@ void kmain(struct multiboot_info *mbi)
               "%s over a same-size block: #GP(0) at +0 (%lu err %lu at +%llu)", priv[k].what, v,
               (unsigned long)last.err, (unsigned long long)(last.ip - USER_CODE - at));
     }
+    /* INT n through a DPL-0 gate faults at the instruction, prefixes included
+     * (error code: the vector with the IDT bit; QEMU's long-mode code differs). */
+    static const struct { uint8_t bytes[4]; unsigned len, at_off; const char *what; } ints[] = {
+        { { 0x48, 0xcd, 0x50 }, 3, 0, "REX.W INT 0x50" },
+        { { 0x66, 0xcd, 0x50 }, 3, 0, "66h INT 0x50" },
+        { { 0xb0, 0xcd, 0xcc }, 3, 2, "MOV AL, 0xCD; INT3" },
+    };
+    for (unsigned k = 0; k < 3; k++) {
+        unsigned at = 0xa00 + 16 * k;
+        unsigned long v = run_fixed(code, at, ints[k].bytes, ints[k].len);
+        check(v == T_GP && (last.err & 7) == 2 && last.ip == USER_CODE + at + ints[k].at_off,
+              "%s: #GP(IDT) at +%u (%lu err %#lx at +%llu)", ints[k].what, ints[k].at_off, v,
+              (unsigned long)last.err, (unsigned long long)(last.ip - USER_CODE - at));
+    }
     test_finish();
 }
