@@ -40,6 +40,7 @@ static unsigned long counts[256];         /* returns to the kernel, per vector *
 static unsigned long from_ring0;          /* traps that arrived from CPL 0: a bug */
 static uint8_t canary[4096];              /* kernel data ring 3 must not reach */
 static struct trapframe last;             /* how the last run came back */
+static unsigned long last_cr2;            /* CR2 when that was a #PF */
 
 /* XOR of each general register with itself (R8-R15 with a REX prefix). */
 static const uint8_t zero_regs[] = {
@@ -87,6 +88,7 @@ static void on_trap(struct trapframe *tf)
     }
     counts[tf->trapno & 0xff]++;
     last = *tf;
+    last_cr2 = tf->trapno == T_PF ? read_cr2() : 0;
     user_return(tf->trapno);
 }
 
@@ -144,9 +146,9 @@ void kmain(struct multiboot_info *mbi)
         /* "verbose" on the command line lists every run, to diff against QEMU's
          * list (the timer vector differs: QEMU's PIT follows the wall clock). */
         if (verbose)
-            kprintf("round %u start %llx vector %lu err %lx rip %lx cs %lx\n", round,
+            kprintf("round %u start %llx vector %lu err %lx rip %lx cs %lx cr2 %lx\n", round,
                     (unsigned long long)start, (unsigned long)last.trapno, (unsigned long)last.err,
-                    (unsigned long)last.ip, (unsigned long)last.cs);
+                    (unsigned long)last.ip, (unsigned long)last.cs, last_cr2);
         if (memcmp(&before, &after, sizeof(before)) != 0) {
             if (bad++ < 5)
                 kprintf("random_user: round %u changed kernel state (cr0 %lx cr3 %lx cr4 %lx "
