@@ -266,6 +266,9 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
 /* Decodes from `block` to find the instruction that ends at `end`: its start,
  * or 0 when the bytes there do not decode to one. */
 uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end);
+/* The decoded blocks and intercept sites in a snapshot (intercept.c). */
+void blocks_save(struct cpu *c, struct buf *out);
+int blocks_load(struct cpu *c, struct buf_reader *in);
 
 /* Unicorn's ids of the 16 general registers in x86 encoding order (ModRM,
  * REX): RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/log.h"
 #include "cpu_priv.h"
 #include "vmx_priv.h"
@@ -334,6 +335,8 @@ static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
     return n ? n : 1;
 }
 
+static struct block_entry *block_insert(struct cpu *c, uint64_t addr, uint32_t size);
+
 const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t size)
 {
     struct block_cache *bc = &c->blocks;
@@ -347,6 +350,16 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
             break;
         i = (i + 1) & bc->mask;
     }
+    struct block_entry *e = block_insert(c, addr, size);
+    e->icount = decode(c, addr, size);
+    return e;
+}
+
+/* A new slot for (addr, size), growing the table first when half full. */
+static struct block_entry *block_insert(struct cpu *c, uint64_t addr, uint32_t size)
+{
+    struct block_cache *bc = &c->blocks;
+    size_t i;
     if (2 * (bc->used + 1) > bc->mask) {
         struct block_cache old = *bc;
         bc->mask = old.mask * 2 + 1;
@@ -360,13 +373,12 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
             bc->slots[k] = old.slots[j];
         }
         free(old.slots);
-        i = mix(addr, size) & bc->mask;
-        while (bc->slots[i].size)
-            i = (i + 1) & bc->mask;
     }
+    i = mix(addr, size) & bc->mask;
+    while (bc->slots[i].size)
+        i = (i + 1) & bc->mask;
     bc->slots[i].addr = addr;
     bc->slots[i].size = size;
-    bc->slots[i].icount = decode(c, addr, size);
     bc->used++;
     return &bc->slots[i];
 }
@@ -393,4 +405,78 @@ uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end)
             found = in->address;
     cs_free(in, 1);
     return found;
+}
+
+/* Snapshots carry the decoded blocks and the intercept sites. Both were derived
+ * from memory as it was when each block first ran; a restored run cannot see
+ * that memory again (code may have been rewritten in place since), and the
+ * blocks' instruction counts feed virtual time, so decoding afresh could make a
+ * restored run drift from the recorded one. Slot order is deterministic. */
+void blocks_save(struct cpu *c, struct buf *out)
+{
+    buf_put_u64(out, c->blocks.used);
+    for (size_t i = 0; i <= c->blocks.mask; i++) {
+        const struct block_entry *e = &c->blocks.slots[i];
+        if (!e->size)
+            continue;
+        buf_put_u64(out, e->addr);
+        buf_put_u32(out, e->size);
+        buf_put_u32(out, e->icount);
+    }
+    buf_put_u64(out, c->sites.used);
+    for (size_t i = 0; i <= c->sites.mask; i++) {
+        const struct site_with_bytes *sb = (const struct site_with_bytes *)c->sites.slots[i];
+        if (!sb)
+            continue;
+        const struct intercept_site *t = &sb->s;
+        buf_put_u64(out, t->addr);
+        uint8_t f[] = { t->kind, t->len, t->io_size, t->io_in, t->io_string, t->io_rep, t->cr, t->gpr, t->to_cr };
+        buf_put(out, f, sizeof f);
+        buf_put_u32(out, (uint32_t)t->io_port);
+        buf_put(out, sb->bytes, sizeof sb->bytes);
+    }
+}
+
+int blocks_load(struct cpu *c, struct buf_reader *in)
+{
+    uint64_t n = buf_get_u64(in);
+    if (in->err || n > (1u << 26))
+        return HV_ECORRUPT;
+    blocks_reset(c);
+    for (uint64_t k = 0; k < n && !in->err; k++) {
+        uint64_t addr = buf_get_u64(in);
+        uint32_t size = buf_get_u32(in), icount = buf_get_u32(in);
+        if (!size)
+            return HV_ECORRUPT;
+        block_insert(c, addr, size)->icount = icount;
+    }
+    uint64_t m = buf_get_u64(in);
+    if (in->err || m > (1u << 24))
+        return HV_ECORRUPT;
+    for (uint64_t k = 0; k < m && !in->err; k++) {
+        struct intercept_site t = { .addr = buf_get_u64(in), .cpu = c };
+        uint8_t f[9], bytes[15];
+        buf_get(in, f, sizeof f);
+        t.io_port = (int32_t)buf_get_u32(in);
+        buf_get(in, bytes, sizeof bytes);
+        if (in->err || f[0] > SITE_MOVCR || f[1] == 0 || f[1] > 15)
+            return HV_ECORRUPT;
+        t.kind = f[0], t.len = f[1], t.io_size = f[2], t.io_in = f[3], t.io_string = f[4];
+        t.io_rep = f[5], t.cr = f[6], t.gpr = f[7], t.to_cr = f[8];
+        struct site_with_bytes *sb = (struct site_with_bytes *)*site_slot(c, t.addr);
+        if (!sb) {
+            if (2 * (c->sites.used + 1) > c->sites.mask)
+                grow_sites(c);
+            sb = calloc(1, sizeof *sb);
+            if (!sb)
+                return HV_ENOMEM;
+            uc_hook h;
+            uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, t.addr, t.addr);
+            *site_slot(c, t.addr) = &sb->s;
+            c->sites.used++;
+        }
+        sb->s = t;
+        memcpy(sb->bytes, bytes, sizeof bytes);
+    }
+    return in->err ? HV_ECORRUPT : HV_OK;
 }

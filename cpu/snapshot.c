@@ -9,7 +9,7 @@
 #include "vmx_priv.h"
 
 #define CPU_SNAPSHOT_MAGIC 0x48564350u /* "HVCP" */
-#define CPU_SNAPSHOT_VERSION 2
+#define CPU_SNAPSHOT_VERSION 3
 /* The context blob ends with a host pointer (Unicorn's back-reference), which is
  * neither state nor the same from process to process: never saved, never loaded. */
 #define BLOB_TAIL 8
@@ -32,6 +32,10 @@ int cpu_save(struct cpu *c, struct buf *out)
     buf_put_u32(out, c->exc.err);
     buf_put_u8(out, c->exc.from_unicorn);
     buf_put_u8(out, (uint8_t)c->op);
+    buf_put_u8(out, c->exc.at_rip);
+    buf_put_u64(out, c->exc.rip);
+    buf_put_u64(out, c->exc.rax);
+    blocks_save(c, out);
     return vmx_save(c, out);
 }
 
@@ -58,8 +62,14 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     exc.err = buf_get_u32(in);
     exc.from_unicorn = buf_get_u8(in);
     uint8_t op = buf_get_u8(in);
+    exc.at_rip = buf_get_u8(in);
+    exc.rip = buf_get_u64(in);
+    exc.rax = buf_get_u64(in);
     if (in->err || op > OP_SYSENTER)
         return HV_ECORRUPT;
+    int br = blocks_load(c, in);
+    if (br)
+        return br;
     int vr = vmx_load(c, in);
     if (vr)
         return vr;
@@ -72,10 +82,10 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     c->exc = exc;
     c->op = (enum pending_op)op;
     c->irq_watch = c->irq_after_block = c->kicked = c->stop_requested = false;
-    /* Memory may hold other code now: drop translations and decoded blocks. */
+    /* Translations predate the restored memory and sites: drop them. The
+     * decoded blocks came with the snapshot (blocks_load). */
     uc_ctl_flush_tb(c->uc);
     uc_ctl_flush_tlb(c->uc);
-    blocks_reset(c);
     return HV_OK;
 }
 
