@@ -23,6 +23,7 @@ trap_stubs:
 .endr
 
 trap_common:
+    cld                         /* C code assumes DF=0; ring 3 may have set it */
     push %ds
     push %es
     push %fs

@@ -22,6 +22,7 @@ trap_stubs:
 .endr
 
 trap_common:
+    cld                         /* C code assumes DF=0; ring 3 may have set it */
     push %rax
     push %rbx
     push %rcx

@@ -45,8 +45,10 @@ static unsigned long last_cr2;            /* CR2 when that was a #PF */
 /* XOR of each general register with itself (R8-R15 with a REX prefix). */
 static const uint8_t zero_regs[] = {
     0x31, 0xc0, 0x31, 0xdb, 0x31, 0xc9, 0x31, 0xd2, 0x31, 0xf6, 0x31, 0xff, 0x31, 0xed,
+#ifdef __x86_64__
     0x45, 0x31, 0xc0, 0x45, 0x31, 0xc9, 0x45, 0x31, 0xd2, 0x45, 0x31, 0xdb,
     0x45, 0x31, 0xe4, 0x45, 0x31, 0xed, 0x45, 0x31, 0xf6, 0x45, 0x31, 0xff,
+#endif
 };
 #define STUB_SIZE 64
 
@@ -100,7 +102,7 @@ static unsigned long run_fixed(uint8_t *code, unsigned at, const uint8_t *bytes,
     memcpy(code + at, bytes, len);
     uint32_t rel = (uint32_t)(start - (USER_CODE + sizeof(zero_regs) + 5));
     memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
-    return user_run((void (*)(void))USER_CODE, (void *)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+    return user_run((void (*)(void))(uintptr_t)USER_CODE, (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
 }
 
 void kmain(struct multiboot_info *mbi)
@@ -108,7 +110,11 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     /* Kernel memory supervisor-only, the user pages as aliases of two allocated ones. */
     static struct pagetable pt;
+#ifdef __x86_64__
     pt_init(&pt, PT_4LEVEL);
+#else
+    pt_init(&pt, PT_PAE);
+#endif
     for (uint64_t va = 0; va < KERNEL_MAP; va += SIZE_2M)
         pt_map(&pt, va, va, SIZE_2M, PTE_W);
     uint8_t *code = palloc(), *stack = palloc();
@@ -141,7 +147,7 @@ void kmain(struct multiboot_info *mbi)
         code[sizeof(zero_regs)] = 0xe9;                   /* JMP rel32 */
         memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
         memset(stack, 0, 4096);
-        user_run((void (*)(void))USER_CODE, (void *)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+        user_run((void (*)(void))(uintptr_t)USER_CODE, (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
         snapshot(&after);
         /* "verbose" on the command line lists every run, to diff against QEMU's
          * list (the timer vector differs: QEMU's PIT follows the wall clock). */
@@ -209,7 +215,11 @@ void kmain(struct multiboot_info *mbi)
     /* INT n through a DPL-0 gate faults at the instruction, prefixes included
      * (error code: the vector with the IDT bit; QEMU's long-mode code differs). */
     static const struct { uint8_t bytes[4]; unsigned len, at_off; const char *what; } ints[] = {
+#ifdef __x86_64__
         { { 0x48, 0xcd, 0x50 }, 3, 0, "REX.W INT 0x50" },
+#else
+        { { 0x26, 0xcd, 0x50 }, 3, 0, "ES: INT 0x50" },
+#endif
         { { 0x66, 0xcd, 0x50 }, 3, 0, "66h INT 0x50" },
         { { 0xb0, 0xcd, 0xcc }, 3, 2, "MOV AL, 0xCD; INT3" },
     };
