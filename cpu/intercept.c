@@ -208,6 +208,33 @@ static void fill_site(struct site_with_bytes *sb, const cs_insn *in, enum site_k
 
 static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool *is_site);
 
+/* The Capstone handle for the code size the engine runs at now; *def16 tells
+ * whether operands default to 16 bits. */
+static csh mode_decoder(struct cpu *c, bool *def16)
+{
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    *def16 = !(hf & HF_CS32_MASK);
+    return (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+}
+
+/* A new site at `addr`, in the table and hooked; the caller describes it. */
+static struct site_with_bytes *site_new(struct cpu *c, uint64_t addr)
+{
+    uc_hook h;
+    if (2 * (c->sites.used + 1) > c->sites.mask)
+        grow_sites(c);
+    struct site_with_bytes *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return NULL;
+    sb->s.addr = addr;
+    sb->s.cpu = c;
+    *site_slot(c, addr) = &sb->s;
+    c->sites.used++;
+    uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, addr, addr);
+    return sb;
+}
+
 /* The bytes at a site changed: decodes the one instruction there now. Returns
  * whether it is one to intercept (the site then describes it). */
 static bool site_refresh(struct cpu *c, struct site_with_bytes *sb)
@@ -222,16 +249,14 @@ static bool site_refresh(struct cpu *c, struct site_with_bytes *sb)
     if (pw_read(c, &m, pc, code, n, &fl, &pe) &&
         (n = page_left < n ? page_left : n, pw_read(c, &m, pc, code, n, &fl, &pe)))
         return false;
-    uc_blob_save(c);
-    uint32_t hf = uc_blob_hflags(c);
-    csh h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    bool def16, is_site = false;
+    csh h = mode_decoder(c, &def16);
     cs_insn *in = cs_malloc(h);
     const uint8_t *p = code;
-    bool is_site = false;
     if (cs_disasm_iter(h, &p, &n, &pc, in)) {
         enum site_kind k = site_kind_of(c, in, &is_site);
         if (is_site)
-            fill_site(sb, in, k, !(hf & HF_CS32_MASK));
+            fill_site(sb, in, k, def16);
     }
     cs_free(in, 1);
     return is_site;
@@ -240,7 +265,6 @@ static bool site_refresh(struct cpu *c, struct site_with_bytes *sb)
 static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool def16)
 {
     struct site_with_bytes *sb;
-    uc_hook h;
 
     struct intercept_site *old = *site_slot(c, in->address);
     if (old) {
@@ -252,17 +276,10 @@ static bool add_site(struct cpu *c, const cs_insn *in, enum site_kind kind, bool
         fill_site(sb, in, kind, def16);
         return true;
     }
-    if (2 * (c->sites.used + 1) > c->sites.mask)
-        grow_sites(c);
-    sb = calloc(1, sizeof *sb);
+    sb = site_new(c, in->address);
     if (!sb)
         return false;
-    sb->s.addr = in->address;
-    sb->s.cpu = c;
     fill_site(sb, in, kind, def16);
-    *site_slot(c, in->address) = &sb->s;
-    c->sites.used++;
-    uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, in->address, in->address);
     return true;
 }
 
@@ -303,6 +320,7 @@ static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
     struct pw_ctx m;
     uint64_t fl;
     uint32_t pe, n = 0;
+    bool def16;
     csh h;
     cs_insn *in;
     const uint8_t *p = code;
@@ -314,9 +332,7 @@ static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
     pw_ctx_read(c, &m);
     if (pw_read(c, &m, addr, code, size, &fl, &pe))
         return size / 4 + 1; /* not readable from here: an estimate, still deterministic */
-    uc_blob_save(c);
-    uint32_t hf = uc_blob_hflags(c);
-    h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    h = mode_decoder(c, &def16);
     in = cs_malloc(h);
     left = size;
     while (left && cs_disasm_iter(h, &p, &left, &pc, in)) {
@@ -324,7 +340,7 @@ static uint32_t decode(struct cpu *c, uint64_t addr, uint32_t size)
         enum site_kind k = site_kind_of(c, in, &is_site);
         n++;
         if (is_site) {
-            add_site(c, in, k, !(hf & HF_CS32_MASK));
+            add_site(c, in, k, def16);
             c->retranslate = true;
         }
     }
@@ -395,9 +411,8 @@ uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end)
     pw_ctx_read(c, &m);
     if (pw_read(c, &m, block, code, left, &fl, &pe))
         return 0;
-    uc_blob_save(c);
-    uint32_t hf = uc_blob_hflags(c);
-    csh h = (hf & HF_CS64_MASK) ? c->cs64 : (hf & HF_CS32_MASK) ? c->cs32 : c->cs16;
+    bool def16;
+    csh h = mode_decoder(c, &def16);
     cs_insn *in = cs_malloc(h);
     const uint8_t *p = code;
     while (left && cs_disasm_iter(h, &p, &left, &pc, in))
@@ -464,17 +479,8 @@ int blocks_load(struct cpu *c, struct buf_reader *in)
         t.kind = f[0], t.len = f[1], t.io_size = f[2], t.io_in = f[3], t.io_string = f[4];
         t.io_rep = f[5], t.cr = f[6], t.gpr = f[7], t.to_cr = f[8];
         struct site_with_bytes *sb = (struct site_with_bytes *)*site_slot(c, t.addr);
-        if (!sb) {
-            if (2 * (c->sites.used + 1) > c->sites.mask)
-                grow_sites(c);
-            sb = calloc(1, sizeof *sb);
-            if (!sb)
-                return HV_ENOMEM;
-            uc_hook h;
-            uc_hook_add(c->uc, &h, UC_HOOK_CODE, site_hook, sb, t.addr, t.addr);
-            *site_slot(c, t.addr) = &sb->s;
-            c->sites.used++;
-        }
+        if (!sb && !(sb = site_new(c, t.addr)))
+            return HV_ENOMEM;
         sb->s = t;
         memcpy(sb->bytes, bytes, sizeof bytes);
     }

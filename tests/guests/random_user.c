@@ -94,15 +94,25 @@ static void on_trap(struct trapframe *tf)
     user_return(tf->trapno);
 }
 
+/* Runs the user page from `start` in ring 3 with interrupts on. A stub at the
+ * page's start clears every register, so each run starts from the same state
+ * on any machine, then jumps to `start`. Returns the vector that ended it. */
+static unsigned long run_from(uint8_t *code, uint64_t start)
+{
+    memcpy(code, zero_regs, sizeof(zero_regs));
+    uint32_t rel = (uint32_t)(start - (USER_CODE + sizeof(zero_regs) + 5));
+    code[sizeof(zero_regs)] = 0xe9;                   /* JMP rel32 */
+    memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
+    return user_run((void (*)(void))(uintptr_t)USER_CODE,
+                    (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+}
+
 /* Runs `len` bytes of code placed at `at` in the user page (after the stub). */
 static unsigned long run_fixed(uint8_t *code, unsigned at, const uint8_t *bytes, unsigned len)
 {
-    uint64_t start = USER_CODE + at;
     memset(code + STUB_SIZE, 0xcc, 4096 - STUB_SIZE);
     memcpy(code + at, bytes, len);
-    uint32_t rel = (uint32_t)(start - (USER_CODE + sizeof(zero_regs) + 5));
-    memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
-    return user_run((void (*)(void))(uintptr_t)USER_CODE, (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+    return run_from(code, USER_CODE + at);
 }
 
 void kmain(struct multiboot_info *mbi)
@@ -139,15 +149,9 @@ void kmain(struct multiboot_info *mbi)
             uint64_t r = next_random();
             memcpy(code + i, &r, 8);
         }
-        /* A stub at the page's start clears every register, so each run
-         * starts from the same state on any machine, then jumps to `start`. */
         uint64_t start = USER_CODE + STUB_SIZE + next_random() % (4000 - STUB_SIZE);
-        memcpy(code, zero_regs, sizeof(zero_regs));
-        uint32_t rel = (uint32_t)(start - (USER_CODE + sizeof(zero_regs) + 5));
-        code[sizeof(zero_regs)] = 0xe9;                   /* JMP rel32 */
-        memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
         memset(stack, 0, 4096);
-        user_run((void (*)(void))(uintptr_t)USER_CODE, (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+        run_from(code, start);
         snapshot(&after);
         /* "verbose" on the command line lists every run, to diff against QEMU's
          * list (the timer vector differs: QEMU's PIT follows the wall clock). */
