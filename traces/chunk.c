@@ -270,6 +270,40 @@ char *chunk_get_str(struct buf_reader *r, uint32_t max)
     return s;
 }
 
+int chunk_reader_load(struct chunk_reader *cr, chunk_parse_fn *parse, void *fmt, const int *have_header,
+                      const int *have_end, int salvage, uint32_t stream_type, size_t stream_keep)
+{
+    struct buf payload;
+    struct chunk c;
+    int rc;
+
+    buf_init(&payload);
+    for (;;) {
+        rc = chunk_reader_next(cr, &c, &payload, stream_type, stream_keep);
+        if (rc == 0 && !*have_end)
+            rc = c.index == 0 ? chunk_reader_fail(cr, &c, HV_ECORRUPT, "no header chunk")
+                              : chunk_reader_fail(cr, &c, HV_ECORRUPT,
+                                                  "file ends without an end chunk (run cut short)");
+        if (rc == 0)
+            break;
+        if (rc > 0)
+            rc = parse(fmt, &c, &payload);
+        if (rc < 0) {
+            if (!salvage || !*have_header)
+                break;
+            snprintf(cr->damage, sizeof cr->damage, "%s", cr->msg);
+            log_warn("%s; salvaged %" PRIu64 " chunks (%" PRIu64 " of %" PRIu64 " bytes)", cr->damage,
+                     cr->chunks_kept, cr->bytes_kept, cr->size);
+            rc = 0;
+            break;
+        }
+        cr->chunks_kept++;
+        cr->bytes_kept = cr->offset;
+    }
+    buf_free(&payload);
+    return rc;
+}
+
 int chunk_check_sequence(struct chunk_reader *cr, const struct chunk *c, int have_end, uint32_t header_type)
 {
     if (have_end)

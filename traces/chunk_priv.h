@@ -47,6 +47,10 @@ struct chunk_reader {
     uint64_t index;  /* of the next chunk */
     uint32_t version;
     char msg[320];   /* the last error, naming file, chunk, offset and what is wrong */
+    /* What chunk_reader_load kept: whole chunks, their bytes, and the damage
+     * that ended a salvaged load ("" when the file was whole). */
+    uint64_t chunks_kept, bytes_kept;
+    char damage[320];
 };
 
 /* Open path and check its preamble against magic and the highest version this
@@ -68,6 +72,14 @@ int chunk_reader_fail(struct chunk_reader *r, const struct chunk *c, int err, co
 /* The sequence rules both formats share: the header chunk (header_type) first
  * and only there, nothing after the end chunk. 0 or HV_ECORRUPT (logged). */
 int chunk_check_sequence(struct chunk_reader *cr, const struct chunk *c, int have_end, uint32_t header_type);
+/* A format's parser of one chunk: 0, or negative with the reader's msg set. */
+typedef int chunk_parse_fn(void *fmt, const struct chunk *c, const struct buf *payload);
+/* Reads every chunk through parse; the file must end with its end chunk
+ * (*have_end, set by parse). Damage fails the load or, with salvage once a
+ * header was read (*have_header), keeps the whole chunks before it, with a
+ * warning. stream_type/stream_keep as chunk_reader_next. 0 when usable. */
+int chunk_reader_load(struct chunk_reader *cr, chunk_parse_fn *parse, void *fmt, const int *have_header,
+                      const int *have_end, int salvage, uint32_t stream_type, size_t stream_keep);
 void chunk_reader_close(struct chunk_reader *r);
 
 /* Strings inside payloads: u32 length, then the bytes, no terminator. */

@@ -20,8 +20,6 @@ struct evtrace_reader {
     char **strings;
     uint32_t n_strings;
     int have_header, have_end;
-    uint64_t chunks_kept;
-    char damage[sizeof ((struct chunk_reader *)0)->msg];
 };
 
 static int parse_header(struct evtrace_reader *r, const struct chunk *c, struct buf_reader *br)
@@ -135,37 +133,22 @@ static int parse_chunk(struct evtrace_reader *r, const struct chunk *c, const st
     return err;
 }
 
+/* A chunk whose records fail to parse leaves none of them behind (salvage keeps
+ * whole chunks only). */
+static int parse_chunk_whole(void *fmt, const struct chunk *c, const struct buf *payload)
+{
+    struct evtrace_reader *r = fmt;
+    size_t n_before = r->n_recs;
+    int rc = parse_chunk(r, c, payload);
+    if (rc < 0)
+        r->n_recs = n_before;
+    return rc;
+}
+
 static int reader_load(struct evtrace_reader *r, unsigned flags)
 {
-    struct buf payload;
-    struct chunk c;
-    int rc;
-
-    buf_init(&payload);
-    for (;;) {
-        size_t n_before = r->n_recs;
-        rc = chunk_reader_next(&r->cr, &c, &payload, 0, 0);
-        if (rc == 0 && !r->have_end)
-            rc = c.index == 0 ? chunk_reader_fail(&r->cr, &c, HV_ECORRUPT, "no header chunk")
-                              : chunk_reader_fail(&r->cr, &c, HV_ECORRUPT,
-                                                  "file ends without an end chunk (run cut short)");
-        if (rc == 0)
-            break;
-        if (rc > 0 && (rc = parse_chunk(r, &c, &payload)) < 0)
-            r->n_recs = n_before;
-        if (rc < 0) {
-            if (!(flags & EVTRACE_SALVAGE) || !r->have_header)
-                break;
-            snprintf(r->damage, sizeof r->damage, "%s", r->cr.msg);
-            log_warn("%s; salvaged %" PRIu64 " chunks (%" PRIu64 " of %" PRIu64 " bytes)", r->damage,
-                     r->chunks_kept, r->cr.offset, r->cr.size);
-            rc = 0;
-            break;
-        }
-        r->chunks_kept++;
-    }
-    buf_free(&payload);
-    return rc;
+    return chunk_reader_load(&r->cr, parse_chunk_whole, r, &r->have_header, &r->have_end,
+                             flags & EVTRACE_SALVAGE, 0, 0);
 }
 
 struct evtrace_reader *evtrace_reader_open(const char *path, unsigned flags)
@@ -202,8 +185,8 @@ const struct evtrace_info *evtrace_reader_info(const struct evtrace_reader *r) {
 size_t evtrace_reader_n_records(const struct evtrace_reader *r) { return r->n_recs; }
 const struct evtrace_rec *evtrace_reader_records(const struct evtrace_reader *r) { return r->recs; }
 size_t evtrace_reader_n_strings(const struct evtrace_reader *r) { return r->n_strings; }
-uint64_t evtrace_reader_chunks_kept(const struct evtrace_reader *r) { return r->chunks_kept; }
-const char *evtrace_reader_damage(const struct evtrace_reader *r) { return r->damage; }
+uint64_t evtrace_reader_chunks_kept(const struct evtrace_reader *r) { return r->cr.chunks_kept; }
+const char *evtrace_reader_damage(const struct evtrace_reader *r) { return r->cr.damage; }
 
 const char *evtrace_reader_string(const struct evtrace_reader *r, uint32_t i)
 {

@@ -41,8 +41,6 @@ struct reclog_reader {
     size_t n_names;
     vtime_t last_time;
     uint64_t last_icount;
-    uint64_t chunks_kept, bytes_kept;
-    char damage[sizeof ((struct chunk_reader *)0)->msg];
 };
 
 /* Grow *arr (of elem-sized items, capacity *cap) to hold one more. */
@@ -285,36 +283,15 @@ static int parse_chunk(struct reclog_reader *r, const struct chunk *c, const str
 }
 
 /* Read every chunk; 0 when the file is usable (whole, or salvaged), else negative. */
+static int parse_chunk_fn(void *fmt, const struct chunk *c, const struct buf *payload)
+{
+    return parse_chunk(fmt, c, payload);
+}
+
 static int reader_load(struct reclog_reader *r, unsigned flags)
 {
-    struct buf payload;
-    struct chunk c;
-    int rc;
-
-    buf_init(&payload);
-    for (;;) {
-        rc = chunk_reader_next(&r->cr, &c, &payload, RECLOG_CHUNK_SNAPSHOT, RECLOG_SNAPSHOT_FIXED);
-        if (rc == 0 && !r->have_end)
-            rc = c.index == 0 ? chunk_reader_fail(&r->cr, &c, HV_ECORRUPT, "no header chunk")
-                              : chunk_reader_fail(&r->cr, &c, HV_ECORRUPT,
-                                                  "file ends without an end chunk (run cut short)");
-        if (rc == 0)
-            break;
-        if (rc > 0)
-            rc = parse_chunk(r, &c, &payload);
-        if (rc < 0) {
-            if (!(flags & RECLOG_SALVAGE) || !r->have_header)
-                break;
-            snprintf(r->damage, sizeof r->damage, "%s", r->cr.msg);
-            log_warn("%s; salvaged %" PRIu64 " chunks (%" PRIu64 " of %" PRIu64 " bytes)", r->damage,
-                     r->chunks_kept, r->bytes_kept, r->cr.size);
-            rc = 0;
-            break;
-        }
-        r->chunks_kept++;
-        r->bytes_kept = r->cr.offset;
-    }
-    buf_free(&payload);
+    int rc = chunk_reader_load(&r->cr, parse_chunk_fn, r, &r->have_header, &r->have_end,
+                               flags & RECLOG_SALVAGE, RECLOG_CHUNK_SNAPSHOT, RECLOG_SNAPSHOT_FIXED);
     for (size_t i = 0; i < r->n_inputs; i++)
         r->inputs[i].pub.data = r->data.data + r->inputs[i].off;
     return rc;
@@ -381,10 +358,10 @@ const char *reclog_reader_config(const struct reclog_reader *r, const char *key)
 
 void reclog_reader_salvage_info(const struct reclog_reader *r, struct reclog_salvage *out)
 {
-    out->chunks_kept = r->chunks_kept;
-    out->bytes_kept = r->bytes_kept;
+    out->chunks_kept = r->cr.chunks_kept;
+    out->bytes_kept = r->cr.bytes_kept;
     out->file_size = r->cr.size;
-    out->damage = r->damage;
+    out->damage = r->cr.damage;
 }
 
 size_t reclog_reader_n_inputs(const struct reclog_reader *r) { return r->n_inputs; }
