@@ -1,8 +1,11 @@
 /* `hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR]
  * [--duration TIME] [--seed N]`: builds a preset topology alone. Without --tap a
  * simulated guest on vif1.0 runs DHCP, DNS, ping and a TCP GET, as fast as the
- * host allows; with --tap, virtual time is paced to the wall clock (host-side
- * I/O only) so real programs behind the TAPs can take part. */
+ * host allows, deterministic; with --tap, virtual time is paced to the wall
+ * clock so real programs behind the TAPs can take part. Their frames are
+ * outside inputs entering at wall-clock-derived virtual times, so a TAP run is
+ * not reproducible: that needs them recorded as inputs, which this command does
+ * not do yet (the TAP has the record hook). */
 #include "cmd_net.h"
 
 #include <errno.h>
