@@ -166,6 +166,15 @@ struct cpu {
         bool on;
     } itrace;
 
+    struct {                  /* fast stores (uc_tlb.c) */
+        uint8_t *env;         /* the engine's live CPU state; NULL when off */
+        uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
+        uint64_t next_scan, period; /* cycles */
+        int mode;             /* the MMU mode whose table held the last block's page */
+        uint64_t last_page;   /* the page last noted, while no mapping can have changed */
+        uint64_t scans, cleared, new_code_pages;
+    } tlb;
+
     struct cpu_fault last_fault;
     struct cpu_stats stats;
     uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
@@ -200,6 +209,18 @@ uint64_t uc_blob_get_reg(const struct cpu *c, int index);
 /* Recompute CPL, CS32, SS32, CS64 and ADDSEG after CS or SS changed, as QEMU's
  * cpu_x86_load_seg_cache does. */
 void uc_blob_update_seg_hflags(struct cpu *c, uint64_t cr0, bool lma);
+
+/* uc_tlb.c: stores at full speed, by clearing Unicorn's not-dirty flag on TLB
+ * entries of pages without translated code. attach: 0 (also when the layout is
+ * not understood: then off), -1 out of memory. */
+int uc_tlb_attach(struct cpu *c);
+void uc_tlb_free(struct cpu *c);
+/* From the block hook: the pages of a block that runs (skipped while it runs
+ * from the page noted last). forget_page: a mapping may have changed (MOV CR,
+ * INVLPG, a new run), so the next block notes its page again. */
+void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
+void uc_tlb_forget_page(struct cpu *c);
+void uc_tlb_scan(struct cpu *c);
 
 /* mmu.c: linear-to-physical translation as the CPU's page walker does it */
 struct pw_ctx {

@@ -98,6 +98,8 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     if (!site_still_there(c, s, sb->bytes) && !site_refresh(c, sb))
         return;
     c->stats.intercepts++;
+    if (s->kind == SITE_MOVCR || s->kind == SITE_INVLPG)
+        uc_tlb_forget_page(c); /* the next block's page may map elsewhere */
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
         if (c->nr->exit.pending)
             uc_emu_stop(uc); /* vmx_nr_exit marked the stop as ours */
@@ -292,12 +294,13 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
         for (unsigned k = 0; k + 1 < in->size; k++)
             if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
                 return SITE_MOVCR;
+    if (id == X86_INS_INVLPG && (c->nr || c->tlb.env))
+        return SITE_INVLPG; /* non-root: may exit; root: fast stores note code pages again */
     if (c->nr) {
         switch (id) {
         case X86_INS_CPUID: return SITE_CPUID;
         case X86_INS_HLT: return SITE_HLT;
         case X86_INS_RDTSC: return SITE_RDTSC;
-        case X86_INS_INVLPG: return SITE_INVLPG;
         }
     }
     switch (id) {

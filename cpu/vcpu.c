@@ -29,6 +29,12 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     struct cpu *c = user;
     const struct block_entry *e;
 
+    if (c->tlb.env) {
+        if ((addr & ~0xfffULL) != c->tlb.last_page)
+            uc_tlb_note_code(c, addr, size); /* before the stop: the translation exists */
+        if (c->cycles >= c->tlb.next_scan)
+            uc_tlb_scan(c);
+    }
     /* Stopping here prevents the block from running, so it is counted only
      * when it runs. */
     if (c->cycles >= c->stop_cycles) {
@@ -249,9 +255,13 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
     }
     if (blocks_init(c))
         goto fail_after_capstone;
+    if (uc_tlb_attach(c))
+        goto fail_after_blocks;
     msr_init(c);
     return c;
 
+fail_after_blocks:
+    blocks_free(c);
 fail_after_capstone:
     cs_close(&c->cs16);
     cs_close(&c->cs32);
@@ -339,6 +349,7 @@ void cpu_free(struct cpu *c)
         uc_context_free(c->ctx);
     uc_close(c->uc);
     blocks_free(c);
+    uc_tlb_free(c);
     cs_close(&c->cs16);
     cs_close(&c->cs32);
     cs_close(&c->cs64);
@@ -503,6 +514,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
+        uc_tlb_forget_page(c);
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
             continue; /* an EPT exit ended the run */
