@@ -71,6 +71,19 @@ tsc_loop:
     rdtsc
     hlt
 
+/* 100000 rounds storing the counter to RESULT+0x100 and summing it into EBX:
+ * a data page written far longer than the fast-store scan period (uc_tlb.c). */
+.globl store_loop
+store_loop:
+    ENTER_PM32
+    xor %ebx, %ebx
+    mov $100000, %ecx
+1:  mov %ecx, RESULT + 0x100
+    add RESULT + 0x100, %ebx
+    dec %ecx
+    jnz 1b
+    hlt
+
 .globl spin32, spin32_at
 spin32:
     ENTER_PM32
