@@ -148,6 +148,7 @@ struct cpu {
 
     struct uc_blob_layout blob;
     uc_context *ctx;
+    uint8_t *blob_live;       /* the engine's state seen through the blob layout (uc_tlb.c), or NULL */
     struct block_cache blocks;
     struct site_table sites;
     struct msr_file msr;
@@ -193,10 +194,15 @@ struct vmx_nonroot;
 /* vcpu.c: an engine for VMX non-root operation, sharing the root's RAM and platform. */
 struct cpu *cpu_new_guest(struct cpu *root);
 
-/* uc_blob.c: the only file that knows Unicorn's insides */
+/* uc_blob.c: Unicorn's context layout (uc_tlb.c knows its TLB) */
 int uc_blob_discover(struct cpu *c);
+/* save: make the blob getters current; restore: make the setters take effect.
+ * Copies of the whole context only when the live state is unknown. */
 void uc_blob_save(struct cpu *c);
 void uc_blob_restore(struct cpu *c);
+/* Always through c->ctx, for snapshots, which keep the whole blob. */
+void uc_blob_copy_out(struct cpu *c);
+void uc_blob_copy_in(struct cpu *c);
 uint32_t uc_blob_hflags(const struct cpu *c);
 void uc_blob_set_hflags(struct cpu *c, uint32_t hf);
 void uc_blob_get_seg(const struct cpu *c, enum seg_index s, struct seg_cache *out);

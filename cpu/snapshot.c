@@ -16,7 +16,7 @@
 
 int cpu_save(struct cpu *c, struct buf *out)
 {
-    uc_blob_save(c);
+    uc_blob_copy_out(c);
     buf_put_u32(out, CPU_SNAPSHOT_MAGIC);
     buf_put_u32(out, CPU_SNAPSHOT_VERSION);
     buf_put_u64(out, c->blob.size - c->blob.rax - BLOB_TAIL);
@@ -49,7 +49,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     n = buf_get_u64(in);
     if (in->err || n != c->blob.size - c->blob.rax - BLOB_TAIL || buf_remaining(in) < n)
         return HV_ECORRUPT; /* a different Unicorn build or a damaged snapshot */
-    uc_blob_save(c); /* a valid header for the restore */
+    uc_blob_copy_out(c); /* a valid header for the restore */
     buf_get(in, (uint8_t *)c->ctx + c->blob.rax, n);
     uint64_t cycles = buf_get_u64(in), instructions = buf_get_u64(in);
     bool halted = buf_get_u8(in);
@@ -73,7 +73,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     int vr = vmx_load(c, in);
     if (vr)
         return vr;
-    uc_blob_restore(c);
+    uc_blob_copy_in(c);
     c->cycles = cycles;
     c->instructions = instructions;
     c->tlb_flushed_at = cycles;

@@ -1,4 +1,4 @@
-/* The one file that knows Unicorn's insides: where a saved uc_context keeps the
+/* One of the two files that know Unicorn's insides: where a saved uc_context keeps the
  * registers, QEMU's hidden flags, the segment caches and the exception
  * bookkeeping. Offsets are measured at start-up on a scratch engine by saving,
  * changing one known thing and saving again (ARCHITECTURE.md), never hard-coded. */
@@ -11,7 +11,10 @@
 static struct uc_blob_layout layout; /* one per Unicorn build, so one per process */
 static bool layout_known;
 
-static uint8_t *blob(const struct cpu *c) { return (uint8_t *)c->ctx; }
+/* The live CPU state when uc_tlb.c found it (offsets then count from
+ * env - layout.rax, where a saved context would have its header), else the
+ * last saved context. */
+static uint8_t *blob(const struct cpu *c) { return c->blob_live ? c->blob_live : (uint8_t *)c->ctx; }
 
 static uint64_t rd(const uint8_t *b, size_t off, size_t n)
 {
@@ -195,8 +198,23 @@ int uc_blob_discover(struct cpu *c)
     return 0;
 }
 
-void uc_blob_save(struct cpu *c) { uc_context_save(c->uc, c->ctx); }
-void uc_blob_restore(struct cpu *c) { uc_context_restore(c->uc, c->ctx); }
+/* With the live state, reads and writes go straight to the engine: Unicorn's
+ * context save and restore are plain copies of it, so nothing is lost, and a
+ * VM exit no longer copies 5.6 KB four times. */
+void uc_blob_save(struct cpu *c)
+{
+    if (!c->blob_live)
+        uc_context_save(c->uc, c->ctx);
+}
+
+void uc_blob_restore(struct cpu *c)
+{
+    if (!c->blob_live)
+        uc_context_restore(c->uc, c->ctx);
+}
+
+void uc_blob_copy_out(struct cpu *c) { uc_context_save(c->uc, c->ctx); }
+void uc_blob_copy_in(struct cpu *c) { uc_context_restore(c->uc, c->ctx); }
 
 uint32_t uc_blob_hflags(const struct cpu *c) { return (uint32_t)rd(blob(c), c->blob.hflags, 4); }
 void uc_blob_set_hflags(struct cpu *c, uint32_t hf) { wr(blob(c), c->blob.hflags, hf, 4); }

@@ -24,7 +24,7 @@
 
 /* One Unicorn build's layout, measured once per process. */
 static struct {
-    bool known, usable;
+    bool known, env_known, usable; /* measured; the CPU state found; the TLB too */
     size_t cpu_field;   /* offset in uc_struct of the pointer to the CPU object */
     size_t env_off;     /* offset of CPUX86State (regs[0] first) in that object */
     long fast_off;      /* offset from env of CPUTLBDescFast f[0] {mask, table} */
@@ -249,6 +249,7 @@ static void measure(void)
         log_debug("cpu: fast stores off: the engine's CPU state was not found");
         goto out;
     }
+    L.env_known = true;
     v = 0x1111;
     uc_reg_write(uc, UC_X86_REG_RAX, &v);
     if (run_at(uc, ram, store_code, sizeof store_code) || rd64(ram + 0x3800) != 0x1111) {
@@ -282,13 +283,20 @@ int uc_tlb_attach(struct cpu *c)
     if (!L.known)
         measure();
     c->tlb.env = NULL;
-    if (!L.usable || getenv("HVSIM_SLOW_STORES"))
+    c->blob_live = NULL;
+    if (!L.env_known)
         return 0;
     uint8_t *env = env_via(c->uc, L.cpu_field, L.env_off);
     if (!env_is_live(c->uc, env)) {
-        log_debug("cpu: fast stores off: this engine's CPU state is not where it was measured");
+        log_debug("cpu: this engine's CPU state is not where it was measured: copies and slow stores");
         return 0;
     }
+    /* The context blob is a header and then a copy of this state. */
+    uc_blob_copy_out(c);
+    if (memcmp((uint8_t *)c->ctx + c->blob.rax, env, 256) == 0)
+        c->blob_live = env - c->blob.rax;
+    if (!L.usable || getenv("HVSIM_SLOW_STORES"))
+        return 0;
     c->tlb.code_pages = calloc((c->ram_size >> 12) / 8 + 1, 1);
     if (!c->tlb.code_pages)
         return -1;
