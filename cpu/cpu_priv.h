@@ -301,14 +301,55 @@ int blocks_load(struct cpu *c, struct buf_reader *in);
  * REX): RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15. */
 extern const int gpr_uc[16];
 
-/* Registers through the API. */
+/* Index 0..15 (RAX..R15, encoding order) of a 64-bit general register, or -1. */
+static inline int gpr_index(int r)
+{
+    switch (r) {
+    case UC_X86_REG_RAX: return 0;
+    case UC_X86_REG_RCX: return 1;
+    case UC_X86_REG_RDX: return 2;
+    case UC_X86_REG_RBX: return 3;
+    case UC_X86_REG_RSP: return 4;
+    case UC_X86_REG_RBP: return 5;
+    case UC_X86_REG_RSI: return 6;
+    case UC_X86_REG_RDI: return 7;
+    case UC_X86_REG_R8: return 8;
+    case UC_X86_REG_R9: return 9;
+    case UC_X86_REG_R10: return 10;
+    case UC_X86_REG_R11: return 11;
+    case UC_X86_REG_R12: return 12;
+    case UC_X86_REG_R13: return 13;
+    case UC_X86_REG_R14: return 14;
+    case UC_X86_REG_R15: return 15;
+    default: return -1;
+    }
+}
+
+/* Registers: the 64-bit general registers (and reads of RIP) straight from the
+ * live state when it is known, where Unicorn's API would do the same copy at
+ * ten times the cost; everything else through the API, which keeps QEMU's
+ * derived state (flags, hidden CR effects, a RIP write ending the block). */
 static inline uint64_t reg_get(struct cpu *c, int r)
 {
     uint64_t v = 0;
+    if (c->blob_live) {
+        int i = gpr_index(r);
+        if (i >= 0)
+            return ((const uint64_t *)(c->blob_live + c->blob.rax))[i];
+        if (r == UC_X86_REG_RIP)
+            return *(const uint64_t *)(c->blob_live + c->blob.rip);
+    }
     uc_reg_read(c->uc, r, &v);
     return v;
 }
-static inline void reg_set(struct cpu *c, int r, uint64_t v) { uc_reg_write(c->uc, r, &v); }
+static inline void reg_set(struct cpu *c, int r, uint64_t v)
+{
+    int i;
+    if (c->blob_live && (i = gpr_index(r)) >= 0)
+        ((uint64_t *)(c->blob_live + c->blob.rax))[i] = v;
+    else
+        uc_reg_write(c->uc, r, &v);
+}
 uint64_t efer_get(struct cpu *c);
 
 /* Raise an exception from a hook: recorded and delivered once the engine stops. */

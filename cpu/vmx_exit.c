@@ -182,6 +182,14 @@ static void msr_list(struct cpu *c, struct cpu *root, uint8_t *vmcs, uint32_t co
 
 void vmx_copy_gprs(struct cpu *to, struct cpu *from)
 {
+    if (to->blob_live && from->blob_live) { /* RSP stays: it comes from the VMCS */
+        uint64_t *t = (uint64_t *)(to->blob_live + to->blob.rax);
+        const uint64_t *f = (const uint64_t *)(from->blob_live + from->blob.rax);
+        uint64_t rsp = t[4];
+        memcpy(t, f, 16 * sizeof *t);
+        t[4] = rsp;
+        return;
+    }
     static int ids[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
                          UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10,
                          UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
