@@ -13,6 +13,7 @@
 struct uc_blob_layout {
     size_t size;
     size_t rax, rip, hflags, segs, seg_stride;   /* segs: ES cache, then CS, SS, DS, FS, GS */
+    size_t cr0;                                  /* CR0, (CR1), CR2, CR3, CR4 follow in 8 bytes each */
     size_t seg_sel, seg_base, seg_limit, seg_flags; /* within one segment cache */
     size_t error_code, exception_is_int, old_exception;
 };
@@ -325,7 +326,7 @@ static inline int gpr_index(int r)
     }
 }
 
-/* Registers: the 64-bit general registers (and reads of RIP) straight from the
+/* Registers: the 64-bit general registers (and reads of RIP, CR0-CR4, CS, SS) straight from the
  * live state when it is known, where Unicorn's API would do the same copy at
  * ten times the cost; everything else through the API, which keeps QEMU's
  * derived state (flags, hidden CR effects, a RIP write ending the block). */
@@ -336,8 +337,17 @@ static inline uint64_t reg_get(struct cpu *c, int r)
         int i = gpr_index(r);
         if (i >= 0)
             return ((const uint64_t *)(c->blob_live + c->blob.rax))[i];
-        if (r == UC_X86_REG_RIP)
-            return *(const uint64_t *)(c->blob_live + c->blob.rip);
+        switch (r) {
+        case UC_X86_REG_RIP: return *(const uint64_t *)(c->blob_live + c->blob.rip);
+        case UC_X86_REG_CR0: return *(const uint64_t *)(c->blob_live + c->blob.cr0);
+        case UC_X86_REG_CR2: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 16);
+        case UC_X86_REG_CR3: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 24);
+        case UC_X86_REG_CR4: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 32);
+        case UC_X86_REG_CS: /* selectors from the segment caches */
+            return *(const uint16_t *)(c->blob_live + c->blob.segs + c->blob.seg_stride + c->blob.seg_sel);
+        case UC_X86_REG_SS:
+            return *(const uint16_t *)(c->blob_live + c->blob.segs + 2 * c->blob.seg_stride + c->blob.seg_sel);
+        }
     }
     uc_reg_read(c->uc, r, &v);
     return v;

@@ -90,6 +90,12 @@ static int discover(void)
     uc_reg_write(uc, UC_X86_REG_RAX, &v);
     v = 0x0000123456789abcULL;
     MEASURE(rip, 8, 0, v, -1, uc_reg_write(uc, UC_X86_REG_RIP, &v));
+    /* CR0..CR4 are one array (QEMU's cr[5]); CR3 is harmless to move with paging off. */
+    v = 0x7000;
+    MEASURE(cr0, 8, 0, v, -1, uc_reg_write(uc, UC_X86_REG_CR3, &v));
+    layout.cr0 -= 3 * 8;
+    v = 0;
+    uc_reg_write(uc, UC_X86_REG_CR3, &v);
     /* Selectors alone (a UC_MODE_64 engine writes only the selector): ES and DS
      * give the first cache and the stride of the six. */
     v = 0x28;
