@@ -127,11 +127,23 @@ struct cpu {
     uint32_t apic_id;
     struct cpu_platform plat;
 
+    /* Read by the block hook on every block: kept together. */
     uint64_t cycles;       /* see cpu_cycles() */
     uint64_t instructions;
     uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
+    struct block_cache blocks;
+    struct {                  /* fast stores (uc_tlb.c) */
+        uint8_t *env;         /* the engine's live CPU state; NULL when off */
+        uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
+        uint64_t next_scan, period; /* cycles */
+        int mode;             /* the MMU mode whose table held the last block's page */
+        uint64_t last_page;   /* the page last noted, while no mapping can have changed */
+        uint64_t scans, cleared, new_code_pages;
+    } tlb;
+
     uint64_t limit;        /* the limit of the current cpu_run */
     uint64_t tlb_flushed_at; /* cycles at the last TLB flush (vcpu.c) */
+    uint64_t tlb_period;     /* cycles from one periodic TLB flush to the next */
     uint64_t block_start;    /* address of the block running now (hook_block) */
     bool irq_watch;        /* an interrupt waits for IF: check at each block */
     bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
@@ -150,7 +162,6 @@ struct cpu {
     struct uc_blob_layout blob;
     uc_context *ctx;
     uint8_t *blob_live;       /* the engine's state seen through the blob layout (uc_tlb.c), or NULL */
-    struct block_cache blocks;
     struct site_table sites;
     struct msr_file msr;
     struct msr_file msr_in_engine; /* what msr_sync_engine last wrote */
@@ -168,14 +179,6 @@ struct cpu {
         bool on;
     } itrace;
 
-    struct {                  /* fast stores (uc_tlb.c) */
-        uint8_t *env;         /* the engine's live CPU state; NULL when off */
-        uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
-        uint64_t next_scan, period; /* cycles */
-        int mode;             /* the MMU mode whose table held the last block's page */
-        uint64_t last_page;   /* the page last noted, while no mapping can have changed */
-        uint64_t scans, cleared, new_code_pages;
-    } tlb;
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
@@ -228,6 +231,7 @@ void uc_tlb_free(struct cpu *c);
 void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
 void uc_tlb_forget_page(struct cpu *c);
 void uc_tlb_scan(struct cpu *c);
+void uc_tlb_flushed(struct cpu *c); /* the TLB was flushed: scan soon */
 
 /* mmu.c: linear-to-physical translation as the CPU's page walker does it */
 struct pw_ctx {
@@ -294,6 +298,20 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
 /* Decodes from `block` to find the instruction that ends at `end`: its start,
  * or 0 when the bytes there do not decode to one. */
 uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end);
+/* The block cache's hash of (address, size); probed from there, never by a pointer. */
+static inline uint64_t block_hash(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ (b << 48)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+/* blocks_lookup's first probe, inlined in the block hook: most blocks hit it. */
+static inline const struct block_entry *blocks_find(struct cpu *c, uint64_t addr, uint32_t size)
+{
+    const struct block_entry *e = &c->blocks.slots[block_hash(addr, size) & c->blocks.mask];
+    return e->addr == addr && e->size == size ? e : blocks_lookup(c, addr, size);
+}
+
 /* The decoded blocks and intercept sites in a snapshot (intercept.c). */
 void blocks_save(struct cpu *c, struct buf *out);
 int blocks_load(struct cpu *c, struct buf_reader *in);

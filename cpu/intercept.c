@@ -19,11 +19,7 @@
 
 #define EXC_GP 13
 
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t h = (a ^ (b << 48)) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-}
+static uint64_t mix(uint64_t a, uint64_t b) { return block_hash(a, b); }
 
 int blocks_init(struct cpu *c)
 {

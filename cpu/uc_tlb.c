@@ -389,3 +389,11 @@ void uc_tlb_scan(struct cpu *c)
     c->tlb.period = cleared ? SCAN_MIN : (c->tlb.period * 2 > SCAN_MAX ? SCAN_MAX : c->tlb.period * 2);
     c->tlb.next_scan = c->cycles + c->tlb.period;
 }
+
+void uc_tlb_flushed(struct cpu *c)
+{
+    if (!c->tlb.env)
+        return;
+    c->tlb.period = SCAN_MIN;
+    c->tlb.next_scan = c->cycles + SCAN_MIN / 4;
+}

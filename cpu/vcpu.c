@@ -11,7 +11,8 @@
 #include "vmx_priv.h"
 
 #define EFLAGS_IF (1u << 9)
-#define TLB_RESIZE_PERIOD 20000000ULL /* cycles between TLB flushes (20 ms at 1 GHz) */
+#define TLB_RESIZE_FIRST 1000000ULL   /* cycles to the first TLB flush (1 ms at 1 GHz) */
+#define TLB_RESIZE_PERIOD 20000000ULL /* and at most between two (20 ms) */
 
 const int gpr_uc[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
                          UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
@@ -43,7 +44,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         return;
     }
     c->block_start = addr;
-    e = blocks_lookup(c, addr, size);
+    e = blocks_find(c, addr, size);
     if (c->retranslate) {
         c->retranslate = false;
         uc_ctl_remove_cache(uc, addr, addr + size);
@@ -240,6 +241,7 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
     if (plat)
         c->plat = *plat;
     c->stop_cycles = UINT64_MAX;
+    c->tlb_period = TLB_RESIZE_FIRST;
     if ((err = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc)) != UC_ERR_OK) {
         log_error("cpu: cannot open a Unicorn engine: %s", uc_strerror(err));
         goto fail;
@@ -499,17 +501,23 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             return CPU_EXIT_HALT;
         if (c->cycles >= limit)
             return CPU_EXIT_LIMIT;
-        if (c->cycles - c->tlb_flushed_at >= TLB_RESIZE_PERIOD) {
+        if (c->cycles - c->tlb_flushed_at >= c->tlb_period) {
             /* Unicorn sizes its TLB only when it is flushed, by how full it was:
              * a guest that never reloads CR3 would keep the initial 256 entries
-             * and refill them millions of times. A periodic flush lets the TLB
-             * grow to the working set; the guest cannot observe it. */
+             * and refill them millions of times. Periodic flushes let the TLB
+             * grow to the working set, quickly at first (the period doubles
+             * from 1 ms to 20 ms); the guest cannot observe them. The entries
+             * come back with the not-dirty flag, so the fast-store scan looks
+             * again soon. */
             c->tlb_flushed_at = c->cycles;
+            if (c->tlb_period < TLB_RESIZE_PERIOD)
+                c->tlb_period = c->tlb_period * 2 > TLB_RESIZE_PERIOD ? TLB_RESIZE_PERIOD : c->tlb_period * 2;
             uc_ctl_flush_tlb(c->uc);
+            uc_tlb_flushed(c);
         }
         c->stop_cycles = limit;
-        if (c->stop_cycles - c->tlb_flushed_at > TLB_RESIZE_PERIOD)
-            c->stop_cycles = c->tlb_flushed_at + TLB_RESIZE_PERIOD;
+        if (c->stop_cycles - c->tlb_flushed_at > c->tlb_period)
+            c->stop_cycles = c->tlb_flushed_at + c->tlb_period;
         if (c->nr && c->nr->timer_deadline < c->stop_cycles)
             c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
