@@ -225,6 +225,17 @@ static const struct vmx_decoded *decode_at(struct cpu *c, uint64_t rip)
     return ok ? d : NULL;
 }
 
+/* RIP past an instruction emulated in the #UD hook: Unicorn resumes from the
+ * CPU state's RIP after the hook, so with the live state a plain store does;
+ * the API's RIP write would also end the engine's inner loop. */
+static void set_rip_after_ud(struct cpu *c, uint64_t next)
+{
+    if (c->blob_live)
+        uc_blob_set_reg(c, 16, next);
+    else
+        reg_set(c, UC_X86_REG_RIP, next);
+}
+
 bool vmx_insn_root(struct cpu *c)
 {
     struct vmx_root *v = c->vmx;
@@ -414,7 +425,7 @@ bool vmx_insn_root(struct cpu *c)
         break;
     }
     if (handled)
-        reg_set(c, UC_X86_REG_RIP, next);
+        set_rip_after_ud(c, next);
 out:
     return true;
 }
