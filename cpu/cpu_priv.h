@@ -14,6 +14,7 @@ struct uc_blob_layout {
     size_t size;
     size_t rax, rip, hflags, segs, seg_stride;   /* segs: ES cache, then CS, SS, DS, FS, GS */
     size_t cr0;                                  /* CR0, (CR1), CR2, CR3, CR4 follow in 8 bytes each */
+    size_t efer;
     size_t seg_sel, seg_base, seg_limit, seg_flags; /* within one segment cache */
     size_t error_code, exception_is_int, old_exception;
 };

@@ -96,6 +96,16 @@ static int discover(void)
     layout.cr0 -= 3 * 8;
     v = 0;
     uc_reg_write(uc, UC_X86_REG_CR3, &v);
+    /* EFER: a 64-bit engine starts with LME and LMA; NXE shows where it lives. */
+    {
+        uc_x86_msr efer = { .rid = 0xc0000080 };
+        uc_reg_read(uc, UC_X86_REG_MSR, &efer);
+        uint64_t was = efer.value;
+        efer.value |= 1u << 11;
+        MEASURE(efer, 8, was, efer.value, -1, uc_reg_write(uc, UC_X86_REG_MSR, &efer));
+        efer.value = was;
+        uc_reg_write(uc, UC_X86_REG_MSR, &efer);
+    }
     /* Selectors alone (a UC_MODE_64 engine writes only the selector): ES and DS
      * give the first cache and the stride of the six. */
     v = 0x28;

@@ -63,3 +63,38 @@ Test(uc_tlb, same_results_and_time_as_the_slow_path)
     cr_assert_eq(cycles[0], cycles[1]);
     cr_assert_eq(hash[0], hash[1]);
 }
+
+/* reg_get reads some registers straight from the live state (cpu_priv.h): each
+ * must be what Unicorn's API reads, in 32-bit protected mode and in long mode
+ * with paging. */
+static void expect_live_reads_match(struct cpu *c)
+{
+    static const int regs[] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RSP, UC_X86_REG_R15, UC_X86_REG_RIP,
+                                UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CS,
+                                UC_X86_REG_SS };
+    cr_assert_not_null(c->blob_live, "the live state was found");
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        uint64_t api = 0;
+        uc_reg_read(c->uc, regs[i], &api);
+        cr_assert_eq(reg_get(c, regs[i]), api, "register %d: live %#llx, API %#llx", regs[i],
+                     (unsigned long long)reg_get(c, regs[i]), (unsigned long long)api);
+    }
+    uc_x86_msr efer = { .rid = 0xc0000080 };
+    uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+    cr_assert_eq(efer_get(c), efer.value);
+}
+
+Test(uc_tlb, live_register_reads_match_the_api)
+{
+    hv_init(&h, "misc", 32);
+    hv_start(&h, "tsc_loop", 0, 0);
+    cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
+    expect_live_reads_match(h.cpu);
+    hv_init(&h2, "misc", 64);
+    hv_start(&h2, "rdmsr64", 0, 0);
+    cpu_reg_write(h2.cpu, UC_X86_REG_RCX, 0x10); /* the TSC */
+    cr_assert_eq(hv_run(&h2), CPU_EXIT_HALT);
+    cr_assert(efer_get(h2.cpu) & (1u << 10), "the snippet runs in long mode");
+    cr_assert(reg_get(h2.cpu, UC_X86_REG_CR0) & (1u << 31), "with paging");
+    expect_live_reads_match(h2.cpu);
+}
