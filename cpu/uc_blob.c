@@ -134,6 +134,25 @@ static int discover(void)
         goto out;
     }
 
+    /* QEMU keeps LDTR, TR, GDTR and IDTR as four more caches after the six;
+     * where that holds, they are read and written in place (uc_blob_*_mmr). */
+    {
+        uc_x86_mmr gdtr = { .base = 0x12345000, .limit = 0x77 };
+        uc_x86_mmr tr = { .selector = 0x28, .base = 0x5000, .limit = 0x67, .flags = 0x8b00 };
+        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+        uc_reg_write(uc, UC_X86_REG_TR, &tr);
+        uc_context_save(uc, a);
+        size_t g = layout.segs + 8 * layout.seg_stride, t = layout.segs + 7 * layout.seg_stride;
+        layout.tables = g + layout.seg_stride <= layout.size && rd(pa, g + layout.seg_base, 8) == gdtr.base &&
+                        rd(pa, g + layout.seg_limit, 4) == gdtr.limit && rd(pa, t + layout.seg_sel, 2) == tr.selector &&
+                        rd(pa, t + layout.seg_base, 8) == tr.base && rd(pa, t + layout.seg_limit, 4) == tr.limit &&
+                        rd(pa, t + layout.seg_flags, 4) == tr.flags;
+        gdtr = (uc_x86_mmr){ 0 };
+        tr = (uc_x86_mmr){ 0 };
+        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+        uc_reg_write(uc, UC_X86_REG_TR, &tr);
+    }
+
     /* Hidden flags: setting CR0.TS sets exactly HF_TS in them. */
     {
         static const uint8_t set_ts[] = { 0x0f, 0x20, 0xc0, 0x48, 0x83, 0xc8, 0x08, 0x0f, 0x22, 0xc0 };
@@ -253,6 +272,53 @@ void uc_blob_set_seg(struct cpu *c, enum seg_index s, const struct seg_cache *sc
     wr(blob(c), o + c->blob.seg_base, sc->base, 8);
     wr(blob(c), o + c->blob.seg_limit, sc->limit, 4);
     wr(blob(c), o + c->blob.seg_flags, sc->flags, 4);
+}
+
+/* The cache of LDTR, TR, GDTR or IDTR, or -1 to go through the API. */
+static long table_off(const struct cpu *c, int reg)
+{
+    if (!c->blob_live || !c->blob.tables)
+        return -1;
+    switch (reg) {
+    case UC_X86_REG_LDTR: return (long)seg_off(c, 6);
+    case UC_X86_REG_TR: return (long)seg_off(c, 7);
+    case UC_X86_REG_GDTR: return (long)seg_off(c, 8);
+    case UC_X86_REG_IDTR: return (long)seg_off(c, 9);
+    default: return -1;
+    }
+}
+
+/* As Unicorn's API does it: GDTR and IDTR are a base and a 16-bit limit. */
+void uc_blob_read_mmr(struct cpu *c, int reg, uc_x86_mmr *t)
+{
+    long o = table_off(c, reg);
+    if (o < 0) {
+        uc_reg_read(c->uc, reg, t);
+        return;
+    }
+    bool table = reg == UC_X86_REG_GDTR || reg == UC_X86_REG_IDTR;
+    t->selector = table ? 0 : (uint16_t)rd(blob(c), (size_t)o + c->blob.seg_sel, 2);
+    t->base = rd(blob(c), (size_t)o + c->blob.seg_base, 8);
+    t->limit = (uint32_t)rd(blob(c), (size_t)o + c->blob.seg_limit, 4);
+    if (table)
+        t->limit &= 0xffff;
+    t->flags = table ? 0 : (uint32_t)rd(blob(c), (size_t)o + c->blob.seg_flags, 4);
+}
+
+void uc_blob_write_mmr(struct cpu *c, int reg, const uc_x86_mmr *t)
+{
+    long o = table_off(c, reg);
+    if (o < 0) {
+        uc_reg_write(c->uc, reg, t);
+        return;
+    }
+    bool table = reg == UC_X86_REG_GDTR || reg == UC_X86_REG_IDTR;
+    wr(blob(c), (size_t)o + c->blob.seg_base, t->base, 8);
+    wr(blob(c), (size_t)o + c->blob.seg_limit, table ? (t->limit & 0xffff) : t->limit, 4);
+    if (!table) {
+        wr(blob(c), (size_t)o + c->blob.seg_sel, t->selector, 4);
+        wr(blob(c), (size_t)o + c->blob.seg_flags, t->flags, 4);
+    }
 }
 
 uint32_t uc_blob_error_code(const struct cpu *c) { return (uint32_t)rd(blob(c), c->blob.error_code, 4); }

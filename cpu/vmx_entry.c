@@ -141,7 +141,7 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
         uint32_t a = (uint32_t)vget(vmcs, ar);
         t.flags = (a & (1u << 16)) ? 0 : ((a & 0xffu) << 8) | ((a & 0xf000u) << 8);
     }
-    uc_reg_write(g->uc, reg, &t);
+    uc_blob_write_mmr(g, reg, &t);
 }
 
 static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)

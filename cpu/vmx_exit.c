@@ -31,7 +31,7 @@ static void save_seg(uint8_t *vmcs, const struct seg_cache *sc, uint32_t sel, ui
 static void save_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar)
 {
     uc_x86_mmr t;
-    uc_reg_read(g->uc, reg, &t);
+    uc_blob_read_mmr(g, reg, &t);
     if (sel)
         vset(vmcs, sel, t.selector);
     vset(vmcs, base, t.base);
@@ -113,15 +113,15 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
         reg_set(root, UC_X86_REG_CR3, cr3);
     }
     uc_x86_mmr t = { .base = vget(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
-    uc_reg_write(root->uc, UC_X86_REG_GDTR, &t);
+    uc_blob_write_mmr(root, UC_X86_REG_GDTR, &t);
     t = (uc_x86_mmr){ .base = vget(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };
-    uc_reg_write(root->uc, UC_X86_REG_IDTR, &t);
+    uc_blob_write_mmr(root, UC_X86_REG_IDTR, &t);
     t = (uc_x86_mmr){ .selector = (uint16_t)vget(vmcs, VMCS_HOST_TR_SELECTOR),
                       .base = vget(vmcs, VMCS_HOST_TR_BASE), .limit = 0x67,
                       .flags = DESC_P_MASK | (0xbu << DESC_TYPE_SHIFT) };
-    uc_reg_write(root->uc, UC_X86_REG_TR, &t);
+    uc_blob_write_mmr(root, UC_X86_REG_TR, &t);
     t = (uc_x86_mmr){ 0 };
-    uc_reg_write(root->uc, UC_X86_REG_LDTR, &t);
+    uc_blob_write_mmr(root, UC_X86_REG_LDTR, &t);
     root->msr.sysenter_cs = vget(vmcs, VMCS_HOST_SYSENTER_CS);
     root->msr.sysenter_esp = vget(vmcs, VMCS_HOST_SYSENTER_ESP);
     root->msr.sysenter_eip = vget(vmcs, VMCS_HOST_SYSENTER_EIP);

@@ -82,6 +82,25 @@ static void expect_live_reads_match(struct cpu *c)
     uc_x86_msr efer = { .rid = 0xc0000080 };
     uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
     cr_assert_eq(efer_get(c), efer.value);
+    cr_assert(c->blob.tables, "LDTR, TR, GDTR and IDTR follow the segment caches");
+    static const int tables[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_TR, UC_X86_REG_LDTR };
+    for (size_t i = 0; i < 4; i++) {
+        uc_x86_mmr live = { 0 }, api = { 0 };
+        uc_blob_read_mmr(c, tables[i], &live);
+        uc_reg_read(c->uc, tables[i], &api);
+        cr_assert(live.base == api.base && live.limit == api.limit, "table register %d: base/limit", tables[i]);
+        if (i >= 2)
+            cr_assert(live.selector == api.selector && live.flags == api.flags, "register %d: selector/flags",
+                      tables[i]);
+    }
+    /* And a write in place is what the API then reads. */
+    uc_x86_mmr idtr, back = { 0 };
+    uc_blob_read_mmr(c, UC_X86_REG_IDTR, &idtr);
+    uc_x86_mmr moved = { .base = idtr.base + 0x100, .limit = 0x1ff };
+    uc_blob_write_mmr(c, UC_X86_REG_IDTR, &moved);
+    uc_reg_read(c->uc, UC_X86_REG_IDTR, &back);
+    cr_assert(back.base == moved.base && back.limit == moved.limit);
+    uc_blob_write_mmr(c, UC_X86_REG_IDTR, &idtr);
 }
 
 Test(uc_tlb, live_register_reads_match_the_api)
