@@ -238,6 +238,7 @@ void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
 void uc_tlb_forget_page(struct cpu *c);
 void uc_tlb_scan(struct cpu *c);
 void uc_tlb_flushed(struct cpu *c); /* the TLB was flushed: scan soon */
+bool uc_tlb_wants_resize(struct cpu *c); /* a flush could grow it (true when fast stores are off) */
 
 /* mmu.c: linear-to-physical translation as the CPU's page walker does it */
 struct pw_ctx {

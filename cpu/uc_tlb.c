@@ -390,6 +390,25 @@ void uc_tlb_scan(struct cpu *c)
     c->tlb.next_scan = c->cycles + c->tlb.period;
 }
 
+/* Unicorn grows a TLB at a flush only when more than 70% of it was in use; a
+ * flush that cannot grow it only brings the not-dirty flag back everywhere. */
+bool uc_tlb_wants_resize(struct cpu *c)
+{
+    if (!c->tlb.env)
+        return true;
+    for (int m = 0; m < L.n_modes; m++) {
+        uint64_t mask, used = 0;
+        const uint8_t *t = fast_table(c->tlb.env, m, &mask);
+        uint64_t n = (mask >> L.entry_bits) + 1;
+        for (uint64_t off = 0; off <= mask; off += 1u << L.entry_bits)
+            used += rd64(t + off + E_READ) != ~0ULL || rd64(t + off + E_WRITE) != ~0ULL ||
+                    rd64(t + off + E_CODE) != ~0ULL;
+        if (used * 10 > n * 7)
+            return true;
+    }
+    return false;
+}
+
 void uc_tlb_flushed(struct cpu *c)
 {
     if (!c->tlb.env)

@@ -507,13 +507,16 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
              * and refill them millions of times. Periodic flushes let the TLB
              * grow to the working set, quickly at first (the period doubles
              * from 1 ms to 20 ms); the guest cannot observe them. The entries
-             * come back with the not-dirty flag, so the fast-store scan looks
-             * again soon. */
+             * come back with the not-dirty flag, so a flush that cannot grow
+             * the TLB is skipped, and after one the fast-store scan looks again
+             * soon. */
             c->tlb_flushed_at = c->cycles;
             if (c->tlb_period < TLB_RESIZE_PERIOD)
                 c->tlb_period = c->tlb_period * 2 > TLB_RESIZE_PERIOD ? TLB_RESIZE_PERIOD : c->tlb_period * 2;
-            uc_ctl_flush_tlb(c->uc);
-            uc_tlb_flushed(c);
+            if (uc_tlb_wants_resize(c)) {
+                uc_ctl_flush_tlb(c->uc);
+                uc_tlb_flushed(c);
+            }
         }
         c->stop_cycles = limit;
         if (c->stop_cycles - c->tlb_flushed_at > c->tlb_period)
