@@ -17,6 +17,7 @@ static void fini(void)
     hv_fini(&h);
     hv_fini(&h2);
     unsetenv("HVSIM_SLOW_STORES");
+    unsetenv("HVSIM_UC_NO_HINT");
 }
 TestSuite(uc_tlb, .fini = fini);
 
@@ -32,6 +33,20 @@ Test(uc_tlb, found_for_every_engine)
     cr_assert_not_null(h.cpu->tlb.env, "this Unicorn's TLB was not found: stores take the slow path");
     cr_assert_not_null(h2.cpu->tlb.env);
     cr_assert_neq(h.cpu->tlb.env, h2.cpu->tlb.env, "each engine has its own CPU state");
+}
+
+/* Without the 2.1.4 hint, the search finds the same state (each test runs in
+ * its own process, so the layout is measured afresh). */
+Test(uc_tlb, found_by_the_search_too)
+{
+    setenv("HVSIM_UC_NO_HINT", "1", 1);
+    hv_init(&h, "misc", 32);
+    cr_assert_not_null(h.cpu->tlb.env, "the search did not find the CPU state");
+    cr_assert_not_null(h.cpu->blob_live);
+    hv_start(&h, "store_loop", 0, 0);
+    cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
+    cr_assert_eq((uint32_t)hv_reg(&h, UC_X86_REG_RBX), 100000u * 100001u / 2);
+    cr_assert_gt(h.cpu->tlb.cleared, 0);
 }
 
 Test(uc_tlb, data_page_cleared_code_page_kept)
