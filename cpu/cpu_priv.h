@@ -139,7 +139,7 @@ struct cpu {
         uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
         uint64_t next_scan, period; /* cycles */
         int mode;             /* the MMU mode whose table held the last block's page */
-        uint64_t last_page;   /* the page last noted, while no mapping can have changed */
+        uint64_t last_page[4]; /* pages noted since a mapping last could change, by page number mod 4 */
         uint64_t scans, cleared, new_code_pages;
     } tlb;
 
@@ -232,8 +232,9 @@ void uc_blob_update_seg_hflags(struct cpu *c, uint64_t cr0, bool lma);
 int uc_tlb_attach(struct cpu *c);
 void uc_tlb_free(struct cpu *c);
 /* From the block hook: the pages of a block that runs (skipped while it runs
- * from the page noted last). forget_page: a mapping may have changed (MOV CR,
- * INVLPG, a new run), so the next block notes its page again. */
+ * from a page noted last: one per page number mod 4, so code calling into the
+ * next page stays known). forget_page: a mapping may have changed (MOV CR,
+ * INVLPG, a new run), so the next blocks note their pages again. */
 void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
 void uc_tlb_forget_page(struct cpu *c);
 void uc_tlb_scan(struct cpu *c);

@@ -314,7 +314,7 @@ int uc_tlb_attach(struct cpu *c)
         return -1;
     c->tlb.env = env;
     c->tlb.period = SCAN_MIN;
-    c->tlb.last_page = ~0ULL;
+    uc_tlb_forget_page(c);
     c->tlb.next_scan = c->cycles + SCAN_MIN;
     return 0;
 }
@@ -360,6 +360,7 @@ static void note_page(struct cpu *c, uint64_t addr)
          * some of them, so the whole TLB goes (victim entries included). */
         c->tlb.code_pages[p >> 3] |= bit;
         uc_ctl_flush_tlb(c->uc);
+        uc_tlb_forget_page(c);
         c->tlb.new_code_pages++;
         return;
     }
@@ -369,12 +370,12 @@ void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size)
 {
     note_page(c, addr);
     if (size && ((addr ^ (addr + size - 1)) & PAGE_MASK_4K))
-        note_page(c, addr + size - 1);
+        note_page(c, addr + size - 1); /* two pages: noted each time */
     else
-        c->tlb.last_page = addr & PAGE_MASK_4K;
+        c->tlb.last_page[(addr >> 12) & 3] = addr & PAGE_MASK_4K;
 }
 
-void uc_tlb_forget_page(struct cpu *c) { c->tlb.last_page = ~0ULL; }
+void uc_tlb_forget_page(struct cpu *c) { memset(c->tlb.last_page, 0xff, sizeof c->tlb.last_page); }
 
 void uc_tlb_scan(struct cpu *c)
 {

@@ -31,7 +31,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     const struct block_entry *e;
 
     if (c->tlb.env) {
-        if ((addr & ~0xfffULL) != c->tlb.last_page)
+        if ((addr & ~0xfffULL) != c->tlb.last_page[(addr >> 12) & 3])
             uc_tlb_note_code(c, addr, size); /* before the stop: the translation exists */
         if (c->cycles >= c->tlb.next_scan)
             uc_tlb_scan(c);
