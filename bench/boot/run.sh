@@ -4,7 +4,7 @@
 # medians and the ratio hvsim/QEMU (target <= 1.0).
 # usage: bench/boot/run.sh BUILD_DIR [RUNS]   (RUNS defaults to 5)
 # BENCH_KERNEL=boot_bench_2m runs the same work over 2 MiB pages.
-# Uses hyperfine when installed, else a bash loop around date +%s.%N.
+# Runs are timed with date +%s.%N around each whole process, interleaved.
 set -u
 if [ $# -lt 1 ]; then
     echo "usage: $0 BUILD_DIR [RUNS]" >&2
@@ -47,34 +47,28 @@ median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# time_runs CMD...: prints the median wall time of $runs whole-process runs.
-time_runs() {
-    if command -v hyperfine >/dev/null 2>&1; then
-        local json
-        json=$(mktemp)
-        # The kernel's status is 33 by design, so hyperfine must not treat it as failure.
-        hyperfine --style none --ignore-failure --runs "$runs" --export-json "$json" \
-            "$(printf '%q ' "$@")" >/dev/null 2>&1 </dev/null
-        grep -o '"median": *[0-9.eE+-]*' "$json" | head -1 | sed 's/.*: *//'
-        rm -f "$json"
-    else
-        local times=() start end
-        for _ in $(seq "$runs"); do
-            start=$(date +%s.%N)
-            "$@" >/dev/null 2>&1 </dev/null
-            end=$(date +%s.%N)
-            times+=("$(echo "$end - $start" | awk '{ printf "%.4f", $1 - $3 }')")
-        done
-        median "${times[@]}"
-    fi
+# one_run CMD...: wall seconds of one whole-process run.
+one_run() {
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 </dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | awk '{ printf "%.4f", $1 - $3 }'
 }
 
-tool=$(command -v hyperfine >/dev/null 2>&1 && echo hyperfine || echo "a bash loop")
-echo "boot benchmark: $kernel, $runs runs each, timed with $tool"
-t_hvsim=$(time_runs "${hvsim_cmd[@]}")
-t_qemu=$(time_runs "${qemu_cmd[@]}")
-# The same hvsim with its fast-store path off (cpu/uc_tlb.c): what that path gains.
-t_slow=$(time_runs env HVSIM_SLOW_STORES=1 "${hvsim_cmd[@]}")
+# The three commands take turns, run after run, so a machine whose load drifts
+# slows them alike and the ratio of the medians stays fair.
+echo "boot benchmark: $kernel, $runs runs each, interleaved"
+th=() tq=() ts=()
+for _ in $(seq "$runs"); do
+    th+=("$(one_run "${hvsim_cmd[@]}")")
+    tq+=("$(one_run "${qemu_cmd[@]}")")
+    # The same hvsim with its fast-store path off (cpu/uc_tlb.c): what that path gains.
+    ts+=("$(one_run env HVSIM_SLOW_STORES=1 "${hvsim_cmd[@]}")")
+done
+t_hvsim=$(median "${th[@]}")
+t_qemu=$(median "${tq[@]}")
+t_slow=$(median "${ts[@]}")
 awk -v h="$t_hvsim" -v q="$t_qemu" -v s="$t_slow" 'BEGIN {
     printf "  hvsim boot          median %.3f s\n", h
     printf "  hvsim, slow stores  median %.3f s (HVSIM_SLOW_STORES=1: fast stores gain %.2fx)\n", s, s / h
