@@ -1,13 +1,15 @@
-/* Guest stores at full speed on Unicorn 2.1: Unicorn stubs out QEMU's dirty
- * bitmaps, so every RAM page looks "clean" and every store takes the slow
- * not-dirty path (about 50 ns instead of 1). This file finds the engine's live
- * TLB, measured on a scratch engine at start-up as uc_blob.c measures the
- * context, and clears the not-dirty flag on entries of pages that never held
- * translated code. The block hook notes each page code runs from; a page seen
- * for the first time flushes the TLB, so stores to it, under any virtual
- * address, take the slow path again and invalidate its translations. If
- * anything measured here does not hold, the feature stays off and hvsim is
- * only slower (HVSIM_SLOW_STORES=1 turns it off by hand). */
+/* The engine's live CPU state and its TLB, found by measuring on scratch
+ * engines at start-up, as uc_blob.c measures the context (docs/unicorn.md).
+ * The live state lets the blob accessors and reg_get work in place instead of
+ * through copies and the register API. The TLB gives guest stores full speed:
+ * Unicorn stubs out QEMU's dirty bitmaps, so every RAM page looks "clean" and
+ * every store takes the slow not-dirty path (about 50 ns instead of 1); this
+ * file clears that flag on entries of pages that never held translated code.
+ * The block hook notes each page code runs from; a page seen for the first
+ * time flushes the TLB, so stores to it, under any virtual address, take the
+ * slow path again and invalidate its translations. If anything measured here
+ * does not hold, both stay off and hvsim is only slower (HVSIM_SLOW_STORES=1
+ * turns fast stores off by hand). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
