@@ -16,6 +16,8 @@ struct uc_blob_layout {
     size_t cr0;                                  /* CR0, (CR1), CR2, CR3, CR4 follow in 8 bytes each */
     size_t efer;
     bool tables;        /* LDTR, TR, GDTR, IDTR caches follow the six segments (QEMU's order) */
+    size_t cc_src;      /* QEMU's lazy arithmetic flags; CC_OP 16 bytes on */
+    bool cc_known;
     size_t seg_sel, seg_base, seg_limit, seg_flags; /* within one segment cache */
     size_t error_code, exception_is_int, old_exception;
 };
@@ -213,6 +215,10 @@ uint32_t uc_blob_hflags(const struct cpu *c);
 void uc_blob_set_hflags(struct cpu *c, uint32_t hf);
 void uc_blob_get_seg(const struct cpu *c, enum seg_index s, struct seg_cache *out);
 void uc_blob_set_seg(struct cpu *c, enum seg_index s, const struct seg_cache *sc);
+/* Set CF, PF, AF, ZF, SF and OF to `flags` (the others stay) in the live
+ * state, from a hook where the engine has stopped between instructions;
+ * false when the layout is not known (then use the API). */
+bool uc_blob_set_arith_flags(struct cpu *c, uint32_t flags);
 /* LDTR, TR, GDTR, IDTR as uc_x86_mmr: in the live state when its layout is
  * known, else through the API (the same values either way). */
 void uc_blob_read_mmr(struct cpu *c, int reg, uc_x86_mmr *t);

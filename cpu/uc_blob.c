@@ -134,6 +134,20 @@ static int discover(void)
         goto out;
     }
 
+    /* The arithmetic flags live apart from RFLAGS, as QEMU's lazy CC_SRC with
+     * CC_OP naming how to read it: writing RFLAGS through the API leaves the
+     * six flags in CC_SRC and CC_OP_EFLAGS (1) in CC_OP, 16 bytes on (after
+     * CC_SRC2), which uc_blob_set_arith_flags does in place. */
+    {
+        uint64_t fl = 0x2;
+        uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+        fl = 0x2 | 0x8d5;
+        MEASURE(cc_src, 8, 0, 0x8d5, -1, uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl));
+        layout.cc_known = layout.cc_src + 20 <= layout.size && rd(pb, layout.cc_src + 16, 4) == 1;
+        fl = 0x2;
+        uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+    }
+
     /* QEMU keeps LDTR, TR, GDTR and IDTR as four more caches after the six;
      * where that holds, they are read and written in place (uc_blob_*_mmr). */
     {
@@ -272,6 +286,15 @@ void uc_blob_set_seg(struct cpu *c, enum seg_index s, const struct seg_cache *sc
     wr(blob(c), o + c->blob.seg_base, sc->base, 8);
     wr(blob(c), o + c->blob.seg_limit, sc->limit, 4);
     wr(blob(c), o + c->blob.seg_flags, sc->flags, 4);
+}
+
+bool uc_blob_set_arith_flags(struct cpu *c, uint32_t flags)
+{
+    if (!c->blob_live || !c->blob.cc_known)
+        return false;
+    wr(blob(c), c->blob.cc_src, flags & 0x8d5u, 8);
+    wr(blob(c), c->blob.cc_src + 16, 1, 4); /* CC_OP_EFLAGS */
+    return true;
 }
 
 /* The cache of LDTR, TR, GDTR or IDTR, or -1 to go through the API. */

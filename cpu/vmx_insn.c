@@ -79,16 +79,17 @@ bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s)
     return true;
 }
 
+/* The six arithmetic flags are all set by the result (30.2), so with the
+ * live state they are written without reading RFLAGS first. */
 static void set_result(struct cpu *c, int result, unsigned err)
 {
-    uint64_t fl = reg_get(c, UC_X86_REG_RFLAGS) & ~(uint64_t)RFLAGS_VMFAIL_MASK;
-    if (result == 1)
-        fl |= 1; /* VMfailInvalid: CF */
-    else if (result == 2) {
-        fl |= 0x40; /* VMfailValid: ZF, and the error number in the current VMCS */
+    uint32_t arith = result == 1 ? 1u : result == 2 ? 0x40u : 0; /* CF: VMfailInvalid; ZF: VMfailValid */
+    if (result == 2)
         vset(vmx_vmcs(c, c->vmx->current), VMCS_VM_INSTRUCTION_ERROR, err);
-    }
-    reg_set(c, UC_X86_REG_RFLAGS, fl);
+    if (uc_blob_set_arith_flags(c, arith))
+        return;
+    uint64_t fl = reg_get(c, UC_X86_REG_RFLAGS) & ~(uint64_t)RFLAGS_VMFAIL_MASK;
+    reg_set(c, UC_X86_REG_RFLAGS, fl | arith);
 }
 
 static void succeed(struct cpu *c) { set_result(c, 0, 0); }

@@ -116,6 +116,19 @@ static void expect_live_reads_match(struct cpu *c)
     uc_reg_read(c->uc, UC_X86_REG_IDTR, &back);
     cr_assert(back.base == moved.base && back.limit == moved.limit);
     uc_blob_write_mmr(c, UC_X86_REG_IDTR, &idtr);
+
+    /* The arithmetic flags set in place are what RFLAGS then reads; the rest
+     * of RFLAGS (IF, DF here) stays. */
+    uint64_t fl = 0x2 | (1u << 9) | (1u << 10) | 0x8d5;
+    uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &fl);
+    static const uint32_t arith[] = { 0, 1, 0x40, 0x8d5 };
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert(uc_blob_set_arith_flags(c, arith[i]));
+        uint64_t got = 0;
+        uc_reg_read(c->uc, UC_X86_REG_RFLAGS, &got);
+        cr_assert_eq(got, 0x2 | (1u << 9) | (1u << 10) | arith[i], "flags %#x: RFLAGS %#llx", arith[i],
+                     (unsigned long long)got);
+    }
 }
 
 Test(uc_tlb, live_register_reads_match_the_api)
