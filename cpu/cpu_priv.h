@@ -358,7 +358,7 @@ static inline int gpr_index(int r)
     }
 }
 
-/* Registers: the 64-bit general registers (and reads of RIP, CR0-CR4, CS, SS) straight from the
+/* Registers: the 64-bit general registers, FS and GS bases (and reads of RIP, CR0-CR4, CS, SS) straight from the
  * live state when it is known, where Unicorn's API would do the same copy at
  * ten times the cost; everything else through the API, which keeps QEMU's
  * derived state (flags, hidden CR effects, a RIP write ending the block). */
@@ -379,6 +379,10 @@ static inline uint64_t reg_get(struct cpu *c, int r)
             return *(const uint16_t *)(c->blob_live + c->blob.segs + c->blob.seg_stride + c->blob.seg_sel);
         case UC_X86_REG_SS:
             return *(const uint16_t *)(c->blob_live + c->blob.segs + 2 * c->blob.seg_stride + c->blob.seg_sel);
+        case UC_X86_REG_FS_BASE:
+            return *(const uint64_t *)(c->blob_live + c->blob.segs + 4 * c->blob.seg_stride + c->blob.seg_base);
+        case UC_X86_REG_GS_BASE:
+            return *(const uint64_t *)(c->blob_live + c->blob.segs + 5 * c->blob.seg_stride + c->blob.seg_base);
         }
     }
     uc_reg_read(c->uc, r, &v);
@@ -389,6 +393,9 @@ static inline void reg_set(struct cpu *c, int r, uint64_t v)
     int i;
     if (c->blob_live && (i = gpr_index(r)) >= 0)
         ((uint64_t *)(c->blob_live + c->blob.rax))[i] = v;
+    else if (c->blob_live && (r == UC_X86_REG_FS_BASE || r == UC_X86_REG_GS_BASE)) /* the segment cache's base */
+        *(uint64_t *)(c->blob_live + c->blob.segs + (r == UC_X86_REG_FS_BASE ? 4 : 5) * c->blob.seg_stride +
+                      c->blob.seg_base) = v;
     else
         uc_reg_write(c->uc, r, &v);
 }

@@ -86,7 +86,7 @@ static void expect_live_reads_match(struct cpu *c)
 {
     static const int regs[] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RSP, UC_X86_REG_R15, UC_X86_REG_RIP,
                                 UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CS,
-                                UC_X86_REG_SS };
+                                UC_X86_REG_SS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE };
     cr_assert_not_null(c->blob_live, "the live state was found");
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
         uint64_t api = 0;
@@ -109,6 +109,11 @@ static void expect_live_reads_match(struct cpu *c)
                       tables[i]);
     }
     /* And a write in place is what the API then reads. */
+    uint64_t old_fs = reg_get(c, UC_X86_REG_FS_BASE), fs = 0;
+    reg_set(c, UC_X86_REG_FS_BASE, 0x12345000);
+    uc_reg_read(c->uc, UC_X86_REG_FS_BASE, &fs);
+    cr_assert_eq(fs, 0x12345000);
+    reg_set(c, UC_X86_REG_FS_BASE, old_fs);
     uc_x86_mmr idtr, back = { 0 };
     uc_blob_read_mmr(c, UC_X86_REG_IDTR, &idtr);
     uc_x86_mmr moved = { .base = idtr.base + 0x100, .limit = 0x1ff };
