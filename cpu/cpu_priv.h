@@ -139,6 +139,7 @@ struct cpu {
     struct {                  /* fast stores (uc_tlb.c) */
         uint8_t *env;         /* the engine's live CPU state; NULL when off */
         uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
+        uint8_t *cleared_pages; /* and per RAM page whose entries a scan ever cleared */
         uint64_t next_scan, period; /* cycles */
         int mode;             /* the MMU mode whose table held the last block's page */
         uint64_t last_page[4]; /* pages noted since a mapping last could change, by page number mod 4 */

@@ -312,8 +312,11 @@ int uc_tlb_attach(struct cpu *c)
     if (!L.usable || getenv("HVSIM_SLOW_STORES"))
         return 0;
     c->tlb.code_pages = calloc((c->ram_size >> 12) / 8 + 1, 1);
-    if (!c->tlb.code_pages)
+    c->tlb.cleared_pages = calloc((c->ram_size >> 12) / 8 + 1, 1);
+    if (!c->tlb.code_pages || !c->tlb.cleared_pages) {
+        uc_tlb_free(c);
         return -1;
+    }
     c->tlb.env = env;
     c->tlb.period = SCAN_MIN;
     uc_tlb_forget_page(c);
@@ -324,7 +327,9 @@ int uc_tlb_attach(struct cpu *c)
 void uc_tlb_free(struct cpu *c)
 {
     free(c->tlb.code_pages);
+    free(c->tlb.cleared_pages);
     c->tlb.code_pages = NULL;
+    c->tlb.cleared_pages = NULL;
     c->tlb.env = NULL;
 }
 
@@ -359,11 +364,14 @@ static void note_page(struct cpu *c, uint64_t addr)
         /* New code: entries cleared while the page held only data, under
          * this or any other virtual address, must send stores to the slow
          * path again, which invalidates translations. Unicorn re-arms only
-         * some of them, so the whole TLB goes (victim entries included). */
+         * some of them, so the whole TLB goes (victim entries included),
+         * unless no entry of the page was ever cleared. */
         c->tlb.code_pages[p >> 3] |= bit;
-        uc_ctl_flush_tlb(c->uc);
-        uc_tlb_forget_page(c);
         c->tlb.new_code_pages++;
+        if (c->tlb.cleared_pages[p >> 3] & bit) {
+            uc_ctl_flush_tlb(c->uc);
+            uc_tlb_forget_page(c);
+        }
         return;
     }
 }
@@ -393,6 +401,7 @@ void uc_tlb_scan(struct cpu *c)
             long p = ram_page(c, e, w & PAGE_MASK_4K);
             if (p < 0 || (c->tlb.code_pages[p >> 3] & (1u << (p & 7))))
                 continue;
+            c->tlb.cleared_pages[p >> 3] |= (uint8_t)(1u << (p & 7));
             w &= ~L.notdirty;
             memcpy(e + E_WRITE, &w, 8);
             cleared++;
