@@ -285,7 +285,11 @@ static void measure(void)
     }
     L.usable = true;
 out:
+    uc_close(uc); /* before the RAM they map goes */
+    uc_close(other);
     free(ram);
+    free(r);
+    return;
 out_engine:
     uc_close(uc);
     uc_close(other);
