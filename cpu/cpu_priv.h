@@ -320,11 +320,13 @@ static inline uint64_t block_hash(uint64_t a, uint64_t b)
     return h ^ (h >> 29);
 }
 
-/* blocks_lookup's first probe, inlined in the block hook: most blocks hit it. */
-static inline const struct block_entry *blocks_find(struct cpu *c, uint64_t addr, uint32_t size)
+/* blocks_lookup's first probe, inlined in the block hook: most blocks hit it.
+ * NULL when it misses; then blocks_lookup, which may decode (and so set
+ * c->retranslate). */
+static inline const struct block_entry *blocks_probe(const struct cpu *c, uint64_t addr, uint32_t size)
 {
     const struct block_entry *e = &c->blocks.slots[block_hash(addr, size) & c->blocks.mask];
-    return e->addr == addr && e->size == size ? e : blocks_lookup(c, addr, size);
+    return e->addr == addr && e->size == size ? e : NULL;
 }
 
 /* The decoded blocks and intercept sites in a snapshot (intercept.c). */

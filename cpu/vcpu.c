@@ -44,13 +44,16 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         return;
     }
     c->block_start = addr;
-    e = blocks_find(c, addr, size);
-    if (c->retranslate) {
-        c->retranslate = false;
-        uc_ctl_remove_cache(uc, addr, addr + size);
-        c->hook_stopped = true;
-        uc_emu_stop(uc);
-        return;
+    e = blocks_probe(c, addr, size);
+    if (!e) {
+        e = blocks_lookup(c, addr, size);
+        if (c->retranslate) { /* decoding found an instruction to intercept */
+            c->retranslate = false;
+            uc_ctl_remove_cache(uc, addr, addr + size);
+            c->hook_stopped = true;
+            uc_emu_stop(uc);
+            return;
+        }
     }
     if ((c->irq_watch || c->nr_watch) && (reg_get(c, UC_X86_REG_EFLAGS) & EFLAGS_IF)) {
         c->hook_stopped = true;
