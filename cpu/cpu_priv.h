@@ -33,7 +33,8 @@ struct uc_blob_layout {
 #define HF_LMA_MASK (1u << 14)
 #define HF_CS64_MASK (1u << 15)
 
-enum seg_index { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+enum seg_index { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS,
+                 SEG_LDTR, SEG_TR, SEG_GDTR, SEG_IDTR }; /* QEMU keeps these four after the six */
 
 /* A segment's hidden part as QEMU caches it: flags are the descriptor's high
  * dword masked with 0x00f0ff00, limit already scaled by granularity. */
@@ -143,7 +144,7 @@ struct cpu {
         uint64_t next_scan, period; /* cycles */
         int mode;             /* the MMU mode whose table held the last block's page */
         uint64_t last_page[4]; /* pages noted since a mapping last could change, by page number mod 4 */
-        uint64_t scans, cleared, new_code_pages;
+        uint64_t scans, cleared;
     } tlb;
 
     uint64_t limit;        /* the limit of the current cpu_run */
@@ -361,6 +362,19 @@ static inline int gpr_index(int r)
     }
 }
 
+/* Offset in the blob of segment cache s (enum seg_index). */
+static inline size_t uc_blob_seg_off(const struct cpu *c, enum seg_index s)
+{
+    return c->blob.segs + (size_t)s * c->blob.seg_stride;
+}
+/* An 8-byte field of the live state at a blob offset (c->blob_live set). */
+static inline uint64_t *live_u64(const struct cpu *c, size_t off) { return (uint64_t *)(c->blob_live + off); }
+/* FS or GS base: the segment cache's base is what the MSRs show (QEMU). */
+static inline uint64_t *live_seg_base(const struct cpu *c, int r)
+{
+    return live_u64(c, uc_blob_seg_off(c, r == UC_X86_REG_FS_BASE ? SEG_FS : SEG_GS) + c->blob.seg_base);
+}
+
 /* Registers: the 64-bit general registers, FS and GS bases (and reads of RIP, CR0-CR4, CS, SS) straight from the
  * live state when it is known, where Unicorn's API would do the same copy at
  * ten times the cost; everything else through the API, which keeps QEMU's
@@ -371,21 +385,19 @@ static inline uint64_t reg_get(struct cpu *c, int r)
     if (c->blob_live) {
         int i = gpr_index(r);
         if (i >= 0)
-            return ((const uint64_t *)(c->blob_live + c->blob.rax))[i];
+            return live_u64(c, c->blob.rax)[i];
         switch (r) {
-        case UC_X86_REG_RIP: return *(const uint64_t *)(c->blob_live + c->blob.rip);
-        case UC_X86_REG_CR0: return *(const uint64_t *)(c->blob_live + c->blob.cr0);
-        case UC_X86_REG_CR2: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 16);
-        case UC_X86_REG_CR3: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 24);
-        case UC_X86_REG_CR4: return *(const uint64_t *)(c->blob_live + c->blob.cr0 + 32);
+        case UC_X86_REG_RIP: return *live_u64(c, c->blob.rip);
+        case UC_X86_REG_CR0: return *live_u64(c, c->blob.cr0);
+        case UC_X86_REG_CR2: return *live_u64(c, c->blob.cr0 + 16);
+        case UC_X86_REG_CR3: return *live_u64(c, c->blob.cr0 + 24);
+        case UC_X86_REG_CR4: return *live_u64(c, c->blob.cr0 + 32);
         case UC_X86_REG_CS: /* selectors from the segment caches */
-            return *(const uint16_t *)(c->blob_live + c->blob.segs + c->blob.seg_stride + c->blob.seg_sel);
+            return *(const uint16_t *)(c->blob_live + uc_blob_seg_off(c, SEG_CS) + c->blob.seg_sel);
         case UC_X86_REG_SS:
-            return *(const uint16_t *)(c->blob_live + c->blob.segs + 2 * c->blob.seg_stride + c->blob.seg_sel);
+            return *(const uint16_t *)(c->blob_live + uc_blob_seg_off(c, SEG_SS) + c->blob.seg_sel);
         case UC_X86_REG_FS_BASE:
-            return *(const uint64_t *)(c->blob_live + c->blob.segs + 4 * c->blob.seg_stride + c->blob.seg_base);
-        case UC_X86_REG_GS_BASE:
-            return *(const uint64_t *)(c->blob_live + c->blob.segs + 5 * c->blob.seg_stride + c->blob.seg_base);
+        case UC_X86_REG_GS_BASE: return *live_seg_base(c, r);
         }
     }
     uc_reg_read(c->uc, r, &v);
@@ -395,10 +407,9 @@ static inline void reg_set(struct cpu *c, int r, uint64_t v)
 {
     int i;
     if (c->blob_live && (i = gpr_index(r)) >= 0)
-        ((uint64_t *)(c->blob_live + c->blob.rax))[i] = v;
-    else if (c->blob_live && (r == UC_X86_REG_FS_BASE || r == UC_X86_REG_GS_BASE)) /* the segment cache's base */
-        *(uint64_t *)(c->blob_live + c->blob.segs + (r == UC_X86_REG_FS_BASE ? 4 : 5) * c->blob.seg_stride +
-                      c->blob.seg_base) = v;
+        live_u64(c, c->blob.rax)[i] = v;
+    else if (c->blob_live && (r == UC_X86_REG_FS_BASE || r == UC_X86_REG_GS_BASE))
+        *live_seg_base(c, r) = v;
     else
         uc_reg_write(c->uc, r, &v);
 }

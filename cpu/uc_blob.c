@@ -156,7 +156,7 @@ static int discover(void)
         uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
         uc_reg_write(uc, UC_X86_REG_TR, &tr);
         uc_context_save(uc, a);
-        size_t g = layout.segs + 8 * layout.seg_stride, t = layout.segs + 7 * layout.seg_stride;
+        size_t g = layout.segs + SEG_GDTR * layout.seg_stride, t = layout.segs + SEG_TR * layout.seg_stride;
         layout.tables = g + layout.seg_stride <= layout.size && rd(pa, g + layout.seg_base, 8) == gdtr.base &&
                         rd(pa, g + layout.seg_limit, 4) == gdtr.limit && rd(pa, t + layout.seg_sel, 2) == tr.selector &&
                         rd(pa, t + layout.seg_base, 8) == tr.base && rd(pa, t + layout.seg_limit, 4) == tr.limit &&
@@ -268,11 +268,10 @@ void uc_blob_copy_in(struct cpu *c) { uc_context_restore(c->uc, c->ctx); }
 uint32_t uc_blob_hflags(const struct cpu *c) { return (uint32_t)rd(blob(c), c->blob.hflags, 4); }
 void uc_blob_set_hflags(struct cpu *c, uint32_t hf) { wr(blob(c), c->blob.hflags, hf, 4); }
 
-static size_t seg_off(const struct cpu *c, enum seg_index s) { return c->blob.segs + (size_t)s * c->blob.seg_stride; }
 
 void uc_blob_get_seg(const struct cpu *c, enum seg_index s, struct seg_cache *out)
 {
-    size_t o = seg_off(c, s);
+    size_t o = uc_blob_seg_off(c, s);
     out->sel = (uint16_t)rd(blob(c), o + c->blob.seg_sel, 4);
     out->base = rd(blob(c), o + c->blob.seg_base, 8);
     out->limit = (uint32_t)rd(blob(c), o + c->blob.seg_limit, 4);
@@ -281,7 +280,7 @@ void uc_blob_get_seg(const struct cpu *c, enum seg_index s, struct seg_cache *ou
 
 void uc_blob_set_seg(struct cpu *c, enum seg_index s, const struct seg_cache *sc)
 {
-    size_t o = seg_off(c, s);
+    size_t o = uc_blob_seg_off(c, s);
     wr(blob(c), o + c->blob.seg_sel, sc->sel, 4);
     wr(blob(c), o + c->blob.seg_base, sc->base, 8);
     wr(blob(c), o + c->blob.seg_limit, sc->limit, 4);
@@ -303,10 +302,10 @@ static long table_off(const struct cpu *c, int reg)
     if (!c->blob_live || !c->blob.tables)
         return -1;
     switch (reg) {
-    case UC_X86_REG_LDTR: return (long)seg_off(c, 6);
-    case UC_X86_REG_TR: return (long)seg_off(c, 7);
-    case UC_X86_REG_GDTR: return (long)seg_off(c, 8);
-    case UC_X86_REG_IDTR: return (long)seg_off(c, 9);
+    case UC_X86_REG_LDTR: return (long)uc_blob_seg_off(c, SEG_LDTR);
+    case UC_X86_REG_TR: return (long)uc_blob_seg_off(c, SEG_TR);
+    case UC_X86_REG_GDTR: return (long)uc_blob_seg_off(c, SEG_GDTR);
+    case UC_X86_REG_IDTR: return (long)uc_blob_seg_off(c, SEG_IDTR);
     default: return -1;
     }
 }

@@ -371,7 +371,6 @@ static void note_page(struct cpu *c, uint64_t addr)
          * some of them, so the whole TLB goes (victim entries included),
          * unless no entry of the page was ever cleared. */
         c->tlb.code_pages[p >> 3] |= bit;
-        c->tlb.new_code_pages++;
         if (c->tlb.cleared_pages[p >> 3] & bit) {
             uc_ctl_flush_tlb(c->uc);
             uc_tlb_forget_page(c);

@@ -183,8 +183,8 @@ static void msr_list(struct cpu *c, struct cpu *root, uint8_t *vmcs, uint32_t co
 void vmx_copy_gprs(struct cpu *to, struct cpu *from)
 {
     if (to->blob_live && from->blob_live) { /* RSP stays: it comes from the VMCS */
-        uint64_t *t = (uint64_t *)(to->blob_live + to->blob.rax);
-        const uint64_t *f = (const uint64_t *)(from->blob_live + from->blob.rax);
+        uint64_t *t = live_u64(to, to->blob.rax);
+        const uint64_t *f = live_u64(from, from->blob.rax);
         uint64_t rsp = t[4];
         memcpy(t, f, 16 * sizeof *t);
         t[4] = rsp;
