@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "synth_trace.h"
 #include "traces/evtrace.h"
+#include "test_files.h"
 
 #define SYNTH_RECORDS 369 /* 3 creates, 100 runs, exits and entries, 20 hypercalls,
                              18 interrupts, 5 exceptions, 22 packets, 1 destroy */
@@ -17,28 +18,6 @@ static char last_msg[512];
 static void capture(void *opaque, enum log_level level, const char *msg)
 {
     snprintf(last_msg, sizeof last_msg, "%s", msg);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p;
-    cr_assert_not_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc(*len + 1);
-    cr_assert_eq(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void spill(const char *path, const uint8_t *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(p, 1, len, f), len);
-    fclose(f);
 }
 
 Test(evtrace, record_layout_is_40_bytes)

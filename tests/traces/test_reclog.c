@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "traces/crc32.h"
 #include "traces/reclog.h"
+#include "test_files.h"
 
 static char last_msg[512];
 static int n_msgs;
@@ -24,28 +25,6 @@ static void quiet(void)
     last_msg[0] = 0;
     n_msgs = 0;
     log_set_sink(capture, NULL);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p;
-    cr_assert_not_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc(*len + 1);
-    cr_assert_eq(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void spill(const char *path, const uint8_t *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(p, 1, len, f), len);
-    fclose(f);
 }
 
 static const struct reclog_kv config[] = { { "cmdline", "boot hv.elf --mem 64" }, { "mem_mib", "64" } };
