@@ -46,6 +46,8 @@ static void usage(FILE *out)
 static volatile sig_atomic_t net_stop;
 static void on_sigint(int sig) { net_stop = 1; }
 
+/* Only run_paced (--tap) reads it: the live TAP is the one place the wall clock
+ * enters netsim, deciding when outside frames arrive (see the file comment). */
 static double wall_now(void)
 {
     struct timespec ts;
