@@ -18,6 +18,10 @@ struct uc_blob_layout {
     bool tables;        /* LDTR, TR, GDTR, IDTR caches follow the six segments (QEMU's order) */
     size_t cc_src;      /* QEMU's lazy arithmetic flags; CC_OP 16 bytes on */
     bool cc_known;
+    size_t eflags, df;  /* RFLAGS as a stopped engine keeps it whole; QEMU's direction flag (+1/-1) */
+    bool eflags_known;  /* both found, and a stopped engine's eflags matched the API's RFLAGS */
+    size_t dr7;
+    bool dr7_known;
     size_t seg_sel, seg_base, seg_limit, seg_flags; /* within one segment cache */
     size_t error_code, exception_is_int, old_exception;
 };
@@ -136,6 +140,15 @@ struct cpu {
     uint64_t cycles;       /* see cpu_cycles() */
     uint64_t instructions;
     uint64_t stop_cycles;  /* the block hook stops the engine once cycles reach it */
+    uint64_t block_start;    /* address of the block running now (hook_block) */
+    union {
+        struct {
+            bool irq_watch;       /* an interrupt waits for IF: check at each block */
+            bool irq_after_block; /* interrupt shadow: let one block run, then watch */
+            bool nr_watch;        /* non-root: an interrupt window waits for IF */
+        };
+        uint32_t block_watch; /* any of them: the block hook takes its slow path */
+    };
     struct block_cache blocks;
     struct {                  /* fast stores (uc_tlb.c) */
         uint8_t *env;         /* the engine's live CPU state; NULL when off */
@@ -144,16 +157,13 @@ struct cpu {
         uint64_t next_scan, period; /* cycles */
         int mode;             /* the MMU mode whose table held the last block's page */
         uint64_t last_page[4]; /* pages noted since a mapping last could change, by page number mod 4 */
+        uint64_t paging[4];   /* CR0, CR3, CR4, EFER when they were noted (uc_tlb_run_start) */
         uint64_t scans, cleared;
     } tlb;
 
     uint64_t limit;        /* the limit of the current cpu_run */
     uint64_t tlb_flushed_at; /* cycles at the last TLB flush (vcpu.c) */
     uint64_t tlb_period;     /* cycles from one periodic TLB flush to the next */
-    uint64_t block_start;    /* address of the block running now (hook_block) */
-    bool irq_watch;        /* an interrupt waits for IF: check at each block */
-    bool irq_after_block;  /* interrupt shadow: let one block run, then watch */
-    bool nr_watch;         /* non-root: an interrupt window waits for IF */
     bool ept_fault;        /* non-root: a page walk met a guest-physical address */
     uint64_t ept_fault_gpa; /* that the EPT does not map (pagewalk.c) */
     bool stop_requested;
@@ -225,6 +235,14 @@ bool uc_blob_set_arith_flags(struct cpu *c, uint32_t flags);
  * known, else through the API (the same values either way). */
 void uc_blob_read_mmr(struct cpu *c, int reg, uc_x86_mmr *t);
 void uc_blob_write_mmr(struct cpu *c, int reg, const uc_x86_mmr *t);
+/* RFLAGS and DR7 of an engine between runs (never from a hook), in place when
+ * their layout is known, else through the API. Writing RFLAGS does what
+ * Unicorn's API does (QEMU's cpu_load_eflags); a DR7 write goes through the
+ * API when the value changes, so hardware breakpoints follow it. */
+uint64_t uc_blob_rflags(struct cpu *c);
+void uc_blob_set_rflags(struct cpu *c, uint64_t v);
+uint64_t uc_blob_dr7(struct cpu *c);
+void uc_blob_set_dr7(struct cpu *c, uint64_t v);
 uint32_t uc_blob_error_code(const struct cpu *c);
 bool uc_blob_exception_is_int(const struct cpu *c);
 void uc_blob_reset_exception(struct cpu *c);
@@ -245,6 +263,11 @@ void uc_tlb_free(struct cpu *c);
  * INVLPG, a new run), so the next blocks note their pages again. */
 void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
 void uc_tlb_forget_page(struct cpu *c);
+void uc_tlb_run_start(struct cpu *c); /* forgets them if the paging registers changed since */
+/* The host bytes of RAM the engine fetches addr's code from, by its TLB's code
+ * entry for the page (what it translated from), or NULL when no mode's table
+ * holds one (or fast stores are off). */
+const uint8_t *uc_tlb_code_host(struct cpu *c, uint64_t addr);
 void uc_tlb_scan(struct cpu *c);
 void uc_tlb_flushed(struct cpu *c); /* the TLB was flushed: scan soon */
 bool uc_tlb_wants_resize(struct cpu *c); /* a flush could grow it (true when fast stores are off) */

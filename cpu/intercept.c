@@ -67,6 +67,12 @@ static void grow_sites(struct cpu *c)
 
 static bool site_still_there(struct cpu *c, const struct intercept_site *s, const uint8_t *want)
 {
+    /* The engine's code TLB entry names the RAM the block was translated
+     * from, without a page walk; a walk when it is gone or the site spans
+     * two pages. */
+    const uint8_t *p = (s->addr & 0xfff) + s->len <= 0x1000 ? uc_tlb_code_host(c, s->addr) : NULL;
+    if (p)
+        return memcmp(p, want, s->len) == 0;
     struct pw_ctx m;
     uint8_t now[15];
     uint64_t fl;

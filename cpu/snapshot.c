@@ -86,6 +86,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
      * decoded blocks came with the snapshot (blocks_load). */
     uc_ctl_flush_tb(c->uc);
     uc_ctl_flush_tlb(c->uc);
+    uc_tlb_forget_page(c);
     return HV_OK;
 }
 

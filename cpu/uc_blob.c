@@ -148,6 +148,44 @@ static int discover(void)
         uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
     }
 
+    /* RFLAGS whole: a stopped engine keeps it in one field (QEMU folds the lazy
+     * flags back in when execution ends), next to the direction flag kept as
+     * +1/-1. Trusted only if, after running code that sets ZF and PF, the
+     * field holds what the API reads. */
+    {
+        uint64_t fl = 0x2;
+        uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+        fl = 0x202;
+        MEASURE(eflags, 8, 0x2, 0x202, -1, uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl));
+        fl = 0x402;
+        MEASURE(df, 4, 1, 0xffffffffu, -1, uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl));
+        fl = 0x2;
+        uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+        static const uint8_t zf[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x83, 0xe8, 0x01 }; /* mov eax,1; sub eax,1 */
+        uint64_t api = 0;
+        if (run_snippet(uc, ram, zf, sizeof zf))
+            goto out;
+        uc_context_save(uc, a);
+        uc_reg_read(uc, UC_X86_REG_RFLAGS, &api);
+        layout.eflags_known = layout.cc_known && (api & 0x44) == 0x44 && rd(pa, layout.eflags, 8) == api &&
+                              layout.df + 4 <= layout.size;
+        uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+    }
+    /* DR7 (bits 8 and 9 enable no breakpoint). */
+    {
+        uint64_t d = 0x400;
+        uc_reg_write(uc, UC_X86_REG_DR7, &d);
+        d = 0x700;
+        uc_context_save(uc, a);
+        uc_reg_write(uc, UC_X86_REG_DR7, &d);
+        uc_context_save(uc, b);
+        off = find_change(pa, pb, layout.size, 8, 0x400, 0x700, -1);
+        layout.dr7_known = off >= 0;
+        layout.dr7 = off >= 0 ? (size_t)off : 0;
+        d = 0x400;
+        uc_reg_write(uc, UC_X86_REG_DR7, &d);
+    }
+
     /* QEMU keeps LDTR, TR, GDTR and IDTR as four more caches after the six;
      * where that holds, they are read and written in place (uc_blob_*_mmr). */
     {
@@ -341,6 +379,44 @@ void uc_blob_write_mmr(struct cpu *c, int reg, const uc_x86_mmr *t)
         wr(blob(c), (size_t)o + c->blob.seg_sel, t->selector, 4);
         wr(blob(c), (size_t)o + c->blob.seg_flags, t->flags, 4);
     }
+}
+
+uint64_t uc_blob_rflags(struct cpu *c)
+{
+    if (c->blob_live && c->blob.eflags_known)
+        return rd(blob(c), c->blob.eflags, 8);
+    uint64_t v = 0;
+    uc_reg_read(c->uc, UC_X86_REG_RFLAGS, &v);
+    return v;
+}
+
+void uc_blob_set_rflags(struct cpu *c, uint64_t v)
+{
+    if (!c->blob_live || !c->blob.eflags_known) {
+        uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &v);
+        return;
+    }
+    v = (uint32_t)v | 0x2;
+    wr(blob(c), c->blob.eflags, v, 8);
+    wr(blob(c), c->blob.cc_src, v & 0x8d5u, 8);
+    wr(blob(c), c->blob.cc_src + 16, 1, 4); /* CC_OP_EFLAGS */
+    wr(blob(c), c->blob.df, (v & 0x400) ? 0xffffffffu : 1, 4);
+}
+
+uint64_t uc_blob_dr7(struct cpu *c)
+{
+    if (c->blob_live && c->blob.dr7_known)
+        return rd(blob(c), c->blob.dr7, 8);
+    uint64_t v = 0;
+    uc_reg_read(c->uc, UC_X86_REG_DR7, &v);
+    return v;
+}
+
+void uc_blob_set_dr7(struct cpu *c, uint64_t v)
+{
+    if (c->blob_live && c->blob.dr7_known && rd(blob(c), c->blob.dr7, 8) == v)
+        return;
+    uc_reg_write(c->uc, UC_X86_REG_DR7, &v);
 }
 
 uint32_t uc_blob_error_code(const struct cpu *c) { return (uint32_t)rd(blob(c), c->blob.error_code, 4); }

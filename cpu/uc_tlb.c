@@ -388,7 +388,36 @@ void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size)
         c->tlb.last_page[(addr >> 12) & 3] = addr & PAGE_MASK_4K;
 }
 
+const uint8_t *uc_tlb_code_host(struct cpu *c, uint64_t addr)
+{
+    if (!c->tlb.env)
+        return NULL;
+    uint64_t page = addr & PAGE_MASK_4K;
+    for (int m = 0; m < L.n_modes; m++) {
+        const uint8_t *e = tlb_entry_of(c->tlb.env, m, addr);
+        if ((rd64(e + E_CODE) & (PAGE_MASK_4K | TLB_INVALID_BIT)) != page)
+            continue;
+        long p = ram_page(c, e, page);
+        return p < 0 ? NULL : c->ram + ((uint64_t)p << 12) + (addr & 0xfff);
+    }
+    return NULL;
+}
+
 void uc_tlb_forget_page(struct cpu *c) { memset(c->tlb.last_page, 0xff, sizeof c->tlb.last_page); }
+
+/* Between runs the engine's mappings change only through what we do to it:
+ * control registers and EFER written through the API (compared here), and
+ * flushes and memory maps (which forget explicitly). A VM round trip keeps
+ * both engines' pages noted. */
+void uc_tlb_run_start(struct cpu *c)
+{
+    uint64_t key[4] = { reg_get(c, UC_X86_REG_CR0), reg_get(c, UC_X86_REG_CR3), reg_get(c, UC_X86_REG_CR4),
+                        efer_get(c) };
+    if (memcmp(key, c->tlb.paging, sizeof key)) {
+        memcpy(c->tlb.paging, key, sizeof key);
+        uc_tlb_forget_page(c);
+    }
+}
 
 void uc_tlb_scan(struct cpu *c)
 {

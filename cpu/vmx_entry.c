@@ -102,6 +102,7 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
         }
     }
     uc_ctl_flush_tlb(g->uc); /* no translation may keep the old permissions */
+    uc_tlb_forget_page(g);
     slot->mapped = true;
     slot->mapped_eptp = eptp;
 }
@@ -176,7 +177,7 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_TR_AR);
     load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
                VMCS_GUEST_LDTR_AR);
-    reg_set(g, UC_X86_REG_DR7, vget(vmcs, VMCS_GUEST_DR7));
+    uc_blob_set_dr7(g, vget(vmcs, VMCS_GUEST_DR7));
     g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
     g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
     g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
@@ -199,7 +200,7 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
     uc_blob_reset_exception(g);
     uc_blob_restore(g);
     vmx_copy_gprs(g, root);
-    reg_set(g, UC_X86_REG_RFLAGS, vget(vmcs, VMCS_GUEST_RFLAGS) | 2);
+    uc_blob_set_rflags(g, vget(vmcs, VMCS_GUEST_RFLAGS) | 2);
     g->halted = vget(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
 }
 

@@ -66,10 +66,10 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
     vset(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
     vset(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));
-    vset(vmcs, VMCS_GUEST_DR7, reg_get(g, UC_X86_REG_DR7));
+    vset(vmcs, VMCS_GUEST_DR7, uc_blob_dr7(g));
     vset(vmcs, VMCS_GUEST_RSP, reg_get(g, UC_X86_REG_RSP));
     vset(vmcs, VMCS_GUEST_RIP, reg_get(g, UC_X86_REG_RIP));
-    vset(vmcs, VMCS_GUEST_RFLAGS, reg_get(g, UC_X86_REG_RFLAGS));
+    vset(vmcs, VMCS_GUEST_RFLAGS, uc_blob_rflags(g));
     vset(vmcs, VMCS_GUEST_SYSENTER_CS, g->msr.sysenter_cs);
     vset(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
     vset(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
@@ -152,7 +152,7 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     /* FS and GS bases also live in their MSRs. */
     reg_set(root, UC_X86_REG_FS_BASE, vget(vmcs, VMCS_HOST_FS_BASE));
     reg_set(root, UC_X86_REG_GS_BASE, vget(vmcs, VMCS_HOST_GS_BASE));
-    reg_set(root, UC_X86_REG_RFLAGS, 0x2);
+    uc_blob_set_rflags(root, 0x2);
 }
 
 /* The VM-exit MSR-store (guest values into the list) and MSR-load (host values

@@ -102,7 +102,9 @@ static void fail(struct cpu *c, unsigned err)
         set_result(c, 2, err);
 }
 
-/* Capstone register id -> Unicorn register id (64- and 32-bit GPRs). */
+/* Capstone register id -> Unicorn register id (64- and 32-bit GPRs), through a
+ * table indexed by Capstone's id, filled on first use: operands are looked up
+ * several times per VM exit. */
 static int uc_reg_of(unsigned r, unsigned *width)
 {
     static const struct { unsigned cs; int uc; unsigned w; } map[] = {
@@ -119,13 +121,21 @@ static int uc_reg_of(unsigned r, unsigned *width)
         { X86_REG_R12D, UC_X86_REG_R12, 4 }, { X86_REG_R13D, UC_X86_REG_R13, 4 }, { X86_REG_R14D, UC_X86_REG_R14, 4 },
         { X86_REG_R15D, UC_X86_REG_R15, 4 }, { X86_REG_EIP, UC_X86_REG_RIP, 4 },
     };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (map[i].cs == r) {
-            *width = map[i].w;
-            return map[i].uc;
-        }
-    *width = 0;
-    return -1;
+    static struct { int uc; unsigned char w; } table[X86_REG_ENDING];
+    static bool filled;
+    if (!filled) {
+        for (size_t i = 0; i < X86_REG_ENDING; i++)
+            table[i].uc = -1;
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+            table[map[i].cs].uc = map[i].uc, table[map[i].cs].w = (unsigned char)map[i].w;
+        filled = true;
+    }
+    if (r >= X86_REG_ENDING || table[r].uc < 0) {
+        *width = 0;
+        return -1;
+    }
+    *width = table[r].w;
+    return table[r].uc;
 }
 
 static uint64_t reg_value(struct cpu *c, unsigned csreg, uint64_t rip_next)
@@ -417,6 +427,7 @@ bool vmx_insn_root(struct cpu *c)
         for (int i = 0; i < v->nslots; i++) {
             v->slots[i].mapped = false;
             uc_ctl_flush_tlb(v->slots[i].g->uc);
+            uc_tlb_forget_page(v->slots[i].g);
         }
         succeed(c);
         break;
