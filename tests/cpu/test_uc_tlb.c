@@ -150,3 +150,75 @@ Test(uc_tlb, live_register_reads_match_the_api)
     cr_assert(reg_get(h2.cpu, UC_X86_REG_CR0) & (1u << 31), "with paging");
     expect_live_reads_match(h2.cpu);
 }
+
+/* Between runs a VM exit reads RFLAGS and DR7 in place and an entry writes
+ * them there (uc_blob_rflags & co.): each must be what the API reads and
+ * writes, after code left the flags lazily computed. */
+static void expect_stopped_flags_match(struct cpu *c)
+{
+    cr_assert(c->blob.eflags_known, "a stopped engine keeps RFLAGS whole");
+    cr_assert(c->blob.dr7_known, "DR7 was found");
+    uint64_t api = 0;
+    uc_reg_read(c->uc, UC_X86_REG_RFLAGS, &api);
+    cr_assert_eq(uc_blob_rflags(c), api, "RFLAGS after the run: in place %#llx, API %#llx",
+                 (unsigned long long)uc_blob_rflags(c), (unsigned long long)api);
+    static const uint64_t values[] = { 0x2, 0x203, 0x2c7, 0x6d7, 0xad7 }; /* IF, DF, OF and the arithmetic six */
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        uc_blob_set_rflags(c, values[i]);
+        uc_reg_read(c->uc, UC_X86_REG_RFLAGS, &api);
+        cr_assert_eq(api, values[i], "RFLAGS %#llx written in place reads %#llx", (unsigned long long)values[i],
+                     (unsigned long long)api);
+        cr_assert_eq(uc_blob_rflags(c), values[i]);
+    }
+    uc_reg_read(c->uc, UC_X86_REG_DR7, &api);
+    cr_assert_eq(uc_blob_dr7(c), api);
+    uc_blob_set_dr7(c, 0x700);
+    uc_reg_read(c->uc, UC_X86_REG_DR7, &api);
+    cr_assert_eq(api, 0x700);
+    cr_assert_eq(uc_blob_dr7(c), 0x700);
+    uc_blob_set_dr7(c, 0x400);
+    cr_assert_eq(uc_blob_dr7(c), 0x400);
+}
+
+Test(uc_tlb, stopped_engine_rflags_and_dr7_match_the_api)
+{
+    hv_init(&h, "misc", 32);
+    hv_start(&h, "store_loop", 0, 0);
+    cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
+    expect_stopped_flags_match(h.cpu);
+    hv_init(&h2, "misc", 64);
+    hv_start(&h2, "rdmsr64", 0, 0);
+    cpu_reg_write(h2.cpu, UC_X86_REG_RCX, 0x10);
+    cr_assert_eq(hv_run(&h2), CPU_EXIT_HALT);
+    expect_stopped_flags_match(h2.cpu);
+}
+
+/* Intercept sites compare their bytes through the engine's code TLB entry: it
+ * must name the RAM the code ran from (QEMU fills the code entry with the
+ * others, so a data page's mapping shows too), and nothing for an address the
+ * engine never used. */
+Test(uc_tlb, code_entry_names_the_code_in_ram)
+{
+    hv_init(&h, "misc", 32);
+    hv_start(&h, "store_loop", 0, 0);
+    cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
+    cr_assert_eq(uc_tlb_code_host(h.cpu, CODE_BASE + 5), h.cpu->ram + CODE_BASE + 5);
+    cr_assert_null(uc_tlb_code_host(h.cpu, 0x1234000), "a page the engine never touched");
+}
+
+/* The pages noted as code are kept from one run to the next unless a paging
+ * register changed in between (then the same virtual page may be other RAM). */
+Test(uc_tlb, noted_pages_kept_across_runs_until_paging_changes)
+{
+    hv_init(&h, "misc", 32);
+    hv_start(&h, "store_loop", 0, 0);
+    cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
+    struct cpu *c = h.cpu;
+    uc_tlb_run_start(c);
+    cr_assert_eq(c->tlb.last_page[(CODE_BASE >> 12) & 3], CODE_BASE & ~0xfffULL, "the code page is noted");
+    uc_tlb_run_start(c);
+    cr_assert_eq(c->tlb.last_page[(CODE_BASE >> 12) & 3], CODE_BASE & ~0xfffULL, "and stays noted");
+    reg_set(c, UC_X86_REG_CR3, reg_get(c, UC_X86_REG_CR3) + 0x1000);
+    uc_tlb_run_start(c);
+    cr_assert_eq(c->tlb.last_page[(CODE_BASE >> 12) & 3], ~0ULL, "a new CR3 forgets it");
+}
