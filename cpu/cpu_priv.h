@@ -171,6 +171,7 @@ struct cpu {
     bool halted;
     bool hook_stopped;     /* our hook stopped the engine (else it was HLT) */
     bool kicked;           /* cpu_kick: return to the machine at the next boundary */
+    bool exit_checks_off;  /* translations leave out Unicorn's per-access exit checks (uc_stop.c) */
 
     struct pending_exc exc;
     enum pending_op op;
@@ -256,6 +257,19 @@ void uc_blob_update_seg_hflags(struct cpu *c, uint64_t cr0, bool lma);
  * entries of pages without translated code. attach: 0 (also when the layout is
  * not understood: then off), -1 out of memory. */
 int uc_tlb_attach(struct cpu *c);
+/* An engine's QEMU CPU object and its CPUX86State (registers first), or NULL
+ * when this build's layout is not understood. */
+void *uc_tlb_cpu_object(uc_engine *uc);
+uint8_t *uc_tlb_env(uc_engine *uc);
+
+/* uc_stop.c: Unicorn's exit checks after every load and store left out of
+ * translations (attach, right after the engine is opened), and code hooks that
+ * stop or skip their instruction at once without them. `ret` is the hook's
+ * __builtin_return_address(0): hooks are called from the generated code. */
+void uc_stop_attach(struct cpu *c);
+void uc_stop_checks(struct cpu *c, bool on); /* back on (per-instruction hooks): the caller flushes translations */
+void uc_stop_before(struct cpu *c, uintptr_t ret);
+void uc_stop_resume_at(struct cpu *c, uintptr_t ret, uint64_t rip);
 void uc_tlb_free(struct cpu *c);
 /* From the block hook: the pages of a block that runs (skipped while it runs
  * from a page noted last: one per page number mod 4, so code calling into the

@@ -50,6 +50,9 @@ uint64_t insn_trace_step(struct cpu *c, uint64_t stop)
         else
             uc_hook_del(c->uc, c->itrace.hook);
         c->itrace.on = inside;
+        /* Unicorn calls hooks on one address through its own helper when there
+         * are two: site hooks then stop through the exit checks again. */
+        uc_stop_checks(c, inside);
         uc_ctl_flush_tb(c->uc); /* translations carry their hooks */
     }
     uint64_t edge = c->cycles < c->itrace.from ? c->itrace.from : inside ? c->itrace.to : UINT64_MAX;

@@ -88,8 +88,12 @@ struct site_with_bytes {
 
 static bool site_refresh(struct cpu *c, struct site_with_bytes *sb);
 
-static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+/* Called from the generated code before the instruction at a site: it stops
+ * the run before it (a fault, a VM exit), skips it (emulated here), or lets it
+ * run. */
+static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
+    uintptr_t ret = (uintptr_t)__builtin_return_address(0); /* where to stop or skip from */
     struct site_with_bytes *sb = user;
     struct intercept_site *s = &sb->s;
     struct cpu *c = s->cpu;
@@ -104,12 +108,14 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uc_tlb_forget_page(c); /* the next block's page may map elsewhere */
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
         if (c->nr->exit.pending)
-            uc_emu_stop(uc); /* vmx_nr_exit marked the stop as ours */
-        return;           /* else emulated: RIP was written past it */
+            uc_stop_before(c, ret); /* vmx_nr_exit marked the stop as ours */
+        else
+            uc_stop_resume_at(c, ret, addr + s->len); /* emulated */
+        return;
     }
     if (s->kind == SITE_MOVCR && c->vmx && c->vmx->on && s->to_cr && !vmx_root_cr_write_ok(c, s)) {
         cpu_raise(c, EXC_GP, true, 0);
-        uc_emu_stop(uc);
+        uc_stop_before(c, ret);
         return;
     }
     if (s->kind >= SITE_CPUID)
@@ -118,13 +124,13 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uint16_t port = s->io_port >= 0 ? (uint16_t)s->io_port : (uint16_t)reg_get(c, UC_X86_REG_DX);
         if (!ioperm_allowed(c, port, s->io_size)) {
             cpu_raise(c, EXC_GP, true, 0);
-            uc_emu_stop(uc);
+            uc_stop_before(c, ret);
         }
         return;
     }
     if ((reg_get(c, UC_X86_REG_CS) & 3) != 0) {
         cpu_raise(c, EXC_GP, true, 0);
-        uc_emu_stop(uc);
+        uc_stop_before(c, ret);
         return;
     }
     uint32_t msr = (uint32_t)reg_get(c, UC_X86_REG_RCX);
@@ -132,7 +138,7 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         if (msr_read(c, msr, &val)) {
             log_debug("cpu: RDMSR of unknown MSR %#x raises #GP", msr);
             cpu_raise(c, EXC_GP, true, 0);
-            uc_emu_stop(uc);
+            uc_stop_before(c, ret);
             return;
         }
         reg_set(c, UC_X86_REG_RAX, val & 0xffffffffu);
@@ -142,12 +148,11 @@ static void site_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         if (msr_write(c, msr, val)) {
             log_debug("cpu: WRMSR %#x <- %#llx raises #GP", msr, (unsigned long long)val);
             cpu_raise(c, EXC_GP, true, 0);
-            uc_emu_stop(uc);
+            uc_stop_before(c, ret);
             return;
         }
     }
-    /* Writing RIP skips the instruction: Unicorn resumes there at once. */
-    reg_set(c, UC_X86_REG_RIP, addr + s->len);
+    uc_stop_resume_at(c, ret, addr + s->len); /* skips the instruction */
 }
 
 /* Port and operand size of an I/O instruction from its bytes. */

@@ -328,6 +328,18 @@ int uc_tlb_attach(struct cpu *c)
     return 0;
 }
 
+void *uc_tlb_cpu_object(uc_engine *uc)
+{
+    if (!L.known)
+        measure();
+    return L.env_known ? (void *)(uintptr_t)rd64((const uint8_t *)uc + L.cpu_field) : NULL;
+}
+
+uint8_t *uc_tlb_env(uc_engine *uc)
+{
+    return uc_tlb_cpu_object(uc) ? env_via(uc, L.cpu_field, L.env_off) : NULL;
+}
+
 void uc_tlb_free(struct cpu *c)
 {
     free(c->tlb.code_pages);

