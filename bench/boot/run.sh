@@ -56,22 +56,26 @@ one_run() {
     echo "$end - $start" | awk '{ printf "%.4f", $1 - $3 }'
 }
 
-# The three commands take turns, run after run, so a machine whose load drifts
+# The four commands take turns, run after run, so a machine whose load drifts
 # slows them alike and the ratio of the medians stays fair.
 echo "boot benchmark: $kernel, $runs runs each, interleaved"
-th=() tq=() ts=()
+th=() tq=() ts=() tc=()
 for _ in $(seq "$runs"); do
     th+=("$(one_run "${hvsim_cmd[@]}")")
     tq+=("$(one_run "${qemu_cmd[@]}")")
     # The same hvsim with its fast-store path off (cpu/uc_tlb.c): what that path gains.
     ts+=("$(one_run env HVSIM_SLOW_STORES=1 "${hvsim_cmd[@]}")")
+    # And with Unicorn's exit check after every load and store kept (cpu/uc_stop.c).
+    tc+=("$(one_run env HVSIM_UC_EXIT_CHECKS=1 "${hvsim_cmd[@]}")")
 done
 t_hvsim=$(median "${th[@]}")
 t_qemu=$(median "${tq[@]}")
 t_slow=$(median "${ts[@]}")
-awk -v h="$t_hvsim" -v q="$t_qemu" -v s="$t_slow" 'BEGIN {
+t_checks=$(median "${tc[@]}")
+awk -v h="$t_hvsim" -v q="$t_qemu" -v s="$t_slow" -v c="$t_checks" 'BEGIN {
     printf "  hvsim boot          median %.3f s\n", h
     printf "  hvsim, slow stores  median %.3f s (HVSIM_SLOW_STORES=1: fast stores gain %.2fx)\n", s, s / h
+    printf "  hvsim, exit checks  median %.3f s (HVSIM_UC_EXIT_CHECKS=1: leaving them out gains %.2fx)\n", c, c / h
     printf "  qemu-system-x86_64  median %.3f s (-accel tcg)\n", q
     r = h / q
     printf "  ratio hvsim/qemu    %.2f (target <= 1.0: %s)\n", r, r <= 1.0 ? "met" : "NOT met"
