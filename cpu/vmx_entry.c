@@ -145,6 +145,23 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
     uc_blob_write_mmr(g, reg, &t);
 }
 
+/* What VMRESUME loads when the engine is current (vmx_guest_slot): RIP, RSP,
+ * the general registers, the SYSENTER MSRs (the engine's MSR file was just
+ * reset to the root's) and the activity state, and, as a full load does, no
+ * interrupt shadow. */
+static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
+{
+    g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
+    g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
+    g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
+    uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
+    uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
+    uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
+    uc_blob_reset_exception(g);
+    vmx_copy_gprs(g, root);
+    g->halted = vget(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
+}
+
 static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     struct vmx_nonroot *nr = g->nr;
@@ -236,7 +253,7 @@ void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding)
         return; /* their checks (canonical RIP in 64-bit code) are repeated in vmx_enter */
     for (int i = 0; i < v->nslots; i++)
         if (v->slots[i].vmcs_pa == pa)
-            v->slots[i].checked = false;
+            v->slots[i].checked = v->slots[i].engine_current = false;
 }
 
 void vmx_ept_changed(struct cpu *root, uint64_t pa)
@@ -331,7 +348,11 @@ int vmx_enter(struct cpu *root)
     /* MSRs the VMCS does not switch are the CPU's own: the guest shares them. */
     g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
-    load_guest_state(root, g, vmcs);
+    if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live)
+        load_guest_rip_rsp(root, g, vmcs);
+    else
+        load_guest_state(root, g, vmcs);
+    slot->engine_current = false; /* until the exit saves the state again */
     uint32_t bad = load_msr_list(g, root, vmcs);
     if (bad) {
         vmx_load_host_state(root, vmcs);

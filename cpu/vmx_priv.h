@@ -31,6 +31,10 @@ struct vmx_guest_slot {
      * guest RIP or RSP: VMRESUME need not run them again (a model shortcut; the
      * result is the same, the checks being a function of the VMCS). */
     bool checked;
+    /* The engine holds the guest state its last exit saved into the VMCS, and
+     * no VMWRITE since touched more than guest RIP or RSP: VMRESUME loads only
+     * those (the rest would load the same values). */
+    bool engine_current;
 };
 
 /* A decoded VMX instruction, cached by address: hypervisors run the same few

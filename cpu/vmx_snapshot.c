@@ -42,7 +42,7 @@ int vmx_load(struct cpu *root, struct buf_reader *in)
     /* Engines keep translations of memory that was just replaced: remap them. */
     for (int i = 0; i < v->nslots; i++) {
         v->slots[i].mapped = false;
-        v->slots[i].checked = false;
+        v->slots[i].checked = v->slots[i].engine_current = false;
     }
     if (!on)
         return in->err ? HV_ECORRUPT : HV_OK;
