@@ -368,10 +368,22 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
     struct block_cache *bc = &c->blocks;
     size_t i = mix(addr, size) & bc->mask;
 
+    size_t home = i;
     for (;;) {
         struct block_entry *e = &bc->slots[i];
-        if (e->size == size && e->addr == addr)
+        if (e->size == size && e->addr == addr) {
+            /* Found past its home slot (where the block hook's inline probe
+             * looks): trade places with the entry there, which stays in the
+             * same run of slots after its own home. Deterministic: it depends
+             * only on the order blocks were seen. */
+            if (i != home) {
+                struct block_entry t = bc->slots[home];
+                bc->slots[home] = *e;
+                *e = t;
+                e = &bc->slots[home];
+            }
             return e;
+        }
         if (e->size == 0)
             break;
         i = (i + 1) & bc->mask;
