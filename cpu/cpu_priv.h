@@ -351,11 +351,13 @@ const struct block_entry *blocks_lookup(struct cpu *c, uint64_t addr, uint32_t s
 /* Decodes from `block` to find the instruction that ends at `end`: its start,
  * or 0 when the bytes there do not decode to one. */
 uint64_t blocks_insn_ending_at(struct cpu *c, uint64_t block, uint64_t end);
-/* The block cache's hash of (address, size); probed from there, never by a pointer. */
+/* The block cache's hash of (address, size); probed from there, never by a
+ * pointer. Cheap rather than thorough (no multiply: it runs for every block):
+ * nearby blocks land in nearby slots, and a block found past its home slot is
+ * moved there (blocks_lookup). */
 static inline uint64_t block_hash(uint64_t a, uint64_t b)
 {
-    uint64_t h = (a ^ (b << 48)) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
+    return a ^ (a >> 13) ^ (b << 7);
 }
 
 /* blocks_lookup's first probe, inlined in the block hook: most blocks hit it.
