@@ -154,6 +154,7 @@ struct cpu {
         uint8_t *env;         /* the engine's live CPU state; NULL when off */
         uint8_t *code_pages;  /* a bit per RAM page that has held translated code */
         uint8_t *cleared_pages; /* and per RAM page whose entries a scan ever cleared */
+        uint8_t *readonly_pages; /* and per RAM page the engine maps without write access (EPT), or NULL */
         uint64_t next_scan, period; /* cycles */
         int mode;             /* the MMU mode whose table held the last block's page */
         uint64_t last_page[4]; /* pages noted since a mapping last could change, by page number mod 4 */
@@ -277,6 +278,11 @@ void uc_tlb_free(struct cpu *c);
  * INVLPG, a new run), so the next blocks note their pages again. */
 void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size);
 void uc_tlb_forget_page(struct cpu *c);
+/* RAM the engine maps without write access (a non-root engine's EPT): Unicorn
+ * sends stores there to the slow path, where it checks the permission, so the
+ * scan must leave those entries alone. reset: before the memory is rebuilt. */
+void uc_tlb_readonly(struct cpu *c, uint64_t hpa, uint64_t size);
+void uc_tlb_readonly_reset(struct cpu *c);
 void uc_tlb_run_start(struct cpu *c); /* forgets them if the paging registers changed since */
 /* The host bytes of RAM the engine fetches addr's code from, by its TLB's code
  * entry for the page (what it translated from), or NULL when no mode's table

@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "cpu_priv.h"
 
-#define SCAN_MIN 16384ULL      /* cycles between scans while they find work */
+#define SCAN_MIN 4096ULL       /* cycles between scans while they find work (16 k: 5% slower boot_bench) */
 #define SCAN_MAX 8388608ULL    /* and at most, once they stop finding any */
 #define PAGE_MASK_4K (~0xfffULL)
 #define SEARCH_WORDS 1024      /* how much of Unicorn's uc_struct is searched for the CPU */
@@ -344,6 +344,8 @@ void uc_tlb_free(struct cpu *c)
 {
     free(c->tlb.code_pages);
     free(c->tlb.cleared_pages);
+    free(c->tlb.readonly_pages);
+    c->tlb.readonly_pages = NULL;
     c->tlb.code_pages = NULL;
     c->tlb.cleared_pages = NULL;
     c->tlb.env = NULL;
@@ -415,6 +417,24 @@ const uint8_t *uc_tlb_code_host(struct cpu *c, uint64_t addr)
     return NULL;
 }
 
+void uc_tlb_readonly(struct cpu *c, uint64_t hpa, uint64_t size)
+{
+    if (!c->tlb.env)
+        return;
+    if (!c->tlb.readonly_pages && !(c->tlb.readonly_pages = calloc((c->ram_size >> 12) / 8 + 1, 1))) {
+        uc_tlb_free(c); /* cannot tell: no fast stores at all */
+        return;
+    }
+    for (uint64_t p = hpa >> 12; p < (hpa + size + 0xfff) >> 12 && p < (c->ram_size >> 12); p++)
+        c->tlb.readonly_pages[p >> 3] |= (uint8_t)(1u << (p & 7));
+}
+
+void uc_tlb_readonly_reset(struct cpu *c)
+{
+    if (c->tlb.readonly_pages)
+        memset(c->tlb.readonly_pages, 0, (c->ram_size >> 12) / 8 + 1);
+}
+
 void uc_tlb_forget_page(struct cpu *c) { memset(c->tlb.last_page, 0xff, sizeof c->tlb.last_page); }
 
 /* Between runs the engine's mappings change only through what we do to it:
@@ -443,7 +463,8 @@ void uc_tlb_scan(struct cpu *c)
             if ((w & 0xfff) != L.notdirty)
                 continue;
             long p = ram_page(c, e, w & PAGE_MASK_4K);
-            if (p < 0 || (c->tlb.code_pages[p >> 3] & (1u << (p & 7))))
+            if (p < 0 || (c->tlb.code_pages[p >> 3] & (1u << (p & 7))) ||
+                (c->tlb.readonly_pages && (c->tlb.readonly_pages[p >> 3] & (1u << (p & 7)))))
                 continue;
             c->tlb.cleared_pages[p >> 3] |= (uint8_t)(1u << (p & 7));
             w &= ~L.notdirty;

@@ -61,6 +61,7 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
     if (slot->mapped && (!ept || slot->mapped_eptp == eptp))
         return;
     unmap_all(g);
+    uc_tlb_readonly_reset(g);
     uc_ctl_flush_tb(g->uc);
     blocks_reset(g);
     if (!ept) {
@@ -94,6 +95,8 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
                 uint32_t prot = ((run.perms & EPT_R) ? UC_PROT_READ : 0) | ((run.perms & EPT_W) ? UC_PROT_WRITE : 0) |
                                 ((run.perms & EPT_X) ? UC_PROT_EXEC : 0);
                 uc_err me = uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa);
+                if (!(prot & UC_PROT_WRITE))
+                    uc_tlb_readonly(g, run.hpa, run.size);
                 if (me != UC_ERR_OK)
                     log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)run.gpa,
                               (unsigned long long)run.size, uc_strerror(me));
