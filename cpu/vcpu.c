@@ -279,7 +279,6 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
         log_error("cpu: cannot open a Unicorn engine: %s", uc_strerror(err));
         goto fail;
     }
-    if (getenv("XX")) ((uint8_t *)c->uc)[0x7f2] = 1;
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) || cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) ||
         cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64)) {
         log_error("cpu: cannot open Capstone");
