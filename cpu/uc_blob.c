@@ -14,24 +14,16 @@ static bool layout_known;
 /* The live CPU state when uc_tlb.c found it (offsets then count from
  * env - layout.rax, where a saved context would have its header), else the
  * last saved context. */
-static inline __attribute__((always_inline)) uint8_t *blob(const struct cpu *c)
-{
-    return c->blob_live ? c->blob_live : (uint8_t *)c->ctx;
-}
+static uint8_t *blob(const struct cpu *c) { return c->blob_live ? c->blob_live : (uint8_t *)c->ctx; }
 
-/* Always inlined, so each access is one load or store of its constant size
- * (out of line they were a memcpy call each, on every VM exit). */
-static inline __attribute__((always_inline)) uint64_t rd(const uint8_t *b, size_t off, size_t n)
+static uint64_t rd(const uint8_t *b, size_t off, size_t n)
 {
     uint64_t v = 0;
     memcpy(&v, b + off, n);
     return v;
 }
 
-static inline __attribute__((always_inline)) void wr(uint8_t *b, size_t off, uint64_t v, size_t n)
-{
-    memcpy(b + off, &v, n);
-}
+static void wr(uint8_t *b, size_t off, uint64_t v, size_t n) { memcpy(b + off, &v, n); }
 
 /* The one offset (step 4 bytes) whose n-byte value went from `from` to `to`, skipping `not`. */
 static long find_change(const uint8_t *a, const uint8_t *b, size_t size, size_t n, uint64_t from,
