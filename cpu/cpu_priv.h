@@ -172,6 +172,9 @@ struct cpu {
     bool halted;
     bool hook_stopped;     /* our hook stopped the engine (else it was HLT) */
     bool kicked;           /* cpu_kick: return to the machine at the next boundary */
+    bool entry_in_hook;    /* vmx_enter called from the #UD hook, the engine mid-run */
+    bool nested_off;       /* HVSIM_VMX_NO_NESTED_RUN: VM entries only from the run loop */
+    bool entry_error;      /* a VM entry from the hook could not create its engine */
     bool exit_checks_off;  /* translations leave out Unicorn's per-access exit checks (uc_stop.c) */
 
     struct pending_exc exc;

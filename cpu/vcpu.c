@@ -110,12 +110,52 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
     uc_emu_stop(uc);
 }
 
+static enum cpu_exit run_guest(struct cpu *c, uint64_t limit);
+
+/* Whether the run loop, given the CPU now, would do anything before starting
+ * the engine again (deliver, stop, flush, trace). */
+static bool loop_has_work(struct cpu *c)
+{
+    return c->exc.valid || c->op != OP_NONE || c->stop_requested || c->kicked || c->halted ||
+           c->cycles >= c->limit || c->cycles >= c->stop_cycles || c->cycles - c->tlb_flushed_at >= c->tlb_period ||
+           c->itrace.fn || (c->plat.intr_pending && c->plat.intr_pending(c->plat.opaque) >= 0);
+}
+
+/* VMLAUNCH or VMRESUME, from the #UD hook: enter and run the guest from here,
+ * so that after its VM exit the root engine goes on at the host RIP without
+ * stopping and starting again (a round trip's largest fixed cost). The run
+ * loop would do the same: enter at once, and after the exit go on unless it
+ * has something else to do first, in which case the engine stops for it.
+ * Returns true when the root engine goes on. */
+static bool nested_entry(struct cpu *c, uint64_t stop)
+{
+    c->stop_cycles = stop; /* vmx_insn_root asked for a stop: not needed */
+    c->hook_stopped = false;
+    c->entry_in_hook = true;
+    int r = vmx_enter(c);
+    c->entry_in_hook = false;
+    if (r < 0) {
+        c->entry_error = true;
+        return false;
+    }
+    if (c->vmx->active && run_guest(c, c->limit) != CPU_EXIT_VMEXIT)
+        return false; /* the loop runs the guest on (it is still active) */
+    uc_tlb_run_start(c); /* the host state may have new paging registers */
+    return !loop_has_work(c);
+}
+
 /* Unicorn reports #UD here rather than through the interrupt hook. VMX
  * instructions arrive here too once the VT-x model claims them. */
 static bool hook_insn_invalid(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
+    uint64_t stop = c->stop_cycles;
     if (c->vmx && vmx_insn_root(c)) {
+        if (c->vmx->entry != VMX_ENTRY_NONE && !c->exc.valid && !c->nested_off) {
+            if (nested_entry(c, stop))
+                return true;
+            c->hook_stopped = true; /* the loop takes over from here */
+        }
         if (c->hook_stopped || c->exc.valid)
             uc_emu_stop(uc);
         return true;
@@ -346,6 +386,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
     uc_stop_attach(c);
     cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
     vmx_root_init(c);
+    c->nested_off = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL;
     engine_hooks(c);
     return c;
 }
@@ -507,6 +548,10 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
 
     c->limit = limit;
     for (;;) {
+        if (c->entry_error) {
+            c->entry_error = false;
+            return CPU_EXIT_ERROR;
+        }
         if (c->vmx && c->vmx->entry != VMX_ENTRY_NONE && vmx_enter(c) < 0)
             return CPU_EXIT_ERROR;
         if (c->vmx && c->vmx->active) {

@@ -320,9 +320,13 @@ int vmx_enter(struct cpu *root)
         char why[160];
         vmx_check_format(res.fail, why, sizeof why);
         log_debug("vmx: %s fails: %s", kind == VMX_ENTRY_LAUNCH ? "VMLAUNCH" : "VMRESUME", why);
-        uint64_t fl = (reg_get(root, UC_X86_REG_RFLAGS) & ~0x8d5ULL) | 0x40; /* VMfailValid */
         vset(vmcs, VMCS_VM_INSTRUCTION_ERROR, res.vm_error);
-        reg_set(root, UC_X86_REG_RFLAGS, fl);
+        /* VMfailValid. Entered from the #UD hook the engine is mid-run, its
+         * lazy flags live apart from RFLAGS: set them in place. */
+        if (!root->entry_in_hook || !uc_blob_set_arith_flags(root, 0x40)) {
+            uint64_t fl = (reg_get(root, UC_X86_REG_RFLAGS) & ~0x8d5ULL) | 0x40;
+            reg_set(root, UC_X86_REG_RFLAGS, fl);
+        }
         return 1;
     }
     if (res.exit_reason) {

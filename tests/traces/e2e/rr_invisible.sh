@@ -5,7 +5,9 @@
 # print the same console bytes. VAR is HVSIM_SLOW_STORES (fast stores,
 # cpu/uc_tlb.c: meant for kernels that rewrite their code) or
 # HVSIM_UC_EXIT_CHECKS (no per-access exit checks, cpu/uc_stop.c: meant for
-# kernels whose intercept sites stop or skip instructions).
+# kernels whose intercept sites stop or skip instructions) or
+# HVSIM_VMX_NO_NESTED_RUN (VM entries from the #UD hook, cpu/vcpu.c: meant for
+# the VT-x kernels).
 # usage: rr_invisible.sh HVSIM KERNEL VAR
 . "$(dirname "$0")/rr_lib.sh"
 hvsim=$1 kernel=$2 var=$3
