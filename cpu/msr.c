@@ -193,6 +193,13 @@ void msr_sync_engine(struct cpu *c)
         { MSR_SYSENTER_ESP, offsetof(struct msr_file, sysenter_esp) },
         { MSR_SYSENTER_EIP, offsetof(struct msr_file, sysenter_eip) },
     };
+    /* The seven are consecutive in the file (SYSENTER_CS..FMASK): most calls,
+     * one per VM entry and exit, find nothing changed. */
+    _Static_assert(offsetof(struct msr_file, fmask) - offsetof(struct msr_file, sysenter_cs) == 6 * 8,
+                   "the seven synced MSRs are consecutive");
+    size_t from = offsetof(struct msr_file, sysenter_cs), to = offsetof(struct msr_file, fmask) + 8;
+    if (memcmp((const uint8_t *)&c->msr + from, (const uint8_t *)&c->msr_in_engine + from, to - from) == 0)
+        return;
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
         uint64_t want, have;
         memcpy(&want, (const uint8_t *)&c->msr + list[i].off, 8);
