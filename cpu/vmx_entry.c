@@ -168,6 +168,7 @@ static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     struct vmx_nonroot *nr = g->nr;
+    nr->seg_image_valid = false; /* the VMCS may hold other segment fields now */
     uint32_t entry = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY);
     bool ia32e = entry & VMX_ENTRY_IA32E_MODE_GUEST;
     uint64_t cr0 = vget(vmcs, VMCS_GUEST_CR0), cr3 = vget(vmcs, VMCS_GUEST_CR3);

@@ -43,12 +43,24 @@ static void save_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
     }
 }
 
-static void save_guest_state(struct cpu *g, uint8_t *vmcs)
+/* The ten caches (ES..GS, LDTR, TR, GDTR, IDTR) as bytes of the live state, or
+ * NULL when they are not known to lie together there. */
+static const uint8_t *seg_caches(struct cpu *g, size_t *n)
+{
+    *n = 10 * g->blob.seg_stride;
+    if (!g->blob_live || !g->blob.tables || *n > sizeof g->nr->seg_image)
+        return NULL;
+    return g->blob_live + uc_blob_seg_off(g, SEG_ES);
+}
+
+static void save_segments(struct cpu *g, uint8_t *vmcs)
 {
     struct seg_cache s[6];
-    uint64_t efer = efer_get(g);
+    size_t n;
+    const uint8_t *now = seg_caches(g, &n);
 
-    uc_blob_save(g);
+    if (now && g->nr->seg_image_valid && memcmp(now, g->nr->seg_image, n) == 0)
+        return; /* the VMCS holds what saving them would write */
     for (int i = SEG_ES; i <= SEG_GS; i++)
         uc_blob_get_seg(g, (enum seg_index)i, &s[i]);
     save_seg(vmcs, &s[SEG_ES], VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR);
@@ -63,6 +75,18 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_LDTR_AR);
     save_table(g, UC_X86_REG_GDTR, vmcs, 0, VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT, 0);
     save_table(g, UC_X86_REG_IDTR, vmcs, 0, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT, 0);
+    if (now) {
+        memcpy(g->nr->seg_image, now, n);
+        g->nr->seg_image_valid = true;
+    }
+}
+
+static void save_guest_state(struct cpu *g, uint8_t *vmcs)
+{
+    uint64_t efer = efer_get(g);
+
+    uc_blob_save(g);
+    save_segments(g, vmcs);
     vset(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
     vset(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
     vset(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));

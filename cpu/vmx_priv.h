@@ -84,6 +84,12 @@ struct vmx_nonroot {
     uint64_t timer_deadline;   /* cycles; UINT64_MAX when the preemption timer is off */
     /* The engine's current control registers, to skip reloading unchanged ones. */
     uint64_t cr0, cr3, cr4, efer;
+    /* The engine's ten segment and table caches as the last VM exit saved them
+     * into the VMCS, valid while those VMCS fields still hold what was saved
+     * (the entry since was VMRESUME's shortcut): an exit whose caches are the
+     * same bytes skips saving them again. */
+    uint8_t seg_image[10 * 64];
+    bool seg_image_valid;
 };
 
 static inline uint8_t *vmx_vmcs(struct cpu *root, uint64_t pa) { return root->ram + pa; }

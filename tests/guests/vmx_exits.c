@@ -139,6 +139,12 @@ asm(".text\n"
     "    vmcall\n"                          /* 0f 01 c1 */
     "    mov %rax, vmcall_rax(%rip)\n"
     "    mov %r15, vmcall_r15(%rip)\n"
+    /* A new FS base (WRMSR of IA32_FS_BASE, not in the bitmap: no exit): the
+     * HLT exit must save it, though no VMWRITE touched the segment fields. */
+    "    mov $0xc0000100, %ecx\n"
+    "    mov $0x5e9f5000, %eax\n"
+    "    xor %edx, %edx\n"
+    "    wrmsr\n"
     "g_hlt:\n"
     "    hlt\n"                             /* f4 */
     "g_done:\n"
@@ -331,8 +337,12 @@ void kmain(struct multiboot_info *mbi)
     v.regs.r15 = 0xf15f15;
     vmx_skip(&v);
 
+    uint64_t fs_before = vmr(VMCS_GUEST_FS_BASE);
     vmx_expect_exit(&v, EXIT_REASON_HLT, RIP(g_hlt), "HLT with HLT exiting");
     check_len(&v, 1, "HLT (f4)");
+    check(vmr(VMCS_GUEST_FS_BASE) == 0x5e9f5000 && fs_before != 0x5e9f5000,
+          "  the FS base the guest wrote since the VMCALL exit is in the VMCS (%#llx, was %#llx)",
+          (unsigned long long)vmr(VMCS_GUEST_FS_BASE), (unsigned long long)fs_before);
     check(vmcall_rax == 0x600d && vmcall_r15 == 0xf15f15,
           "  RAX and R15 set by the host went back on VMRESUME (RAX %#llx, R15 %#llx)",
           (unsigned long long)vmcall_rax, (unsigned long long)vmcall_r15);
