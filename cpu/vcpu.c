@@ -127,10 +127,8 @@ static bool loop_has_work(struct cpu *c)
  * loop would do the same: enter at once, and after the exit go on unless it
  * has something else to do first, in which case the engine stops for it.
  * Returns true when the root engine goes on. */
-static bool nested_entry(struct cpu *c, uint64_t stop)
+static bool nested_entry(struct cpu *c)
 {
-    c->stop_cycles = stop; /* vmx_insn_root asked for a stop: not needed */
-    c->hook_stopped = false;
     c->entry_in_hook = true;
     int r = vmx_enter(c);
     c->entry_in_hook = false;
@@ -149,12 +147,12 @@ static bool nested_entry(struct cpu *c, uint64_t stop)
 static bool hook_insn_invalid(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
-    uint64_t stop = c->stop_cycles;
     if (c->vmx && vmx_insn_root(c)) {
-        if (c->vmx->entry != VMX_ENTRY_NONE && !c->exc.valid && !c->nested_off) {
-            if (nested_entry(c, stop))
+        if (c->vmx->entry != VMX_ENTRY_NONE) {
+            if (!c->exc.valid && !c->nested_off && nested_entry(c))
                 return true;
-            c->hook_stopped = true; /* the loop takes over from here */
+            c->hook_stopped = true; /* the run loop enters, or takes over from here */
+            c->stop_cycles = 0;
         }
         if (c->hook_stopped || c->exc.valid)
             uc_emu_stop(uc);

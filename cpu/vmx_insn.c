@@ -410,10 +410,8 @@ bool vmx_insn_root(struct cpu *c)
             fail(c, 5);
             break;
         }
-        /* The run loop performs the entry: it may need another engine. */
+        /* Performed by the caller (hook_insn_invalid): it needs another engine. */
         v->entry = id == X86_INS_VMLAUNCH ? VMX_ENTRY_LAUNCH : VMX_ENTRY_RESUME;
-        c->hook_stopped = true;
-        c->stop_cycles = 0;
         break;
     }
     case X86_INS_INVEPT:

@@ -55,7 +55,7 @@ struct vmx_root {
     bool on;                /* in VMX operation (after VMXON) */
     uint64_t vmxon_pa;
     uint64_t current;       /* current-VMCS pointer or VMX_NO_VMCS */
-    enum vmx_entry_kind entry;  /* VMLAUNCH/VMRESUME waiting for the run loop */
+    enum vmx_entry_kind entry;  /* VMLAUNCH/VMRESUME decoded, the entry not yet performed */
     struct cpu *active;     /* the engine running in VMX non-root operation */
     struct vmx_guest_slot slots[VMX_MAX_GUESTS];
     int nslots;
