@@ -148,10 +148,10 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
     uc_blob_write_mmr(g, reg, &t);
 }
 
-/* What VMRESUME loads when the engine is current (vmx_guest_slot): RIP, RSP,
- * the general registers, the SYSENTER MSRs (the engine's MSR file was just
- * reset to the root's) and the activity state, and, as a full load does, no
- * interrupt shadow. */
+/* What every entry loads, and all VMRESUME loads when the engine is current
+ * (vmx_guest_slot): RIP, RSP, the general registers, the SYSENTER MSRs (the
+ * engine's MSR file was just reset to the root's) and the activity state, with
+ * no interrupt shadow. After the caller's uc_blob_save. */
 static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
@@ -161,6 +161,7 @@ static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
     uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
     uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
     uc_blob_reset_exception(g);
+    uc_blob_restore(g);
     vmx_copy_gprs(g, root);
     g->halted = vget(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
 }
@@ -199,9 +200,6 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
     load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
                VMCS_GUEST_LDTR_AR);
     uc_blob_set_dr7(g, vget(vmcs, VMCS_GUEST_DR7));
-    g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
-    g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
-    g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
 
     /* Segments with their hidden state, CPL, RSP and RIP in one context update. */
     struct seg_cache s[6];
@@ -214,15 +212,9 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
     uc_blob_save(g);
     for (int i = SEG_ES; i <= SEG_GS; i++)
         uc_blob_set_seg(g, (enum seg_index)i, &s[i]);
-    uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
     uc_blob_update_seg_hflags(g, cr0, (efer_get(g) >> 10) & 1);
-    uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
-    uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
-    uc_blob_reset_exception(g);
-    uc_blob_restore(g);
-    vmx_copy_gprs(g, root);
+    load_guest_rip_rsp(root, g, vmcs);
     uc_blob_set_rflags(g, vget(vmcs, VMCS_GUEST_RFLAGS) | 2);
-    g->halted = vget(vmcs, VMCS_GUEST_ACTIVITY_STATE) == 1;
 }
 
 /* The event of the VM-entry interruption-information field (26.6). 0, or -1 if
