@@ -360,13 +360,12 @@ static long ram_page(const struct cpu *c, const uint8_t *e, uint64_t page)
     return (long)((host - (uintptr_t)c->ram) >> 12);
 }
 
-/* A translation block runs from the page at addr: when Unicorn translated it
- * the code entry was filled, so the page is found in one of the modes' tables
- * (any mode's entry for a page maps it as the others do: page-table changes
- * flush them together). The mode that hit last is tried first, so a block
- * costs one entry read, which stays in the cache. Hooks run first in a block,
- * before any of its stores. */
-static void note_page(struct cpu *c, uint64_t addr)
+/* The RAM page the engine fetches addr's code from, by the code entry of any
+ * mode's table (any mode's entry for a page maps it as the others do:
+ * page-table changes flush them together); -1 if none holds one or it is not
+ * RAM. The mode that hit last is tried first, so this is usually one entry
+ * read, which stays in the cache. */
+static long code_ram_page(struct cpu *c, uint64_t addr)
 {
     uint64_t page = addr & PAGE_MASK_4K;
     for (int i = 0; i < L.n_modes; i++) {
@@ -375,21 +374,29 @@ static void note_page(struct cpu *c, uint64_t addr)
         if ((rd64(e + E_CODE) & (PAGE_MASK_4K | TLB_INVALID_BIT)) != page)
             continue;
         c->tlb.mode = m;
-        long p = ram_page(c, e, page);
-        uint8_t bit = (uint8_t)(1u << (p & 7));
-        if (p < 0 || (c->tlb.code_pages[p >> 3] & bit))
-            return;
-        /* New code: entries cleared while the page held only data, under
-         * this or any other virtual address, must send stores to the slow
-         * path again, which invalidates translations. Unicorn re-arms only
-         * some of them, so the whole TLB goes (victim entries included),
-         * unless no entry of the page was ever cleared. */
-        c->tlb.code_pages[p >> 3] |= bit;
-        if (c->tlb.cleared_pages[p >> 3] & bit) {
-            uc_ctl_flush_tlb(c->uc);
-            uc_tlb_forget_page(c);
-        }
+        return ram_page(c, e, page);
+    }
+    return -1;
+}
+
+/* A translation block runs from the page at addr: when Unicorn translated it
+ * the code entry was filled, so code_ram_page finds it. Hooks run first in a
+ * block, before any of its stores. */
+static void note_page(struct cpu *c, uint64_t addr)
+{
+    long p = code_ram_page(c, addr);
+    uint8_t bit = (uint8_t)(1u << (p & 7));
+    if (p < 0 || (c->tlb.code_pages[p >> 3] & bit))
         return;
+    /* New code: entries cleared while the page held only data, under this or
+     * any other virtual address, must send stores to the slow path again,
+     * which invalidates translations. Unicorn re-arms only some of them, so
+     * the whole TLB goes (victim entries included), unless no entry of the
+     * page was ever cleared. */
+    c->tlb.code_pages[p >> 3] |= bit;
+    if (c->tlb.cleared_pages[p >> 3] & bit) {
+        uc_ctl_flush_tlb(c->uc);
+        uc_tlb_forget_page(c);
     }
 }
 
@@ -404,17 +411,8 @@ void uc_tlb_note_code(struct cpu *c, uint64_t addr, uint32_t size)
 
 const uint8_t *uc_tlb_code_host(struct cpu *c, uint64_t addr)
 {
-    if (!c->tlb.env)
-        return NULL;
-    uint64_t page = addr & PAGE_MASK_4K;
-    for (int m = 0; m < L.n_modes; m++) {
-        const uint8_t *e = tlb_entry_of(c->tlb.env, m, addr);
-        if ((rd64(e + E_CODE) & (PAGE_MASK_4K | TLB_INVALID_BIT)) != page)
-            continue;
-        long p = ram_page(c, e, page);
-        return p < 0 ? NULL : c->ram + ((uint64_t)p << 12) + (addr & 0xfff);
-    }
-    return NULL;
+    long p = c->tlb.env ? code_ram_page(c, addr) : -1;
+    return p < 0 ? NULL : c->ram + ((uint64_t)p << 12) + (addr & 0xfff);
 }
 
 void uc_tlb_readonly(struct cpu *c, uint64_t hpa, uint64_t size)
