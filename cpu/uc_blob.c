@@ -381,13 +381,19 @@ void uc_blob_write_mmr(struct cpu *c, int reg, const uc_x86_mmr *t)
     }
 }
 
+/* A register at a measured offset of the live state, else through the API. */
+static uint64_t live_or_api(struct cpu *c, bool known, size_t off, int reg)
+{
+    uint64_t v = 0;
+    if (c->blob_live && known)
+        return rd(blob(c), off, 8);
+    uc_reg_read(c->uc, reg, &v);
+    return v;
+}
+
 uint64_t uc_blob_rflags(struct cpu *c)
 {
-    if (c->blob_live && c->blob.eflags_known)
-        return rd(blob(c), c->blob.eflags, 8);
-    uint64_t v = 0;
-    uc_reg_read(c->uc, UC_X86_REG_RFLAGS, &v);
-    return v;
+    return live_or_api(c, c->blob.eflags_known, c->blob.eflags, UC_X86_REG_RFLAGS);
 }
 
 void uc_blob_set_rflags(struct cpu *c, uint64_t v)
@@ -403,18 +409,11 @@ void uc_blob_set_rflags(struct cpu *c, uint64_t v)
     wr(blob(c), c->blob.df, (v & 0x400) ? 0xffffffffu : 1, 4);
 }
 
-uint64_t uc_blob_dr7(struct cpu *c)
-{
-    if (c->blob_live && c->blob.dr7_known)
-        return rd(blob(c), c->blob.dr7, 8);
-    uint64_t v = 0;
-    uc_reg_read(c->uc, UC_X86_REG_DR7, &v);
-    return v;
-}
+uint64_t uc_blob_dr7(struct cpu *c) { return live_or_api(c, c->blob.dr7_known, c->blob.dr7, UC_X86_REG_DR7); }
 
 void uc_blob_set_dr7(struct cpu *c, uint64_t v)
 {
-    if (c->blob_live && c->blob.dr7_known && rd(blob(c), c->blob.dr7, 8) == v)
+    if (c->blob.dr7_known && uc_blob_dr7(c) == v)
         return;
     uc_reg_write(c->uc, UC_X86_REG_DR7, &v);
 }

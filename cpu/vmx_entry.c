@@ -18,14 +18,19 @@ uint64_t vmx_phys_read64(void *opaque, uint64_t pa)
     return v;
 }
 
+struct vmx_guest_slot *vmx_slot_of(struct vmx_root *v, uint64_t pa)
+{
+    for (int i = 0; i < v->nslots; i++)
+        if (v->slots[i].vmcs_pa == pa)
+            return &v->slots[i];
+    return NULL;
+}
+
 static struct cpu *guest_engine(struct cpu *root, uint64_t vmcs_pa, struct vmx_guest_slot **slot)
 {
     struct vmx_root *v = root->vmx;
-    for (int i = 0; i < v->nslots; i++)
-        if (v->slots[i].vmcs_pa == vmcs_pa) {
-            *slot = &v->slots[i];
-            return v->slots[i].g;
-        }
+    if ((*slot = vmx_slot_of(v, vmcs_pa)))
+        return (*slot)->g;
     /* A new VMCS: reuse the oldest slot when all are taken. */
     int i = v->nslots < VMX_MAX_GUESTS ? v->nslots++ : 0;
     if (v->slots[i].g)
@@ -244,28 +249,18 @@ static int inject(struct cpu *g, uint8_t *vmcs)
 
 void vmx_vmcs_touched(struct cpu *root, uint64_t pa, uint64_t encoding)
 {
-    struct vmx_root *v = root->vmx;
     if (encoding == VMCS_GUEST_RIP || encoding == VMCS_GUEST_RSP)
         return; /* their checks (canonical RIP in 64-bit code) are repeated in vmx_enter */
-    for (int i = 0; i < v->nslots; i++)
-        if (v->slots[i].vmcs_pa == pa)
-            v->slots[i].checked = v->slots[i].engine_current = false;
+    struct vmx_guest_slot *slot = vmx_slot_of(root->vmx, pa);
+    if (slot)
+        slot->checked = slot->engine_current = false;
 }
 
 void vmx_ept_changed(struct cpu *root, uint64_t pa)
 {
-    struct vmx_root *v = root->vmx;
-    for (int i = 0; i < v->nslots; i++)
-        if (v->slots[i].vmcs_pa == pa)
-            v->slots[i].mapped = false;
-}
-
-static struct vmx_guest_slot *slot_of(struct vmx_root *v, uint64_t pa)
-{
-    for (int i = 0; i < v->nslots; i++)
-        if (v->slots[i].vmcs_pa == pa)
-            return &v->slots[i];
-    return NULL;
+    struct vmx_guest_slot *slot = vmx_slot_of(root->vmx, pa);
+    if (slot)
+        slot->mapped = false;
 }
 
 /* The VM-entry MSR-load list (26.4): 0, or the 1-based index of the entry that
@@ -302,7 +297,7 @@ int vmx_enter(struct cpu *root)
     struct vmx_guest_slot *slot;
 
     v->entry = VMX_ENTRY_NONE;
-    slot = slot_of(v, v->current);
+    slot = vmx_slot_of(v, v->current);
     uint64_t rip = vget(vmcs, VMCS_GUEST_RIP);
     bool canonical = (uint64_t)((int64_t)(rip << 16) >> 16) == rip;
     if (slot && slot->checked && kind == VMX_ENTRY_RESUME && canonical)

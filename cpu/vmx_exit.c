@@ -245,9 +245,9 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     vset(vmcs, VMCS_CTRL_ENTRY_INTR_INFO,
              vget(vmcs, VMCS_CTRL_ENTRY_INTR_INFO) & ~(uint64_t)VMX_INTR_INFO_VALID);
     save_guest_state(g, vmcs);
-    for (int i = 0; i < v->nslots; i++)
-        if (v->slots[i].g == g)
-            v->slots[i].engine_current = true;
+    struct vmx_guest_slot *slot = vmx_slot_of(v, g->nr->vmcs_pa);
+    if (slot)
+        slot->engine_current = true;
     msr_list(g, root, vmcs, VMCS_CTRL_EXIT_MSR_STORE_COUNT, VMCS_CTRL_EXIT_MSR_STORE_ADDR, true);
     vmx_copy_gprs(root, g);
     uint64_t tsc_offset = root->msr.tsc_offset;

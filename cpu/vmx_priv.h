@@ -114,6 +114,8 @@ static inline void vset(uint8_t *vmcs, uint32_t enc, uint64_t v)
 
 /* VT-x leaves the general registers (all but RSP) as they are on entry and exit. */
 void vmx_copy_gprs(struct cpu *to, struct cpu *from);
+/* The guest slot of the VMCS at pa, or NULL (vmx_entry.c). */
+struct vmx_guest_slot *vmx_slot_of(struct vmx_root *v, uint64_t pa);
 
 /* vmx_insn.c: VMX instructions executed in root operation */
 void vmx_root_init(struct cpu *c);
