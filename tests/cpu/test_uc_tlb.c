@@ -79,6 +79,16 @@ Test(uc_tlb, same_results_and_time_as_the_slow_path)
     cr_assert_eq(hash[0], hash[1]);
 }
 
+/* A stopped engine in long mode with paging: the rdmsr64 snippet (RDMSR of
+ * the TSC) run to its HLT. */
+static void run_long_mode(struct hv *hh)
+{
+    hv_init(hh, "misc", 64);
+    hv_start(hh, "rdmsr64", 0, 0);
+    cpu_reg_write(hh->cpu, UC_X86_REG_RCX, 0x10);
+    cr_assert_eq(hv_run(hh), CPU_EXIT_HALT);
+}
+
 /* reg_get reads some registers straight from the live state (cpu_priv.h): each
  * must be what Unicorn's API reads, in 32-bit protected mode and in long mode
  * with paging. */
@@ -142,10 +152,7 @@ Test(uc_tlb, live_register_reads_match_the_api)
     hv_start(&h, "tsc_loop", 0, 0);
     cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
     expect_live_reads_match(h.cpu);
-    hv_init(&h2, "misc", 64);
-    hv_start(&h2, "rdmsr64", 0, 0);
-    cpu_reg_write(h2.cpu, UC_X86_REG_RCX, 0x10); /* the TSC */
-    cr_assert_eq(hv_run(&h2), CPU_EXIT_HALT);
+    run_long_mode(&h2);
     cr_assert(efer_get(h2.cpu) & (1u << 10), "the snippet runs in long mode");
     cr_assert(reg_get(h2.cpu, UC_X86_REG_CR0) & (1u << 31), "with paging");
     expect_live_reads_match(h2.cpu);
@@ -186,10 +193,7 @@ Test(uc_tlb, stopped_engine_rflags_and_dr7_match_the_api)
     hv_start(&h, "store_loop", 0, 0);
     cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
     expect_stopped_flags_match(h.cpu);
-    hv_init(&h2, "misc", 64);
-    hv_start(&h2, "rdmsr64", 0, 0);
-    cpu_reg_write(h2.cpu, UC_X86_REG_RCX, 0x10);
-    cr_assert_eq(hv_run(&h2), CPU_EXIT_HALT);
+    run_long_mode(&h2);
     expect_stopped_flags_match(h2.cpu);
 }
 

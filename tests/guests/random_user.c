@@ -120,11 +120,7 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     /* Kernel memory supervisor-only, the user pages as aliases of two allocated ones. */
     static struct pagetable pt;
-#ifdef __x86_64__
-    pt_init(&pt, PT_4LEVEL);
-#else
-    pt_init(&pt, PT_PAE);
-#endif
+    pt_init(&pt, PT_WIDE);
     for (uint64_t va = 0; va < KERNEL_MAP; va += SIZE_2M)
         pt_map(&pt, va, va, SIZE_2M, PTE_W);
     uint8_t *code = palloc(), *stack = palloc();

@@ -99,11 +99,7 @@ void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
     static struct pagetable pt;
-#ifdef __x86_64__
-    pt_init(&pt, PT_4LEVEL);
-#else
-    pt_init(&pt, PT_PAE);
-#endif
+    pt_init(&pt, PT_WIDE);
     pt_identity(&pt, 0, IDENTITY_MAP_END, PTE_W);
     uint8_t *same = palloc(), *alias = palloc(), *patch = palloc();
     pt_map(&pt, ALIAS_VA, (uintptr_t)alias, SIZE_4K, PTE_W);

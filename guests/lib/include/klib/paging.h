@@ -28,6 +28,14 @@ enum pt_mode {
     PT_4LEVEL,   /* long mode: 4 KiB, 2 MiB or 1 GiB pages */
 };
 
+/* The 8-byte-entry mode of this build (NX and 2 MiB pages in both): 4-level in
+ * a 64-bit kernel, PAE in a 32-bit one. */
+#ifdef __x86_64__
+#define PT_WIDE PT_4LEVEL
+#else
+#define PT_WIDE PT_PAE
+#endif
+
 struct pagetable {
     enum pt_mode mode;
     uintptr_t root;              /* physical = virtual address of the top table */
