@@ -558,6 +558,8 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
                 return r;
             continue;
         }
+        /* From here to the engine's start: what loop_has_work tests for, so
+         * that a VM exit taken in the #UD hook stops for the same things. */
         if (c->exc.valid && deliver_pending(c))
             return CPU_EXIT_TRIPLE_FAULT;
         if (c->op == OP_SYSCALL)
