@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "base/vtime.h"
-#include "machine.h"
-#include "multiboot.h"
+#include "machine/machine.h"
+#include "machine/multiboot.h"
 #include "traces/reclog.h"
 
 #define BOOT_MAX_MODULES 64

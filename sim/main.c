@@ -16,7 +16,7 @@
 #include "cmd_net.h"
 #endif
 #include "cmd_report.h"
-#include "machine.h"
+#include "machine/machine.h"
 #include "record.h"
 #include "replay.h"
 

@@ -1,14 +1,14 @@
 /* The PC machine hvsim boots: RAM, one vCPU, the platform devices at QEMU pc
  * addresses, one event queue, and the virtual-time main loop. */
-#ifndef SIM_MACHINE_H
-#define SIM_MACHINE_H
+#ifndef MACHINE_MACHINE_H
+#define MACHINE_MACHINE_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include "base/buf.h"
 #include "base/vtime.h"
-#include "multiboot.h"
+#include "machine/multiboot.h"
 #include "traces/evtrace.h"
 #include "traces/reclog.h"
 

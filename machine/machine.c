@@ -3,7 +3,7 @@
  * lines are wired here (ISA IRQs to both the 8259 and the I/O APIC, the 8259 to
  * LINT0, the I/O APIC to the local APIC). The loop runs the CPU up to the next
  * event, fires due events, and lets idle time pass while the CPU halts. */
-#include "machine.h"
+#include "machine/machine.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
