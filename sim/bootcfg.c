@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "world.h"
 
 #define BOOT_HZ 1000000000ULL
 
@@ -231,4 +232,20 @@ int boot_config_check_binaries(const struct boot_config *bc, const struct reclog
         }
     }
     return 0;
+}
+
+void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res)
+{
+    struct world *w = world_create();
+    if (!w || world_add_machine(w, m) < 0) {
+        fprintf(stderr, "hvsim: error: out of memory for the world\n");
+        *res = (struct machine_result){ .end = MACHINE_END_ERROR, .exit_status = 1 };
+        world_destroy(w);
+        return;
+    }
+    if (world_run_until(w, max_time))
+        machine_result_time_limit(m, res);
+    else
+        *res = *world_result(w, 0);
+    world_destroy(w);
 }
