@@ -268,7 +268,8 @@ struct machine *machine_create(const struct machine_config *cfg)
     if (ram_init(&m->ram, cfg->mem_bytes))
         goto fail_after_evq;
 
-    struct cpu_config cc = { .ram = m->ram.base, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0 };
+    struct cpu_config cc = { .ram = m->ram.base, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0,
+                             .sw = cfg->cpu_switches };
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
         .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack,

@@ -28,8 +28,13 @@ void boot_config_defaults(struct boot_config *bc)
 
 struct machine_config boot_config_machine(const struct boot_config *bc, FILE *console)
 {
+    /* The CPU's switches come from the environment, here and only here. */
+    struct cpu_switches sw = { .slow_stores = getenv("HVSIM_SLOW_STORES") != NULL,
+                               .uc_exit_checks = getenv("HVSIM_UC_EXIT_CHECKS") != NULL,
+                               .no_nested_run = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL,
+                               .uc_no_hint = getenv("HVSIM_UC_NO_HINT") != NULL };
     return (struct machine_config){ .mem_bytes = bc->mem_mib << 20, .hz = BOOT_HZ, .rtc_epoch = bc->rtc_epoch,
-                                    .console = console };
+                                    .console = console, .cpu_switches = sw };
 }
 
 struct machine *boot_config_create(const struct boot_config *bc, FILE *console, char *err, size_t errlen)

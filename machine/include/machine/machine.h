@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/vtime.h"
+#include "cpu/cpu.h"
 #include "machine/multiboot.h"
 #include "traces/evtrace.h"
 #include "traces/reclog.h"
@@ -20,6 +21,7 @@ struct machine_config {
     uint64_t hz;              /* nominal CPU frequency; also the TSC rate */
     uint64_t rtc_epoch;       /* Unix seconds of power-on, for the CMOS clock */
     FILE *console;            /* where COM1's output goes */
+    struct cpu_switches cpu_switches; /* for tests and measurements (cpu/cpu.h) */
 };
 
 enum machine_end {
