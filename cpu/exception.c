@@ -146,10 +146,8 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
     uc_blob_save(c);
     r.cpl = (int)(uc_blob_hflags(c) & HF_CPL_MASK);
 
-    if (!(r.m.cr0 & 1)) {
-        log_guest("cpu: interrupt %d in real mode is not modelled", vec);
-        return fault(n, EXC_GP, 0);
-    }
+    if (!(r.m.cr0 & 1)) /* real mode: through the IVT (realmode.c) */
+        return rm_deliver(c, vec, kind) ? fault(n, EXC_GP, 0) : 0;
     uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr);
     gsize = r.lma ? 16 : 8;
     if ((uint64_t)vec * gsize + gsize - 1 > idtr.limit)
