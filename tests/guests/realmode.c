@@ -5,7 +5,9 @@
  * BIOS services (INT 15h E820/E801/88h/EC00h, INT 12h, 11h, 10h, 13h, 16h),
  * exceptions and software interrupts through handlers of our own in the IVT
  * (#DE, INT3, INTO: Intel SDM vol. 3A 20.1.4), the PIT's IRQ0 waking HLT in
- * real mode, and back to protected mode. 32-bit, paging off.
+ * real mode, and back to protected mode. 32-bit with paging off, or 64-bit,
+ * which first leaves long mode (paging off in compatibility mode, EFER.LME
+ * off) and enters it again on the way back.
  * On QEMU (tcg-quirks) SeaBIOS has a VGA BIOS beside it: INT 10h then answers
  * "VGA" where hvsim's headless BIOS answers "nothing there", and the equipment
  * word lists the VGA, a floppy, a parallel port and a PS/2 mouse. Everything
@@ -75,8 +77,14 @@
  * addresses in segment RM_SEG. */
 #define O(sym) (sym - rm_blob)
 #define RES(slot) (O(rm_res) + 4 * (slot))
+#ifdef __x86_64__
+#define CODE_DEFAULT ".code64\n" /* what the compiler's own code after us assumes */
+#else
+#define CODE_DEFAULT ".code32\n"
+#endif
 #define S_(x) #x
 #define S(x) S_(x)
+#ifndef __x86_64__
 __asm__(
     ".pushsection .text\n"
     ".code32\n"
@@ -84,12 +92,13 @@ __asm__(
     ".globl rm_run\n"
     "rm_run:\n"
     "    pushal\n"
-    "    mov %esp, rm_saved_esp\n"
+    "    mov %esp, rm_saved_sp\n"
     "    sgdt rm_saved_gdt\n"
     "    sidt rm_saved_idt\n"
     "    lgdt " S(RM_BASE) " + (rm_gdt_desc - rm_blob)\n"
     "    ljmp $0x18, $(pm16 - rm_blob)\n"
     /* Back from real mode with PE set and CS = flat 32-bit code of our GDT. */
+    ".globl pm32_back\n"
     "pm32_back:\n"
     "    mov $0x10, %ax\n" /* flat data in both GDTs: DS still has its real-mode base */
     "    mov %ax, %ds\n"
@@ -102,10 +111,91 @@ __asm__(
     "    mov %ax, %gs\n"
     "    mov %ax, %ss\n"
     "    lidt rm_saved_idt\n"
-    "    mov rm_saved_esp, %esp\n"
+    "    mov rm_saved_sp, %esp\n"
     "    popal\n"
     "    ret\n"
+    ".popsection\n");
+#else
+__asm__(
+    ".pushsection .text\n"
+    ".code64\n"
+    /* void rm_run(void): from 64-bit mode, IF = 0: far return to 32-bit
+     * compatibility mode, paging off (which leaves long mode), EFER.LME off,
+     * then the 32-bit kernel's way down (SDM vol. 3A 9.8.5.4). */
+    ".globl rm_run\n"
+    "rm_run:\n"
+    "    push %rbx\n"
+    "    push %rbp\n"
+    "    push %r12\n"
+    "    push %r13\n"
+    "    push %r14\n"
+    "    push %r15\n"
+    "    mov %rsp, rm_saved_sp(%rip)\n"
+    "    sgdt rm_saved_gdt(%rip)\n"
+    "    sidt rm_saved_idt(%rip)\n"
+    "    mov %cr3, %rax\n"
+    "    mov %rax, rm_saved_cr3(%rip)\n"
+    "    lgdt " S(RM_BASE) " + (rm_gdt_desc - rm_blob)\n"
+    "    pushq $0x08\n"
+    "    pushq $compat32\n"
+    "    lretq\n"
+    ".code32\n"
+    "compat32:\n"
+    "    mov $0x10, %ax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    mov %ax, %ss\n"
+    "    mov %cr0, %eax\n"
+    "    and $0x7fffffff, %eax\n"
+    "    mov %eax, %cr0\n"
+    "    mov $0xc0000080, %ecx\n"
+    "    rdmsr\n"
+    "    and $0xfffffeff, %eax\n"
+    "    wrmsr\n"
+    "    ljmp $0x18, $(pm16 - rm_blob)\n"
+    /* Back from real mode with PE set and CS = flat 32-bit code of our GDT:
+     * paging and EFER.LME on again, then a 64-bit code segment. */
+    ".globl pm32_back\n"
+    "pm32_back:\n"
+    "    mov $0x10, %ax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    mov %ax, %ss\n"
+    "    mov rm_saved_cr3, %eax\n"
+    "    mov %eax, %cr3\n"
+    "    mov $0xc0000080, %ecx\n"
+    "    rdmsr\n"
+    "    or $0x100, %eax\n"
+    "    wrmsr\n"
+    "    mov %cr0, %eax\n"
+    "    or $0x80000000, %eax\n"
+    "    mov %eax, %cr0\n"
+    "    ljmp $0x28, $long_back\n"
+    ".code64\n"
+    "long_back:\n"
+    "    lgdt rm_saved_gdt(%rip)\n"
+    "    lidt rm_saved_idt(%rip)\n"
+    "    pushq $0x08\n"
+    "    lea 1f(%rip), %rax\n"
+    "    push %rax\n"
+    "    lretq\n"
+    "1:  mov $0x10, %eax\n"
+    "    mov %eax, %ds\n"
+    "    mov %eax, %es\n"
+    "    mov %eax, %ss\n"
+    "    mov rm_saved_sp(%rip), %rsp\n"
+    "    pop %r15\n"
+    "    pop %r14\n"
+    "    pop %r13\n"
+    "    pop %r12\n"
+    "    pop %rbp\n"
+    "    pop %rbx\n"
+    "    ret\n"
+    ".popsection\n");
+#endif
 
+__asm__(
+    ".pushsection .text\n"
     ".balign 16\n"
     ".globl rm_blob\n"
     "rm_blob:\n"
@@ -356,9 +446,10 @@ __asm__(
     "    .quad 0x00cf92000000ffff\n" /* 0x10: flat 32-bit data */
     "    .quad 0x00009a000000ffff | (" S(RM_BASE) " << 16)\n" /* 0x18: 16-bit code at RM_BASE */
     "    .quad 0x000092000000ffff\n" /* 0x20: 16-bit data at 0 */
+    "    .quad 0x00af9a000000ffff\n" /* 0x28: 64-bit code (the 64-bit kernel's way back) */
     "rm_gdt_desc:\n"
-    "    .word 5 * 8 - 1\n"
-    "    .long " S(RM_BASE) " + (rm_gdt - rm_blob)\n"
+    "    .word 6 * 8 - 1\n"
+    "    .long " S(RM_BASE) " + (rm_gdt - rm_blob), 0\n" /* 64-bit LGDT reads 8 bytes of base */
     "rm_idt_desc:\n"
     "    .word 0x3ff\n"
     "    .long 0\n"
@@ -370,13 +461,13 @@ __asm__(
     "    .fill " S(DISK_BUF_OFF) " + 512, 1, 0\n"
     ".globl rm_blob_end\n"
     "rm_blob_end:\n"
-    ".code32\n"
+    CODE_DEFAULT
     ".popsection\n");
 
 extern char rm_blob[], rm_blob_end[], rm_res[], rm_div[], rm_after_int3[], rm_after_into[];
 void rm_run(void);
-uint32_t rm_saved_esp;
-struct __attribute__((packed)) { uint16_t limit; uint32_t base; } rm_saved_gdt, rm_saved_idt;
+uintptr_t rm_saved_sp, rm_saved_cr3;
+struct __attribute__((packed)) { uint16_t limit; uintptr_t base; } rm_saved_gdt, rm_saved_idt;
 
 struct e820_rec {
     uint64_t base, len;
@@ -517,10 +608,12 @@ static void check_events(const volatile uint32_t *r)
 
 void kmain(struct multiboot_info *mbi)
 {
+#ifndef __x86_64__
     if (read_cr0() & (1u << 31)) {
         kprintf("realmode: paging is on; this kernel needs it off\n");
         hv_exit(EXIT_UNEXPECTED);
     }
+#endif
     copy_mb_map(mbi);
     check_bda(mbi);
 
@@ -531,6 +624,9 @@ void kmain(struct multiboot_info *mbi)
     rm_run();
     pic_mask(0);
     check(read_cr0() & 1, "back in protected mode");
+#ifdef __x86_64__
+    check((rdmsr(0xc0000080) & 0x500) == 0x500 && read_cs() == 0x08, "back in 64-bit mode (EFER.LME, LMA; CS 0x08)");
+#endif
     check_services((const volatile uint32_t *)(RM_BASE + (rm_res - rm_blob)), mbi);
     check_events((const volatile uint32_t *)(RM_BASE + (rm_res - rm_blob)));
     test_finish();
