@@ -1,7 +1,8 @@
 /* realmode: the BIOS a multiboot kernel finds, and real-address mode, the way
  * Xen's trampoline uses them (xen/arch/x86/boot/trampoline.S, mem.S, edd.S,
  * video.S): the BIOS data area against the multiboot information; then a drop
- * from 32-bit protected mode through 16-bit protected mode to real mode, the
+ * from 32-bit protected mode through 16-bit protected mode (INT n through 16-
+ * and 32-bit gates on a 16-bit stack based at 128 KiB) to real mode, the
  * BIOS services (INT 15h E820/E801/88h/EC00h, INT 12h, 11h, 10h, 13h, 16h),
  * exceptions and software interrupts through handlers of our own in the IVT
  * (#DE, INT3, INTO: Intel SDM vol. 3A 20.1.4), the PIT's IRQ0 waking HLT in
@@ -14,6 +15,7 @@
  * else must agree (QEMU's multiboot loader takes its map from E820 too). */
 #include "klib/console.h"
 #include "klib/kernel.h"
+#include "klib/memlayout.h"
 #include "klib/multiboot.h"
 #include "klib/pic.h"
 #include "klib/pit.h"
@@ -70,8 +72,20 @@
 #define R_OF_IP          39
 #define R_TICKS          40
 #define R_CR0            41
+#define R_P_SP           42
+#define R_P40_SP         43
+#define R_P40_IP         44
+#define R_P40_CS         45
+#define R_P40_FLAGS      46
+#define R_P40_INFLAGS    47
+#define R_P3_IP          48
+#define R_P3_INFLAGS     49
+#define R_P41_SP         50
+#define R_P41_IP         51
+#define R_P41_CS         52
 #define E820_BUF_OFF 0x200 /* from rm_res: E820_MAX records of 20 bytes */
 #define DISK_BUF_OFF 0x600 /* 512 bytes a disk read could fill */
+#define PM16_VECTORS 0x42  /* the 16-bit protected-mode IDT: up to INT 41h */
 
 /* The real-mode program, copied to RM_BASE: offsets within it are its
  * addresses in segment RM_SEG. */
@@ -200,13 +214,34 @@ __asm__(
     ".globl rm_blob\n"
     "rm_blob:\n"
     ".code16\n"
-    /* 16-bit protected mode: CS based at RM_BASE, 64 KiB data segments. */
+    /* 16-bit protected mode: CS based at RM_BASE, 64 KiB data segments; a
+     * 16-bit stack based at RM_BASE too (SS.B clear, base not 0), and an IDT
+     * of our own (filled in by C): INT n through 16-bit interrupt and trap
+     * gates and through a 32-bit gate, with IRQ0 taken on the way. */
     "pm16:\n"
     "    mov $0x20, %ax\n"
     "    mov %ax, %ds\n"
     "    mov %ax, %es\n"
     "    mov %ax, %fs\n"
     "    mov %ax, %gs\n"
+    "    mov $0x30, %ax\n"
+    "    mov %ax, %ss\n"
+    "    mov $0xff00, %sp\n"
+    "    lidt %cs:(pm16_idt_desc - rm_blob)\n"
+    "    sti\n"
+    "    movzwl %sp, %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P_SP)) "\n"
+    "    int $0x40\n"
+    ".globl pm16_after_int40\n"
+    "pm16_after_int40:\n"
+    "    int3\n"
+    ".globl pm16_after_int3\n"
+    "pm16_after_int3:\n"
+    "    int $0x41\n"
+    ".globl pm16_after_int41\n"
+    "pm16_after_int41:\n"
+    "    cli\n"
+    "    mov $0x20, %ax\n"
     "    mov %ax, %ss\n"
     "    mov %cr0, %eax\n"
     "    and $0xfffffffe, %eax\n"
@@ -400,6 +435,51 @@ __asm__(
     "    .long pm32_back\n"
     "    .word 0x08\n"
 
+    "p40_handler:\n"
+    "    push %bp\n"
+    "    mov %sp, %bp\n"
+    "    lea 2(%bp), %ax\n"
+    "    movzwl %ax, %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P40_SP)) "\n"
+    "    movzwl 2(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P40_IP)) "\n"
+    "    movzwl 4(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P40_CS)) "\n"
+    "    movzwl 6(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P40_FLAGS)) "\n"
+    "    pushfl\n"
+    "    popl %ss:" S(RES(R_P40_INFLAGS)) "\n"
+    "    pop %bp\n"
+    "    iret\n"
+    "p3_handler:\n"
+    "    push %bp\n"
+    "    mov %sp, %bp\n"
+    "    movzwl 2(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P3_IP)) "\n"
+    "    pushfl\n"
+    "    popl %ss:" S(RES(R_P3_INFLAGS)) "\n"
+    "    pop %bp\n"
+    "    iret\n"
+    "p41_handler:\n"
+    "    push %bp\n"
+    "    mov %sp, %bp\n"
+    "    lea 2(%bp), %ax\n"
+    "    movzwl %ax, %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P41_SP)) "\n"
+    "    mov 2(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P41_IP)) "\n"
+    "    movzwl 6(%bp), %eax\n"
+    "    mov %eax, %ss:" S(RES(R_P41_CS)) "\n"
+    "    pop %bp\n"
+    "    iretl\n"
+    "ptick_handler:\n"
+    "    push %ax\n"
+    "    mov $0x20, %al\n"
+    "    out %al, $0x20\n"
+    "    pop %ax\n"
+    "    iret\n"
+    ".globl p40_handler, p3_handler, p41_handler, ptick_handler\n"
+
     "de_handler:\n"
     "    push %bp\n"
     "    mov %sp, %bp\n"
@@ -447,12 +527,20 @@ __asm__(
     "    .quad 0x00009a000000ffff | (" S(RM_BASE) " << 16)\n" /* 0x18: 16-bit code at RM_BASE */
     "    .quad 0x000092000000ffff\n" /* 0x20: 16-bit data at 0 */
     "    .quad 0x00af9a000000ffff\n" /* 0x28: 64-bit code (the 64-bit kernel's way back) */
+    "    .quad 0x000092000000ffff | (" S(RM_BASE) " << 16)\n" /* 0x30: 16-bit data at RM_BASE */
     "rm_gdt_desc:\n"
-    "    .word 6 * 8 - 1\n"
+    "    .word 7 * 8 - 1\n"
     "    .long " S(RM_BASE) " + (rm_gdt - rm_blob), 0\n" /* 64-bit LGDT reads 8 bytes of base */
     "rm_idt_desc:\n"
     "    .word 0x3ff\n"
     "    .long 0\n"
+    "pm16_idt_desc:\n"
+    "    .word " S(PM16_VECTORS) " * 8 - 1\n"
+    "    .long " S(RM_BASE) " + (pm16_idt - rm_blob)\n"
+    ".balign 8\n"
+    ".globl pm16_idt\n"
+    "pm16_idt:\n"
+    "    .fill " S(PM16_VECTORS) " * 8, 1, 0\n"
     "ivt_save:\n"
     "    .long 0, 0, 0, 0\n"
     ".balign 16\n"
@@ -465,6 +553,17 @@ __asm__(
     ".popsection\n");
 
 extern char rm_blob[], rm_blob_end[], rm_res[], rm_div[], rm_after_int3[], rm_after_into[];
+extern char pm16_idt[], pm16_after_int40[], pm16_after_int3[], pm16_after_int41[];
+extern char p40_handler[], p3_handler[], p41_handler[], ptick_handler[];
+
+/* A gate of the 16-bit protected-mode IDT: type 6/7 16-bit interrupt/trap
+ * gate, 0xe 32-bit interrupt gate; code selector 0x18 (16-bit, at RM_BASE). */
+static void pm16_gate(int vec, unsigned type, char *handler)
+{
+    volatile uint32_t *g = (volatile uint32_t *)(uintptr_t)(RM_BASE + (pm16_idt - rm_blob) + vec * 8);
+    g[0] = (uint32_t)(handler - rm_blob) | 0x18u << 16;
+    g[1] = 1u << 15 | type << 8;
+}
 void rm_run(void);
 uintptr_t rm_saved_sp, rm_saved_cr3;
 struct __attribute__((packed)) { uint16_t limit; uintptr_t base; } rm_saved_gdt, rm_saved_idt;
@@ -589,6 +688,22 @@ static void check_services(const volatile uint32_t *r, struct multiboot_info *mb
     check((r[R_K02_AX] & 0xff) == 0, "INT 16h AH=02h: no shift keys (AL = 0)");
 }
 
+static void check_pm16(const volatile uint32_t *r)
+{
+    test_section("16-bit protected mode: 16-bit gates, a 16-bit stack not based at 0");
+    uint32_t sp = r[R_P_SP];
+    check(r[R_P40_IP] == (uint32_t)(pm16_after_int40 - rm_blob) && r[R_P40_CS] == 0x18,
+          "INT 40h, 16-bit interrupt gate: frame CS:IP after the INT (%#x:%#x)", r[R_P40_CS], r[R_P40_IP]);
+    check(r[R_P40_SP] == sp - 6, "three words pushed on SS:SP (SP %#x, was %#x)", r[R_P40_SP], sp);
+    check((r[R_P40_FLAGS] & FLAGS_IF) && !(r[R_P40_INFLAGS] & FLAGS_IF),
+          "frame FLAGS has IF; the interrupt gate clears it");
+    check(r[R_P3_IP] == (uint32_t)(pm16_after_int3 - rm_blob), "INT3, 16-bit trap gate: frame IP after it (%#x)",
+          r[R_P3_IP]);
+    check(r[R_P3_INFLAGS] & FLAGS_IF, "the trap gate leaves IF set");
+    check(r[R_P41_IP] == (uint32_t)(pm16_after_int41 - rm_blob) && r[R_P41_CS] == 0x18 && r[R_P41_SP] == sp - 12,
+          "INT 41h, 32-bit gate from 16-bit code: a frame of dwords (EIP %#x, SP %#x)", r[R_P41_IP], r[R_P41_SP]);
+}
+
 static void check_events(const volatile uint32_t *r)
 {
     test_section("exceptions and INT n through our IVT entries");
@@ -618,6 +733,10 @@ void kmain(struct multiboot_info *mbi)
     check_bda(mbi);
 
     memcpy((void *)RM_BASE, rm_blob, (size_t)(rm_blob_end - rm_blob));
+    pm16_gate(3, 7, p3_handler);
+    pm16_gate(VEC_IRQ0, 6, ptick_handler);
+    pm16_gate(0x40, 6, p40_handler);
+    pm16_gate(0x41, 0xe, p41_handler);
     pit_periodic(PIT_HZ / 1000);
     pic_unmask(0);
     cli();
@@ -628,6 +747,7 @@ void kmain(struct multiboot_info *mbi)
     check((rdmsr(0xc0000080) & 0x500) == 0x500 && read_cs() == 0x08, "back in 64-bit mode (EFER.LME, LMA; CS 0x08)");
 #endif
     check_services((const volatile uint32_t *)(RM_BASE + (rm_res - rm_blob)), mbi);
+    check_pm16((const volatile uint32_t *)(RM_BASE + (rm_res - rm_blob)));
     check_events((const volatile uint32_t *)(RM_BASE + (rm_res - rm_blob)));
     test_finish();
 }
