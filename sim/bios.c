@@ -200,7 +200,6 @@ static void int15_system(uint8_t *ram, uint64_t ram_size, struct bios_regs *r)
         set_ah(r, 0);
         set_cf(r, 0);
     } else {
-        (void)ram;
         fail(r, RET_EUNSUPPORTED);
     }
 }
