@@ -259,6 +259,10 @@ void exc_switch_context(struct cpu *c, const struct seg_cache *cs, const struct 
 int exc_read_descriptor(struct cpu *c, const struct pw_ctx *m, uint16_t sel, struct seg_cache *out,
                         uint32_t *raw_hi);
 
+/* realmode.c: delivery through the real-mode IVT. 0, or -1 for the #GP of a
+ * vector beyond the IDTR limit. */
+int rm_deliver(struct cpu *c, int vec, enum event_kind kind);
+
 /* ioperm.c */
 bool ioperm_allowed(struct cpu *c, uint16_t port, unsigned size);
 

@@ -1,6 +1,6 @@
 /* The ring model's event delivery (Intel SDM vol. 3A ch. 6): exceptions, software
- * interrupts and external interrupts through 32-bit and 64-bit IDT gates, with
- * DPL checks on INT n, privilege change onto the TSS stack (ESP0/RSP0, IST),
+ * interrupts and external interrupts through 16-, 32- and 64-bit IDT gates onto
+ * 16- and 32-bit stacks (the real-mode IVT is realmode.c's), with DPL checks on INT n, privilege change onto the TSS stack (ESP0/RSP0, IST),
  * error codes, and the double-fault and triple-fault rules of table 6-5.
  * Unicorn reports events without delivering them; this file delivers them. */
 #include <string.h>
@@ -107,6 +107,8 @@ struct regs_now {
     int cpl;
     bool lma;
     struct pw_ctx m;
+    uint64_t ss_base; /* the stack pushed on: its base and whether it is */
+    bool ss16;        /* 16-bit (SS.B clear: SP wraps at 64 KiB) */
 };
 
 static int push(struct cpu *c, struct regs_now *r, uint64_t *sp, uint64_t val, unsigned size,
@@ -114,10 +116,14 @@ static int push(struct cpu *c, struct regs_now *r, uint64_t *sp, uint64_t val, u
 {
     uint64_t fl;
     uint32_t pe;
-    *sp -= size;
+    if (r->ss16)
+        *sp = (*sp & ~0xffffULL) | ((*sp - size) & 0xffff);
+    else
+        *sp -= size;
     if (!r->lma)
         *sp &= 0xffffffffu;
-    if (pw_write(c, &r->m, *sp, &val, size, &fl, &pe))
+    uint64_t lin = r->ss_base + (r->ss16 ? *sp & 0xffff : *sp);
+    if (pw_write(c, &r->m, lin, &val, size, &fl, &pe))
         return page_fault(n, fl, pe);
     return 0;
 }
@@ -145,11 +151,15 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
     r.lma = (r.m.efer >> 10) & 1;
     uc_blob_save(c);
     r.cpl = (int)(uc_blob_hflags(c) & HF_CPL_MASK);
-
-    if (!(r.m.cr0 & 1)) {
-        log_guest("cpu: interrupt %d in real mode is not modelled", vec);
-        return fault(n, EXC_GP, 0);
+    {
+        struct seg_cache ss;
+        uc_blob_get_seg(c, SEG_SS, &ss);
+        r.ss_base = r.lma ? 0 : ss.base;
+        r.ss16 = !r.lma && !(ss.flags & DESC_B_MASK);
     }
+
+    if (!(r.m.cr0 & 1)) /* real mode: through the IVT (realmode.c) */
+        return rm_deliver(c, vec, kind) ? fault(n, EXC_GP, 0) : 0;
     uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr);
     gsize = r.lma ? 16 : 8;
     if ((uint64_t)vec * gsize + gsize - 1 > idtr.limit)
@@ -160,8 +170,11 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
     gtype = (g[1] >> 8) & 0xf;
     gdpl = (g[1] >> 13) & 3;
     ist = r.lma ? (g[1] & 7) : 0;
-    if (gtype != 0xe && gtype != 0xf) {
-        /* 16-bit gates and task gates are not modelled: say so, fault as a bad gate. */
+    /* 16-bit interrupt and trap gates (types 6, 7) exist outside long mode:
+     * a 16-bit offset, a frame of words. */
+    bool g16 = !r.lma && (gtype == 0x6 || gtype == 0x7);
+    if (gtype != 0xe && gtype != 0xf && !g16) {
+        /* Task gates are not modelled: say so, fault as a bad gate. */
         if (!r.lma && gtype == 0x5)
             log_guest("cpu: task gate for vector %d is not modelled", vec);
         return fault(n, EXC_GP, (uint32_t)vec * 8 + 2 + ext);
@@ -170,7 +183,7 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
         return fault(n, EXC_GP, (uint32_t)vec * 8 + 2);
     if (!(g[1] & (1u << 15)))
         return fault(n, EXC_NP, (uint32_t)vec * 8 + 2 + ext);
-    target = (g[0] & 0xffffu) | (g[1] & 0xffff0000u);
+    target = (g[0] & 0xffffu) | (g16 ? 0 : g[1] & 0xffff0000u);
     if (r.lma)
         target |= (uint64_t)g[2] << 32;
 
@@ -211,6 +224,7 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
             push(c, &r, &sp, r.rip, 8, n) || (has_err && push(c, &r, &sp, err, 8, n)))
             return -1;
     } else {
+        unsigned w = g16 ? 2 : 4;
         if (stack_switch) {
             uint32_t esp0 = 0;
             uint16_t ss0 = 0;
@@ -227,16 +241,18 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
             if (!(nss.flags & DESC_P_MASK))
                 return fault(n, EXC_SS, (ss0 & 0xfffcu) + ext);
             sp = esp0;
-            if (push(c, &r, &sp, r.ss, 4, n) || push(c, &r, &sp, r.rsp & 0xffffffffu, 4, n))
+            r.ss_base = nss.base;
+            r.ss16 = !(nss.flags & DESC_B_MASK);
+            if (push(c, &r, &sp, r.ss, w, n) || push(c, &r, &sp, r.rsp & 0xffffffffu, w, n))
                 return -1;
         }
-        if (push(c, &r, &sp, r.rflags & 0xffffffffu, 4, n) || push(c, &r, &sp, r.cs, 4, n) ||
-            push(c, &r, &sp, r.rip & 0xffffffffu, 4, n) || (has_err && push(c, &r, &sp, err, 4, n)))
+        if (push(c, &r, &sp, r.rflags & 0xffffffffu, w, n) || push(c, &r, &sp, r.cs, w, n) ||
+            push(c, &r, &sp, r.rip & 0xffffffffu, w, n) || (has_err && push(c, &r, &sp, err, w, n)))
             return -1;
     }
 
     uint64_t nflags = r.rflags & ~(uint64_t)(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
-    if (gtype == 0xe)
+    if (gtype == 0xe || gtype == 0x6)
         nflags &= ~(uint64_t)EFLAGS_IF;
     exc_switch_context(c, &ncs, stack_switch ? &nss : NULL, target, sp, nflags);
     if (c->plat.on_event)

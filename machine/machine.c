@@ -11,6 +11,7 @@
 
 #include "base/evq.h"
 #include "base/log.h"
+#include "machine/bios.h"
 #include "cpu/cpu.h"
 #include "devices/acpi.h"
 #include "devices/acpi_pm.h"
@@ -237,11 +238,13 @@ static int add_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64
     return 0;
 }
 
-/* What a PC BIOS leaves behind before the boot loader runs: both 8259s
- * initialised at vectors 0x08 and 0x70 and every IRQ masked, so nothing
- * arrives as a CPU exception vector before the kernel programs them. */
+/* What a PC BIOS leaves behind before the boot loader runs: low memory (IVT,
+ * BIOS data area, EBDA, the ROM's stubs: bios.c), both 8259s initialised at
+ * vectors 0x08 and 0x70 and every IRQ masked, so nothing arrives as a CPU
+ * exception vector before the kernel programs them. */
 static void firmware_init(struct machine *m)
 {
+    bios_install(m->ram.base, m->cfg.mem_bytes);
     static const uint8_t master[] = { 0x11, 0x08, 0x04, 0x01, 0xfb };
     static const uint8_t slave[] = { 0x11, 0x70, 0x02, 0x01, 0xff };
     for (int i = 0; i < 5; i++) {
@@ -300,7 +303,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         .sci = { .set = irq9_set, .opaque = m }, .poweroff = on_poweroff, .opaque = m });
     m->fwcfg = fw_cfg_create(cfg->mem_bytes, 1);
     m->pci = pci_host_create(1);
-    if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci)
+    m->bios = bios_create(m->cpu, m->ram.base, cfg->mem_bytes);
+    if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci || !m->bios)
         goto fail_after_devices;
     /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
     if (acpi_build(m->ram.base + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
@@ -320,6 +324,7 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_pio(m, ACPI_PM_BASE_DEFAULT, ACPI_PM_PORT_LEN, &acpi_pm_ops, m->pm) ||
         add_pio(m, FW_CFG_PORT, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fwcfg) ||
         add_pio(m, 0xcf8, 8, &pci_host_ops, m->pci) ||
+        add_pio(m, BIOS_CALL_PORT, 1, &bios_call_ops, m->bios) ||
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
@@ -347,6 +352,7 @@ void machine_destroy(struct machine *m)
     acpi_pm_destroy(m->pm);
     fw_cfg_destroy(m->fwcfg);
     pci_host_destroy(m->pci);
+    bios_destroy(m->bios);
     console_input_free(m);
     uart_destroy(m->uart);
     pit_destroy(m->pit);

@@ -37,6 +37,7 @@ struct machine {
     struct acpi_pm *pm;
     struct fw_cfg *fwcfg;
     struct pci_host *pci;
+    struct bios *bios;       /* the BIOS's service port (bios.c) */
     struct mmio_dev mmio_lapic, mmio_ioapic;
 
     bool stopping;

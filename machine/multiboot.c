@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "base/buf.h"
+#include "machine/e820.h"
 
 #define MB_HEADER_MAGIC 0x1badb002u
 #define MB_SEARCH 8192
@@ -23,7 +24,6 @@
 #define MB_INFO_MODS (1u << 3)
 #define MB_INFO_MMAP (1u << 6)
 #define MB_INFO_LOADER_NAME (1u << 9)
-#define LOW_MEM_END 0x9fc00u
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
@@ -186,6 +186,19 @@ static int elf_segments(const char *path, const uint8_t *d, size_t len, struct s
     return 0;
 }
 
+void multiboot_module_string(const struct mb_module *mod, char *out, size_t len)
+{
+    /* GRUB's `module FILE ARGS...` passes "FILE ARGS...": the image's name
+     * first, which Xen and other multiboot kernels drop. The host's directories
+     * mean nothing to the guest, so the name is the file's base name. */
+    const char *slash = strrchr(mod->path, '/');
+    const char *name = slash ? slash + 1 : mod->path;
+    if (mod->cmdline && *mod->cmdline)
+        snprintf(out, len, "%s %s", name, mod->cmdline);
+    else
+        snprintf(out, len, "%s", name);
+}
+
 int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct mb_config *cfg, struct mb_image *out,
                    char *err, size_t errlen)
 {
@@ -306,9 +319,11 @@ int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct mb_config *cfg,
     uint8_t *mi = ram + info;
     memset(mi, 0, 0x100);
     uint32_t iflags = MB_INFO_MEMORY | MB_INFO_MMAP | MB_INFO_LOADER_NAME | MB_INFO_CMDLINE;
-    uint32_t v = LOW_MEM_END / 1024;
+    /* mem_lower: conventional memory below the EBDA, as the BDA's base memory
+     * size says (bios.c); mem_upper: from 1 MiB to the first hole. */
+    uint32_t v = E820_EBDA_BASE / 1024;
     memcpy(mi + 4, &v, 4);
-    v = (uint32_t)((ram_size > 0x100000000ULL ? 0xfff00000ULL : ram_size - 0x100000) / 1024);
+    v = (uint32_t)e820_extended_kib(ram_size);
     memcpy(mi + 8, &v, 4);
 
 #define PUT_STRING(off, s)                              \
@@ -337,7 +352,8 @@ int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct mb_config *cfg,
         v = (uint32_t)mods;
         memcpy(mi + 24, &v, 4);
         for (int i = 0; i < cfg->nmods; i++) {
-            const char *cl = cfg->mods[i].cmdline ? cfg->mods[i].cmdline : cfg->mods[i].path;
+            char cl[4096];
+            multiboot_module_string(&cfg->mods[i], cl, sizeof cl);
             size_t n = strlen(cl) + 1;
             uint32_t e[4] = { mod_start[i], mod_end[i], (uint32_t)p, 0 };
             memcpy(ram + mods + 16 * i, e, 16);
@@ -347,17 +363,11 @@ int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct mb_config *cfg,
         p = (p + 15) & ~15ULL;
     }
     {
-        /* The memory map a PC BIOS would report through e820. */
-        struct { uint64_t base, len; uint32_t type; } map[] = {
-            { 0, LOW_MEM_END, 1 },
-            { LOW_MEM_END, 0xa0000 - LOW_MEM_END, 2 },
-            { MB_BIOS_AREA, 0x100000 - MB_BIOS_AREA, 2 },
-            { 0x100000, (ram_size > 0xfec00000ULL ? 0xfec00000ULL : ram_size) - 0x100000, 1 },
-            { 0xfec00000ULL, 0x1000, 2 },
-            { 0xfee00000ULL, 0x1000, 2 },
-        };
+        /* The memory map the BIOS reports through INT 15h E820 (e820.c). */
+        struct e820_entry map[E820_MAX];
+        int nmap = e820_build(ram_size, map);
         uint64_t mmap = p;
-        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        for (int i = 0; i < nmap; i++) {
             uint32_t size = 20;
             memcpy(ram + p, &size, 4);
             memcpy(ram + p + 4, &map[i].base, 8);

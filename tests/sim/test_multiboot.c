@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "machine/e820.h"
 #include "machine/multiboot.h"
 
 #define MB_MAGIC 0x1badb002u
@@ -282,7 +283,7 @@ Test(multiboot, modules_page_aligned_with_command_lines)
     memset(m1, 0x31, sizeof m1);
     memset(m2, 0x32, sizeof m2);
     const char *k = write_file("k32.elf", file, good_elf(ELFCLASS32), false);
-    struct mb_module mods[2] = { { write_file("initrd.img", m1, sizeof m1, false), "initrd root=/dev/ram0" },
+    struct mb_module mods[2] = { { write_file("initrd.img", m1, sizeof m1, false), "root=/dev/ram0" },
                                  { write_file("dom0.gz", m2, sizeof m2, true), NULL } };
     cr_assert_eq(load(k, NULL, mods, 2, RAM), 0, "%s", err);
     uint32_t mi = img.info;
@@ -298,9 +299,46 @@ Test(multiboot, modules_page_aligned_with_command_lines)
     cr_assert_eq(e2 - s2, sizeof m2, "module 2 gunzipped");
     cr_assert_eq(memcmp(ram + s1, m1, sizeof m1), 0);
     cr_assert_eq(memcmp(ram + s2, m2, sizeof m2), 0);
-    cr_assert_str_eq((char *)ram + rd32(ma + 8), "initrd root=/dev/ram0");
-    cr_assert_str_eq((char *)ram + rd32(ma + 24), mods[1].path, "no command line: the path, as GRUB passes it");
+    cr_assert_str_eq((char *)ram + rd32(ma + 8), "initrd.img root=/dev/ram0",
+                     "GRUB's `module FILE ARGS`: the image's name, then its arguments");
+    cr_assert_str_eq((char *)ram + rd32(ma + 24), "dom0.gz", "no arguments: the image's name alone");
     cr_assert_geq(mi, e2, "the information after the modules");
+}
+
+/* Xen (and Linux's multiboot kernels) drop the first word of a module string:
+ * what follows it must be exactly what the user gave. */
+Test(multiboot, module_string_is_base_name_then_arguments)
+{
+    char out[128];
+    multiboot_module_string(&(struct mb_module){ "/work/cache/boot/vmlinuz-6.1", "console=hvc0 earlyprintk=xen" },
+                            out, sizeof out);
+    cr_assert_str_eq(out, "vmlinuz-6.1 console=hvc0 earlyprintk=xen");
+    multiboot_module_string(&(struct mb_module){ "initrd.cpio", NULL }, out, sizeof out);
+    cr_assert_str_eq(out, "initrd.cpio", "a bare file name, no arguments");
+    multiboot_module_string(&(struct mb_module){ "dir/x.gz", "" }, out, sizeof out);
+    cr_assert_str_eq(out, "x.gz", "an empty command line (PATH=) adds nothing");
+    multiboot_module_string(&(struct mb_module){ "a/b", "a=b c=d" }, out, sizeof out);
+    cr_assert_str_eq(strchr(out, ' ') + 1, "a=b c=d", "after the first word: the arguments untouched");
+}
+
+/* The memory map and mem_lower follow the BIOS's (e820.c), whatever the RAM size. */
+Test(multiboot, memory_map_is_the_e820_map)
+{
+    const char *k = write_file("k32.elf", file, good_elf(ELFCLASS32), false);
+    cr_assert_eq(load(k, NULL, NULL, 0, RAM), 0, "%s", err);
+    struct e820_entry want[E820_MAX];
+    int n = e820_build(RAM, want);
+    uint32_t addr = rd32(img.info + MBI_MMAP_ADDR), len = rd32(img.info + MBI_MMAP_LENGTH);
+    cr_assert_eq(len, 24u * (uint32_t)n, "one 24-byte record per E820 entry");
+    for (int i = 0; i < n; i++) {
+        uint64_t base, length;
+        memcpy(&base, ram + addr + 24 * i + 4, 8);
+        memcpy(&length, ram + addr + 24 * i + 12, 8);
+        cr_assert_eq(base, want[i].base, "entry %d", i);
+        cr_assert_eq(length, want[i].len, "entry %d", i);
+        cr_assert_eq(rd32(addr + 24 * i + 20), want[i].type, "entry %d", i);
+    }
+    cr_assert_eq(rd32(img.info + MBI_MEM_LOWER) * 1024, E820_EBDA_BASE, "mem_lower ends at the EBDA");
 }
 
 /* Errors: -1 and a message naming the file and the fault. */

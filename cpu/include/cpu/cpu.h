@@ -124,6 +124,10 @@ void cpu_trace_insns(struct cpu *c, uint64_t from_cycles, uint64_t to_cycles, cp
 /* Modelled cost of a VM exit and the next entry, in cycles (docs/vmx.md). */
 uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
 
+/* For firmware services called from real mode (machine/bios.c): false when the
+ * CPU is not in real-address mode, else SS's base and SP. */
+bool cpu_real_mode_stack(struct cpu *c, uint64_t *ss_base, uint16_t *sp);
+
 /* Registers for tests and debugging (Unicorn's UC_X86_REG_* ids). */
 uint64_t cpu_reg_read(struct cpu *c, int uc_reg);
 void cpu_reg_write(struct cpu *c, int uc_reg, uint64_t val);

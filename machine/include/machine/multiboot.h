@@ -9,11 +9,11 @@
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u
 #define MB_SCRATCH_PAGE 0x1000u   /* the CPU's boot GDT lives here */
-#define MB_BIOS_AREA 0xe0000u     /* ACPI tables: 0xe0000-0xfffff, reserved */
+#define MB_BIOS_AREA 0xe0000u     /* ACPI tables and the BIOS ROM: 0xe0000-0xfffff, reserved */
 
 struct mb_module {
     const char *path;
-    const char *cmdline; /* may be NULL: the path is passed, as GRUB does */
+    const char *cmdline; /* may be NULL: the image name alone is passed */
 };
 
 struct mb_config {
@@ -33,6 +33,9 @@ struct mb_image {
 /* Load into ram. 0, or -1 with a message naming the file and what is wrong in err. */
 int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct mb_config *cfg, struct mb_image *out,
                    char *err, size_t errlen);
+
+/* The module's string as GRUB passes it: "NAME ARGS", NAME the path's base name. */
+void multiboot_module_string(const struct mb_module *mod, char *out, size_t len);
 
 /* Read a whole file, gunzipping it when it starts with the gzip magic. */
 int multiboot_read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);

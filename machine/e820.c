@@ -1,0 +1,34 @@
+/* The machine's memory map, as SeaBIOS reports it on QEMU's pc machine: RAM
+ * below the EBDA, the EBDA and the legacy video hole reserved, the BIOS area
+ * reserved, RAM from 1 MiB to the I/O APIC, the I/O APIC and local APIC pages. */
+#include "machine/e820.h"
+
+#define RAM_TOP_BELOW_4G 0xfec00000ULL
+#define IOAPIC_PAGE 0xfec00000ULL
+#define LAPIC_PAGE 0xfee00000ULL
+
+static uint64_t ram_below_hole(uint64_t ram_size)
+{
+    return ram_size > RAM_TOP_BELOW_4G ? RAM_TOP_BELOW_4G : ram_size;
+}
+
+int e820_build(uint64_t ram_size, struct e820_entry out[E820_MAX])
+{
+    const struct e820_entry map[] = {
+        { 0, E820_EBDA_BASE, E820_RAM },
+        { E820_EBDA_BASE, 0xa0000 - E820_EBDA_BASE, E820_RESERVED },
+        { E820_BIOS_AREA, 0x100000 - E820_BIOS_AREA, E820_RESERVED },
+        { 0x100000, ram_below_hole(ram_size) - 0x100000, E820_RAM },
+        { IOAPIC_PAGE, 0x1000, E820_RESERVED },
+        { LAPIC_PAGE, 0x1000, E820_RESERVED },
+    };
+    int n = (int)(sizeof map / sizeof map[0]);
+    for (int i = 0; i < n; i++)
+        out[i] = map[i];
+    return n;
+}
+
+uint64_t e820_extended_kib(uint64_t ram_size)
+{
+    return (ram_below_hole(ram_size) - 0x100000) / 1024;
+}
