@@ -24,7 +24,7 @@ int cpu_enter_multiboot_state(struct cpu *c, uint64_t scratch, uint32_t entry, u
     struct seg_cache data = { .sel = 0x18, .base = 0, .limit = 0xffffffffu,
                               .flags = (uint32_t)(gdt[3] >> 32) & 0x00f0ff00u };
     uc_x86_mmr gdtr = { .base = scratch, .limit = sizeof gdt - 1 };
-    uc_x86_msr efer = { .rid = 0xc0000080, .value = 0 };
+    uc_x86_msr efer = { .rid = MSR_IA32_EFER, .value = 0 };
 
     if (scratch + 0x1000 > c->ram_size || scratch > 0xfff00000u)
         return -1;

@@ -12,7 +12,7 @@ uint64_t efer_get(struct cpu *c)
 {
     if (c->blob_live)
         return *live_u64(c, c->blob.efer);
-    uc_x86_msr m = { .rid = 0xc0000080, .value = 0 };
+    uc_x86_msr m = { .rid = MSR_IA32_EFER, .value = 0 };
     uc_reg_read(c->uc, UC_X86_REG_MSR, &m);
     return m.value;
 }

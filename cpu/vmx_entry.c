@@ -187,7 +187,7 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
         efer = (nr->efer & ~0x500ULL) | (ia32e ? 0x400 : 0) | (ia32e && (cr0 >> 31) ? 0x100 : 0);
     if (cr0 != nr->cr0 || cr4 != nr->cr4 || efer != nr->efer) {
         /* Through paging off, so QEMU recomputes long mode from EFER.LME. */
-        uc_x86_msr m = { .rid = 0xc0000080, .value = efer & ~0x400ULL };
+        uc_x86_msr m = { .rid = MSR_IA32_EFER, .value = efer & ~EFER_LMA };
         reg_set(g, UC_X86_REG_CR0, 0x11);
         uc_reg_write(g->uc, UC_X86_REG_MSR, &m);
         reg_set(g, UC_X86_REG_CR4, cr4);

@@ -127,7 +127,7 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     const uint32_t data = DESC_G_MASK | DESC_B_MASK | DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
 
     if (cr0 != reg_get(root, UC_X86_REG_CR0) || cr4 != reg_get(root, UC_X86_REG_CR4) || efer != efer_get(root)) {
-        uc_x86_msr m = { .rid = 0xc0000080, .value = efer & ~0x400ULL };
+        uc_x86_msr m = { .rid = MSR_IA32_EFER, .value = efer & ~EFER_LMA };
         reg_set(root, UC_X86_REG_CR0, 0x11);
         uc_reg_write(root->uc, UC_X86_REG_MSR, &m);
         reg_set(root, UC_X86_REG_CR4, cr4);

@@ -3,13 +3,6 @@
 #ifndef KLIB_X86_H
 #define KLIB_X86_H
 
-/* A bit mask usable from C and from assembly (gas rejects the "u" suffix). */
-#ifdef __ASSEMBLER__
-#define BIT(n) (1 << (n))
-#else
-#define BIT(n) (1u << (n))
-#endif
-
 /* Control-register, EFLAGS, EFER and APIC-base bits, CPUID feature bits and
  * MSR numbers: arch/x86.h, shared with hvsim. */
 #include "arch/x86.h"
