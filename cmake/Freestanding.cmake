@@ -26,7 +26,7 @@ function(_hvsim_freestanding_flags target bits)
     -fno-stack-protector -fno-builtin -fno-tree-loop-distribute-patterns
     -mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only -O2 -g --param=min-pagesize=0
     -fno-asynchronous-unwind-tables -Wall -Wextra)
-  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/klib/include)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/klib/include ${CMAKE_SOURCE_DIR}/arch/include)
 endfunction()
 
 function(hvsim_kernel_library name)

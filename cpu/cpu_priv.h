@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <unicorn/unicorn.h>
 
+#include "arch/x86.h"
 #include "cpu/cpu.h"
 
 /* Offsets into a saved uc_context blob, measured at start-up (uc_blob.c). */
@@ -49,18 +50,8 @@ struct seg_cache {
     uint32_t flags;
 };
 
-#define DESC_TYPE_SHIFT 8
-#define DESC_S_MASK (1u << 12)
-#define DESC_DPL_SHIFT 13
-#define DESC_P_MASK (1u << 15)
-#define DESC_L_MASK (1u << 21)
-#define DESC_B_MASK (1u << 22)
-#define DESC_G_MASK (1u << 23)
-#define DESC_CS_MASK (1u << 11)
-#define DESC_C_MASK (1u << 10)
-#define DESC_R_MASK (1u << 9)
-#define DESC_W_MASK (1u << 9)
-#define DESC_A_MASK (1u << 8)
+/* Segment-descriptor flags (DESC_*_MASK, the descriptor's high doubleword as
+ * QEMU keeps it in seg_cache.flags): arch/x86.h. */
 
 /* One translated block as we have seen it. */
 struct block_entry {
@@ -229,11 +220,7 @@ struct pw_ctx {
     uint64_t cr0, cr3, cr4, efer;
 };
 enum pw_access { PW_READ = 0, PW_WRITE = 1, PW_FETCH = 2 };
-#define PF_P (1u << 0)
-#define PF_W (1u << 1)
-#define PF_U (1u << 2)
-#define PF_RSVD (1u << 3)
-#define PF_I (1u << 4)
+/* #PF error-code bits PF_*: arch/x86.h. */
 void pw_ctx_read(struct cpu *c, struct pw_ctx *m);
 /* 0 and *phys, or -1 and the #PF error code in *pf_err. */
 int pw_translate(struct cpu *c, const struct pw_ctx *m, uint64_t lin, enum pw_access acc,

@@ -7,17 +7,6 @@
 #include "cpu_priv.h"
 
 #define MAX_LEAF 0x16
-#define CPUID1_ECX_VMX (1u << 5)
-#define CPUID1_ECX_X2APIC (1u << 21)
-#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID1_ECX_RDRAND (1u << 30) /* QEMU's RDRAND reads the host's entropy */
-#define CPUID1_ECX_MONITOR (1u << 3)
-#define CPUID1_EDX_APIC (1u << 9)
-#define CPUID1_EDX_MTRR (1u << 12)
-#define CPUID1_EDX_PAT (1u << 16)
-#define CPUID1_EDX_MCE (1u << 7)
-#define CPUID1_EDX_MCA (1u << 14)
 
 static void native(struct cpu *c, uint32_t leaf, uint32_t out[4])
 {

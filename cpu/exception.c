@@ -8,19 +8,6 @@
 #include "base/log.h"
 #include "cpu_priv.h"
 
-#define EXC_DF 8
-#define EXC_TS 10
-#define EXC_NP 11
-#define EXC_SS 12
-#define EXC_GP 13
-#define EXC_PF 14
-
-#define EFLAGS_TF (1u << 8)
-#define EFLAGS_IF (1u << 9)
-#define EFLAGS_NT (1u << 14)
-#define EFLAGS_RF (1u << 16)
-#define EFLAGS_VM (1u << 17)
-
 bool exc_has_error_code(int v)
 {
     return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;

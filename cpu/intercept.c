@@ -17,8 +17,6 @@
 #include "cpu_priv.h"
 #include "vmx_priv.h"
 
-#define EXC_GP 13
-
 static uint64_t mix(uint64_t a, uint64_t b) { return block_hash(a, b); }
 
 int blocks_init(struct cpu *c)

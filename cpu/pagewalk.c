@@ -8,24 +8,11 @@
 #include "cpu_priv.h"
 #include "vmx_priv.h"
 
-#define PTE_P (1ULL << 0)
-#define PTE_W (1ULL << 1)
-#define PTE_U (1ULL << 2)
-#define PTE_PS (1ULL << 7)
-#define PTE_NX (1ULL << 63)
-#define CR0_PG (1ULL << 31)
-#define CR0_WP (1ULL << 16)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-#define ADDR_MASK 0x000ffffffffff000ULL
-
 uint64_t efer_get(struct cpu *c)
 {
     if (c->blob_live)
         return *live_u64(c, c->blob.efer);
-    uc_x86_msr m = { .rid = 0xc0000080, .value = 0 };
+    uc_x86_msr m = { .rid = MSR_IA32_EFER, .value = 0 };
     uc_reg_read(c->uc, UC_X86_REG_MSR, &m);
     return m.value;
 }
@@ -77,7 +64,7 @@ int pw_translate(struct cpu *c, const struct pw_ctx *m, uint64_t lin, enum pw_ac
     }
     if (m->efer & EFER_LMA) {
         levels = 4, shift = 39, esize = 8;
-        table = m->cr3 & ADDR_MASK;
+        table = m->cr3 & PTE_ADDR_MASK;
     } else if (m->cr4 & CR4_PAE) {
         /* The four PDPTEs: no U/W bits, only P and the address. */
         if (phys_load(c, (m->cr3 & 0xffffffe0ULL) + ((lin >> 30) & 3) * 8, 8, &e))
@@ -85,7 +72,7 @@ int pw_translate(struct cpu *c, const struct pw_ctx *m, uint64_t lin, enum pw_ac
         if (!(e & PTE_P))
             goto not_present;
         levels = 2, shift = 21, esize = 8;
-        table = e & ADDR_MASK;
+        table = e & PTE_ADDR_MASK;
     } else {
         levels = 2, shift = 22, esize = 4;
         table = m->cr3 & 0xfffff000ULL;
@@ -107,10 +94,10 @@ int pw_translate(struct cpu *c, const struct pw_ctx *m, uint64_t lin, enum pw_ac
             if (esize == 4 && large)
                 table = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32; /* PSE-36 */
             else
-                table = e & ADDR_MASK & ~page_mask;
+                table = e & PTE_ADDR_MASK & ~page_mask;
             break;
         }
-        table = e & (esize == 8 ? ADDR_MASK : 0xfffff000ULL);
+        table = e & (esize == 8 ? PTE_ADDR_MASK : 0xfffff000ULL);
         shift -= esize == 8 ? 9 : 10;
     }
     if (user && !allow_u)

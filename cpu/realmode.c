@@ -6,11 +6,6 @@
 #include "base/log.h"
 #include "cpu_priv.h"
 
-#define EFLAGS_TF (1u << 8)
-#define EFLAGS_IF (1u << 9)
-#define EFLAGS_RF (1u << 16)
-#define EFLAGS_AC (1u << 18)
-
 /* A word at SS:SP, the stack wrapping inside its 64 KiB (byte by byte, as a
  * push at SP = 1 wraps on an 8086; later CPUs raise #SS there, which boot
  * code never provokes). */

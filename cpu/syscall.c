@@ -3,12 +3,6 @@
  * STAR/LSTAR/CSTAR/FMASK and SYSENTER_* MSRs. SYSRET and SYSEXIT run natively. */
 #include "cpu_priv.h"
 
-#define EFLAGS_IF (1u << 9)
-#define EFLAGS_RF (1u << 16)
-#define EFLAGS_VM (1u << 17)
-#define EXC_UD 6
-#define EXC_GP 13
-
 static struct seg_cache flat(uint16_t sel, bool code, bool long64)
 {
     struct seg_cache s = { .sel = sel, .base = 0, .limit = 0xffffffffu };

@@ -10,7 +10,6 @@
 #include "cpu_priv.h"
 #include "vmx_priv.h"
 
-#define EFLAGS_IF (1u << 9)
 #define TLB_RESIZE_FIRST 1000000ULL   /* cycles to the first TLB flush (1 ms at 1 GHz) */
 #define TLB_RESIZE_PERIOD 20000000ULL /* and at most between two (20 ms) */
 

@@ -8,11 +8,7 @@
 #include "base/log.h"
 #include "vmx_priv.h"
 
-#define EXC_UD 6
-#define EXC_GP 13
-#define EXC_PF 14
-#define RFLAGS_VMFAIL_MASK 0x8d5u /* CF PF AF ZF SF OF */
-#define CR4_VMXE (1ULL << 13)
+#define RFLAGS_VMFAIL_MASK (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
 
 uint16_t vmx_field_offset[0x7000];
 

@@ -34,7 +34,7 @@ struct acpi_rsdp *acpi_find_rsdp(void)
 {
     uintptr_t ebda = (uintptr_t)*(volatile uint16_t *)BDA_EBDA_SEGMENT << 4;
     struct acpi_rsdp *r = ebda ? scan(ebda, ebda + 1024) : 0;
-    return r ? r : scan(BIOS_ROM_START, BIOS_ROM_END);
+    return r ? r : scan(ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_END);
 }
 
 struct acpi_header *acpi_find_table(const char sig[4])

@@ -6,14 +6,14 @@
 
 uint8_t cmos_read(uint8_t reg)
 {
-    outb(PORT_CMOS, reg);
-    return inb(PORT_CMOS + 1);
+    outb(CMOS_RTC_PORT, reg);
+    return inb(CMOS_RTC_PORT + 1);
 }
 
 void cmos_write(uint8_t reg, uint8_t val)
 {
-    outb(PORT_CMOS, reg);
-    outb(PORT_CMOS + 1, val);
+    outb(CMOS_RTC_PORT, reg);
+    outb(CMOS_RTC_PORT + 1, val);
 }
 
 static void read_once(struct rtc_time *t)

@@ -9,9 +9,8 @@
 #include "klib/x86.h"
 
 #define MB_FLAGS (MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO)
-#define PTE_PWU  0x07           /* present, writable, user (paging.h's PTE_* bits) */
-#define PTE_PW   0x03
-#define PTE_PS   0x80           /* a 2 MiB page */
+#define PTE_PWU  (PTE_P | PTE_W | PTE_U)
+#define PTE_PW   (PTE_P | PTE_W)
 #define BOOT_PDS (BOOT_MAP_END >> 30)       /* page directories, 1 GiB each */
 
 .section .multiboot, "a"
@@ -76,7 +75,7 @@ _start:
     mov %eax, %cr4
     mov $boot_pml4, %eax
     mov %eax, %cr3
-    mov $MSR_EFER, %ecx
+    mov $MSR_IA32_EFER, %ecx
     rdmsr
     or $EFER_LME, %eax
     wrmsr
@@ -87,7 +86,7 @@ _start:
 
 no_long_mode:
     mov $EXIT_UNEXPECTED, %eax
-    mov $PORT_DEBUG_EXIT, %dx
+    mov $DEBUG_EXIT_PORT, %dx
     outl %eax, %dx
 3:  hlt
     jmp 3b

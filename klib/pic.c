@@ -4,10 +4,10 @@
 #include "klib/pic.h"
 #include "klib/x86.h"
 
-#define PIC1_CMD  PORT_PIC1
-#define PIC1_DATA (PORT_PIC1 + 1)
-#define PIC2_CMD  PORT_PIC2
-#define PIC2_DATA (PORT_PIC2 + 1)
+#define PIC1_CMD  PIC_MASTER_PORT
+#define PIC1_DATA (PIC_MASTER_PORT + 1)
+#define PIC2_CMD  PIC_SLAVE_PORT
+#define PIC2_DATA (PIC_SLAVE_PORT + 1)
 #define ICW1_INIT_ICW4 0x11   /* edge triggered, cascade, ICW4 follows */
 #define ICW4_8086      0x01
 #define OCW2_EOI       0x20   /* non-specific end of interrupt */

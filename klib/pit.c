@@ -3,8 +3,8 @@
 #include "klib/pit.h"
 #include "klib/x86.h"
 
-#define PIT_CH0      PORT_PIT
-#define PIT_CONTROL  (PORT_PIT + 3)
+#define PIT_CH0      PIT_PORT
+#define PIT_CONTROL  (PIT_PORT + 3)
 #define PIT_SEL_CH0  0x00
 #define PIT_LATCH    0x00     /* counter latch command (access bits 00) */
 #define PIT_LOHI     0x30     /* access low byte then high byte */

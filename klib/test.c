@@ -11,7 +11,7 @@ static unsigned checks, failures;
 
 void hv_exit(unsigned value)
 {
-    outl(PORT_DEBUG_EXIT, value);
+    outl(DEBUG_EXIT_PORT, value);
     for (;;) {
         cli();
         hlt();

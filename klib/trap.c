@@ -29,7 +29,7 @@ int trap_fixup(struct trapframe *tf)
         fault_last.vector = tf->trapno;
         fault_last.err = tf->err;
         fault_last.ip = tf->ip;
-        fault_last.cr2 = tf->trapno == T_PF ? read_cr2() : 0;
+        fault_last.cr2 = tf->trapno == EXC_PF ? read_cr2() : 0;
         fault_count++;
         tf->ip = e->to;
         return 1;

@@ -19,21 +19,21 @@
 
 void serial_init(void)
 {
-    outb(PORT_COM1 + UART_IER, 0);                 /* polled: no UART interrupts */
-    outb(PORT_COM1 + UART_LCR, UART_LCR_DLAB);
-    outb(PORT_COM1 + UART_DLL, 1);                 /* 115200 / 1 */
-    outb(PORT_COM1 + UART_DLM, 0);
-    outb(PORT_COM1 + UART_LCR, UART_LCR_8N1);
-    outb(PORT_COM1 + UART_FCR, UART_FCR_ENABLE_CLEAR);
-    outb(PORT_COM1 + UART_MCR, UART_MCR_DTR_RTS_OUT2);
+    outb(COM1_PORT + UART_IER, 0);                 /* polled: no UART interrupts */
+    outb(COM1_PORT + UART_LCR, UART_LCR_DLAB);
+    outb(COM1_PORT + UART_DLL, 1);                 /* 115200 / 1 */
+    outb(COM1_PORT + UART_DLM, 0);
+    outb(COM1_PORT + UART_LCR, UART_LCR_8N1);
+    outb(COM1_PORT + UART_FCR, UART_FCR_ENABLE_CLEAR);
+    outb(COM1_PORT + UART_MCR, UART_MCR_DTR_RTS_OUT2);
 }
 
 void serial_putc(char c)
 {
     /* Bounded: a missing UART must not hang the kernel before it can report. */
-    for (int i = 0; i < 100000 && !(inb(PORT_COM1 + UART_LSR) & UART_LSR_THRE); i++)
+    for (int i = 0; i < 100000 && !(inb(COM1_PORT + UART_LSR) & UART_LSR_THRE); i++)
         cpu_relax();
-    outb(PORT_COM1 + UART_THR, c);
+    outb(COM1_PORT + UART_THR, c);
 }
 
 void kputs(const char *s)

@@ -104,13 +104,13 @@ const char *vmx_exit_name(uint32_t reason)
 
 static uint32_t true_msr(uint32_t msr)
 {
-    if (!(rdmsr(MSR_VMX_BASIC) & VMX_BASIC_TRUE_CTLS))
+    if (!(rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS))
         return msr;
     switch (msr) {
-    case MSR_VMX_PINBASED_CTLS: return MSR_VMX_TRUE_PINBASED;
-    case MSR_VMX_PROCBASED_CTLS: return MSR_VMX_TRUE_PROCBASED;
-    case MSR_VMX_EXIT_CTLS: return MSR_VMX_TRUE_EXIT;
-    case MSR_VMX_ENTRY_CTLS: return MSR_VMX_TRUE_ENTRY;
+    case MSR_IA32_VMX_PINBASED_CTLS: return MSR_IA32_VMX_TRUE_PINBASED_CTLS;
+    case MSR_IA32_VMX_PROCBASED_CTLS: return MSR_IA32_VMX_TRUE_PROCBASED_CTLS;
+    case MSR_IA32_VMX_EXIT_CTLS: return MSR_IA32_VMX_TRUE_EXIT_CTLS;
+    case MSR_IA32_VMX_ENTRY_CTLS: return MSR_IA32_VMX_TRUE_ENTRY_CTLS;
     default: return msr;        /* PROCBASED_CTLS2 has no TRUE form */
     }
 }
@@ -134,17 +134,17 @@ uint64_t vmxon_region_pa;
 uint64_t vmcs_alloc(void)
 {
     uint32_t *page = palloc();
-    page[0] = VMX_BASIC_REVISION(rdmsr(MSR_VMX_BASIC));
+    page[0] = VMX_BASIC_REVISION(rdmsr(MSR_IA32_VMX_BASIC));
     return (uintptr_t)page;
 }
 
 int vmx_enable(void)
 {
-    write_cr0((read_cr0() | rdmsr(MSR_VMX_CR0_FIXED0)) & rdmsr(MSR_VMX_CR0_FIXED1));
-    write_cr4((read_cr4() | rdmsr(MSR_VMX_CR4_FIXED0) | CR4_VMXE) & rdmsr(MSR_VMX_CR4_FIXED1));
-    uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
+    write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
+    write_cr4((read_cr4() | rdmsr(MSR_IA32_VMX_CR4_FIXED0) | CR4_VMXE) & rdmsr(MSR_IA32_VMX_CR4_FIXED1));
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK))
-        wrmsr(MSR_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX);
+        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX);
     vmxon_region_pa = vmcs_alloc();
     return vmxon(vmxon_region_pa);
 }
@@ -229,15 +229,15 @@ static void host_state(void)
     vmw(VMCS_HOST_FS_SELECTOR, READ_SEG(fs));
     vmw(VMCS_HOST_GS_SELECTOR, READ_SEG(gs));
     vmw(VMCS_HOST_TR_SELECTOR, str());
-    vmw(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
-    vmw(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+    vmw(VMCS_HOST_FS_BASE, rdmsr(MSR_IA32_FS_BASE));
+    vmw(VMCS_HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
     vmw(VMCS_HOST_TR_BASE, tss_base(str(), &tr_limit));
     vmw(VMCS_HOST_GDTR_BASE, g.base);
     vmw(VMCS_HOST_IDTR_BASE, i.base);
-    vmw(VMCS_HOST_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
-    vmw(VMCS_HOST_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
-    vmw(VMCS_HOST_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
-    vmw(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+    vmw(VMCS_HOST_SYSENTER_CS, rdmsr(MSR_IA32_SYSENTER_CS));
+    vmw(VMCS_HOST_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
+    vmw(VMCS_HOST_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
+    vmw(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
     vmw(VMCS_HOST_RIP, (uintptr_t)vmx_exit_stub);
     /* HOST_RSP: written by vmx_enter. */
 }
@@ -263,7 +263,7 @@ static void guest_state(void (*entry)(void), void *stack_top)
     vmw(VMCS_GUEST_DR7, 0x400);
     vmw(VMCS_GUEST_RSP, (uintptr_t)stack_top);
     vmw(VMCS_GUEST_RIP, (uintptr_t)entry);
-    vmw(VMCS_GUEST_RFLAGS, FL_RESERVED1);
+    vmw(VMCS_GUEST_RFLAGS, EFLAGS_FIXED1);
 
     guest_segment(VMCS_GUEST_CS_SELECTOR, read_cs(), AR_CODE64);
     guest_segment(VMCS_GUEST_SS_SELECTOR, read_ss(), AR_DATA);
@@ -285,14 +285,14 @@ static void guest_state(void (*entry)(void), void *stack_top)
     vmw(VMCS_GUEST_IDTR_LIMIT, i.limit);
 
     vmw(VMCS_GUEST_DEBUGCTL, 0);
-    vmw(VMCS_GUEST_EFER, rdmsr(MSR_EFER));
+    vmw(VMCS_GUEST_EFER, rdmsr(MSR_IA32_EFER));
     vmw(VMCS_GUEST_SYSENTER_CS, 0);
     vmw(VMCS_GUEST_SYSENTER_ESP, 0);
     vmw(VMCS_GUEST_SYSENTER_EIP, 0);
     vmw(VMCS_LINK_POINTER, ~0ull);
     vmw(VMCS_GUEST_INTERRUPTIBILITY, 0);
     vmw(VMCS_GUEST_ACTIVITY_STATE, 0);
-    vmw(VMCS_GUEST_PENDING_DBG, 0);
+    vmw(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
 
 void vmx_vcpu_init(struct vmx_vcpu *v, void (*entry)(void), void *stack_top)
@@ -307,23 +307,23 @@ void vmx_vcpu_init(struct vmx_vcpu *v, void (*entry)(void), void *stack_top)
                 vmx_result_str(r));
         hv_exit(EXIT_UNEXPECTED);
     }
-    vmw(VMCS_PIN_CONTROLS, vmx_adjust_controls(MSR_VMX_PINBASED_CTLS, 0));
-    vmw(VMCS_PROC_CONTROLS, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, 0));
-    vmw(VMCS_EXIT_CONTROLS,
-        vmx_adjust_controls(MSR_VMX_EXIT_CTLS, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER));
-    vmw(VMCS_ENTRY_CONTROLS, vmx_adjust_controls(MSR_VMX_ENTRY_CTLS, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER));
-    vmw(VMCS_EXCEPTION_BITMAP, 0);
-    vmw(VMCS_PF_ERROR_MASK, 0);
-    vmw(VMCS_PF_ERROR_MATCH, 0);
-    vmw(VMCS_CR3_TARGET_COUNT, 0);
-    vmw(VMCS_CR0_MASK, 0);
-    vmw(VMCS_CR4_MASK, 0);
-    vmw(VMCS_CR0_READ_SHADOW, read_cr0());
-    vmw(VMCS_CR4_READ_SHADOW, read_cr4());
-    vmw(VMCS_EXIT_MSR_STORE_COUNT, 0);
-    vmw(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-    vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-    vmw(VMCS_ENTRY_INTR_INFO, 0);
+    vmw(VMCS_CTRL_PIN_BASED, vmx_adjust_controls(MSR_IA32_VMX_PINBASED_CTLS, 0));
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, 0));
+    vmw(VMCS_CTRL_EXIT,
+        vmx_adjust_controls(MSR_IA32_VMX_EXIT_CTLS, VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_SAVE_EFER | VMX_EXIT_LOAD_EFER));
+    vmw(VMCS_CTRL_ENTRY, vmx_adjust_controls(MSR_IA32_VMX_ENTRY_CTLS, VMX_ENTRY_IA32E_MODE_GUEST | VMX_ENTRY_LOAD_EFER));
+    vmw(VMCS_CTRL_EXCEPTION_BITMAP, 0);
+    vmw(VMCS_CTRL_PF_ERROR_CODE_MASK, 0);
+    vmw(VMCS_CTRL_PF_ERROR_CODE_MATCH, 0);
+    vmw(VMCS_CTRL_CR3_TARGET_COUNT, 0);
+    vmw(VMCS_CTRL_CR0_MASK, 0);
+    vmw(VMCS_CTRL_CR4_MASK, 0);
+    vmw(VMCS_CTRL_CR0_READ_SHADOW, read_cr0());
+    vmw(VMCS_CTRL_CR4_READ_SHADOW, read_cr4());
+    vmw(VMCS_CTRL_EXIT_MSR_STORE_COUNT, 0);
+    vmw(VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 0);
+    vmw(VMCS_CTRL_ENTRY_MSR_LOAD_COUNT, 0);
+    vmw(VMCS_CTRL_ENTRY_INTR_INFO, 0);
     host_state();
     guest_state(entry, stack_top);
 }
@@ -362,10 +362,10 @@ void vmx_dump_guest(void)
     kprintf("  guest interruptibility %#llx activity %#llx pending debug %#llx link %#llx; entry info %#llx "
             "error code %#llx length %#llx; controls pin %#llx proc %#llx entry %#llx\n",
             (unsigned long long)vmr(VMCS_GUEST_INTERRUPTIBILITY), (unsigned long long)vmr(VMCS_GUEST_ACTIVITY_STATE),
-            (unsigned long long)vmr(VMCS_GUEST_PENDING_DBG), (unsigned long long)vmr(VMCS_LINK_POINTER),
-            (unsigned long long)vmr(VMCS_ENTRY_INTR_INFO), (unsigned long long)vmr(VMCS_ENTRY_EXCEPTION_ERROR),
-            (unsigned long long)vmr(VMCS_ENTRY_INSTRUCTION_LEN), (unsigned long long)vmr(VMCS_PIN_CONTROLS),
-            (unsigned long long)vmr(VMCS_PROC_CONTROLS), (unsigned long long)vmr(VMCS_ENTRY_CONTROLS));
+            (unsigned long long)vmr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), (unsigned long long)vmr(VMCS_LINK_POINTER),
+            (unsigned long long)vmr(VMCS_CTRL_ENTRY_INTR_INFO), (unsigned long long)vmr(VMCS_CTRL_ENTRY_EXCEPTION_ERROR_CODE),
+            (unsigned long long)vmr(VMCS_CTRL_ENTRY_INSTRUCTION_LEN), (unsigned long long)vmr(VMCS_CTRL_PIN_BASED),
+            (unsigned long long)vmr(VMCS_CTRL_PROC_BASED), (unsigned long long)vmr(VMCS_CTRL_ENTRY));
 }
 
 int vmx_check_exit(struct vmx_vcpu *v, uint32_t reason, uint64_t rip, const char *what)

@@ -112,7 +112,7 @@ void bios_install(uint8_t *ram, uint64_t ram_size)
 
     /* BDA: one serial port, no parallel ports, no disks, an empty keyboard buffer. */
     memset(ram + 0x400, 0, 0x100);
-    put16(ram, BDA_COM1, BIOS_COM1);
+    put16(ram, BDA_COM1, COM1_PORT);
     put16(ram, BDA_EBDA_SEG, E820_EBDA_BASE >> 4);
     put16(ram, BDA_EQUIPMENT, BIOS_EQUIPMENT);
     put16(ram, BDA_BASE_MEM_KIB, E820_EBDA_BASE / 1024);

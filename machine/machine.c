@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/pc.h"
 #include "base/evq.h"
 #include "base/log.h"
 #include "machine/bios.h"
@@ -26,7 +27,6 @@
 #include "devices/uart16550.h"
 #include "machine_priv.h"
 
-#define COM1_BASE 0x3f8
 #define COM1_IRQ 4
 
 /* Devices see current virtual time; events they schedule earlier than the CPU's
@@ -248,8 +248,8 @@ static void firmware_init(struct machine *m)
     static const uint8_t master[] = { 0x11, 0x08, 0x04, 0x01, 0xfb };
     static const uint8_t slave[] = { 0x11, 0x70, 0x02, 0x01, 0xff };
     for (int i = 0; i < 5; i++) {
-        iomap_pio_write(&m->io, (uint16_t)(0x20 + (i ? 1 : 0)), master[i], 1);
-        iomap_pio_write(&m->io, (uint16_t)(0xa0 + (i ? 1 : 0)), slave[i], 1);
+        iomap_pio_write(&m->io, (uint16_t)(PIC_MASTER_PORT + (i ? 1 : 0)), master[i], 1);
+        iomap_pio_write(&m->io, (uint16_t)(PIC_SLAVE_PORT + (i ? 1 : 0)), slave[i], 1);
     }
 }
 
@@ -314,16 +314,18 @@ struct machine *machine_create(const struct machine_config *cfg)
         goto fail_after_devices;
     }
 
-    /* The address map, as QEMU's pc machine. */
-    if (add_pio(m, 0x20, 2, &pic8259_master_ops, m->pic) || add_pio(m, 0xa0, 2, &pic8259_slave_ops, m->pic) ||
-        add_pio(m, 0x4d0, 2, &pic8259_elcr_ops, m->pic) || add_pio(m, 0x40, 4, &pit8254_ops, m->pit) ||
-        add_pio(m, 0x61, 1, &pit8254_port61_ops, m->pit) ||
-        add_pio(m, COM1_BASE, UART16550_PORT_LEN, &uart16550_ops, m->uart) ||
+    /* The address map, as QEMU's pc machine (arch/pc.h). */
+    if (add_pio(m, PIC_MASTER_PORT, PIC8259_PORT_LEN, &pic8259_master_ops, m->pic) ||
+        add_pio(m, PIC_SLAVE_PORT, PIC8259_PORT_LEN, &pic8259_slave_ops, m->pic) ||
+        add_pio(m, PIC_ELCR_PORT, PIC8259_ELCR_PORT_LEN, &pic8259_elcr_ops, m->pic) ||
+        add_pio(m, PIT_PORT, PIT8254_PORT_LEN, &pit8254_ops, m->pit) ||
+        add_pio(m, SYS_CTRL_B_PORT, PIT8254_PORT61_LEN, &pit8254_port61_ops, m->pit) ||
+        add_pio(m, COM1_PORT, UART16550_PORT_LEN, &uart16550_ops, m->uart) ||
         add_pio(m, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_LEN, &debug_exit_ops, m->dbg) ||
-        add_pio(m, 0x70, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc) ||
+        add_pio(m, CMOS_RTC_PORT, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc) ||
         add_pio(m, ACPI_PM_BASE_DEFAULT, ACPI_PM_PORT_LEN, &acpi_pm_ops, m->pm) ||
         add_pio(m, FW_CFG_PORT, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fwcfg) ||
-        add_pio(m, 0xcf8, 8, &pci_host_ops, m->pci) ||
+        add_pio(m, PCI_HOST_PORT, PCI_HOST_PORT_LEN, &pci_host_ops, m->pci) ||
         add_pio(m, BIOS_CALL_PORT, 1, &bios_call_ops, m->bios) ||
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))

@@ -98,7 +98,7 @@ static int discover(void)
     uc_reg_write(uc, UC_X86_REG_CR3, &v);
     /* EFER: a 64-bit engine starts with LME and LMA; NXE shows where it lives. */
     {
-        uc_x86_msr efer = { .rid = 0xc0000080 };
+        uc_x86_msr efer = { .rid = MSR_IA32_EFER };
         uc_reg_read(uc, UC_X86_REG_MSR, &efer);
         uint64_t was = efer.value;
         efer.value |= 1u << 11;

@@ -4,14 +4,6 @@
 #include "vmx/ept.h"
 
 #define EPT_LEVELS 4
-#define EPT_PS (1ull << 7) /* bit 7: the entry maps a page (PDPTE, PDE) */
-#define EPT_CAP_EXEC_ONLY (1ull << 0)
-#define EPT_CAP_WALK4 (1ull << 6)
-#define EPT_CAP_UC (1ull << 8)
-#define EPT_CAP_WB (1ull << 14)
-#define EPT_CAP_2M (1ull << 16)
-#define EPT_CAP_1G (1ull << 17)
-#define EPT_CAP_AD (1ull << 21)
 
 static unsigned level_shift(int level)
 {

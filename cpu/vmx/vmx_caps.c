@@ -79,9 +79,9 @@ void vmx_caps_init(struct vmx_caps *c, unsigned features)
 
     /* A.7, A.8: PE, NE, PG fixed to 1 in CR0 (PE and PG relaxed for an
      * unrestricted guest by the entry checks, not here); VMXE fixed in CR4. */
-    c->cr0_fixed0 = X86_CR0_PE | X86_CR0_NE | X86_CR0_PG;
+    c->cr0_fixed0 = CR0_PE | CR0_NE | CR0_PG;
     c->cr0_fixed1 = 0xffffffffu;
-    c->cr4_fixed0 = X86_CR4_VMXE;
+    c->cr4_fixed0 = CR4_VMXE;
     c->cr4_fixed1 = VMX_DEFAULT_CR4_SUPPORTED;
 
     /* A.9: highest index of any supported field encoding, in bits 9:1. */

@@ -52,7 +52,7 @@ static enum vmx_check check_injection(const uint8_t *vmcs, const struct vmx_caps
         return VMX_CHECK_INJECT_VECTOR;
 
     bool ug = proc2 & VMX_PROC2_UNRESTRICTED_GUEST;
-    bool pe = vmcs_get(vmcs, VMCS_GUEST_CR0) & X86_CR0_PE;
+    bool pe = vmcs_get(vmcs, VMCS_GUEST_CR0) & CR0_PE;
     bool has_code = vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
     bool want = (!ug || pe) && type == VMX_INTR_TYPE_HW_EXCEPTION && has_code;
     if (!!(info & VMX_INTR_INFO_DELIVER_ERROR_CODE) != want)
@@ -153,7 +153,7 @@ static enum vmx_check check_host_regs(const uint8_t *vmcs, const struct vmx_caps
         uint64_t efer = vmcs_get(vmcs, VMCS_HOST_EFER);
         if (efer & ~VMX_EFER_VALID)
             return VMX_CHECK_HOST_EFER_RESERVED;
-        if (!!(efer & X86_EFER_LMA) != host64 || !!(efer & X86_EFER_LME) != host64)
+        if (!!(efer & EFER_LMA) != host64 || !!(efer & EFER_LME) != host64)
             return VMX_CHECK_HOST_EFER_LMA_LME;
     }
     return VMX_CHECK_OK;
@@ -199,12 +199,12 @@ struct vmx_check_failure vmx_check_host(const uint8_t *vmcs, const struct vmx_en
     /* "Host address-space size clear needs IA-32e mode guest clear" follows from
      * the two rules above, so it has no rule of its own. */
     if (!host64) {
-        if (cr4 & X86_CR4_PCIDE)
+        if (cr4 & CR4_PCIDE)
             return vmx_fail(VMX_CHECK_HOST_32BIT_PCIDE, VMX_SEG_NONE);
         if (rip >> 32)
             return vmx_fail(VMX_CHECK_HOST_32BIT_RIP, VMX_SEG_NONE);
     } else {
-        if (!(cr4 & X86_CR4_PAE))
+        if (!(cr4 & CR4_PAE))
             return vmx_fail(VMX_CHECK_HOST_64BIT_PAE, VMX_SEG_NONE);
         if (!vmx_canonical(rip))
             return vmx_fail(VMX_CHECK_HOST_64BIT_RIP, VMX_SEG_NONE);

@@ -7,7 +7,6 @@
  * (SDM vol. 3B 17.4.1); bits 5:2 and 63:16 are reserved. */
 #define VMX_DEBUGCTL_VALID 0xffc3ull
 #define RFLAGS_RESERVED_0 (~0x3fffffull | 1ull << 15 | 1ull << 5 | 1ull << 3)
-#define RFLAGS_FIXED_1 (1ull << 1)
 /* Pending debug exceptions: B3-B0 (3:0), enabled breakpoint (12), BS (14);
  * RTM (16) is not modelled, so it is reserved as well. */
 #define PENDING_DBG_VALID 0x500full
@@ -54,20 +53,20 @@ static enum vmx_check check_regs(const struct guest *g)
 {
     const struct vmx_caps *caps = g->env->caps;
     const uint8_t *vmcs = g->vmcs;
-    uint64_t ignore = g->ug ? X86_CR0_PE | X86_CR0_PG : 0;
+    uint64_t ignore = g->ug ? CR0_PE | CR0_PG : 0;
 
     if (!vmx_caps_cr_valid(caps->cr0_fixed0, caps->cr0_fixed1, g->cr0, ignore))
         return VMX_CHECK_GUEST_CR0;
-    if ((g->cr0 & X86_CR0_PG) && !(g->cr0 & X86_CR0_PE))
+    if ((g->cr0 & CR0_PG) && !(g->cr0 & CR0_PE))
         return VMX_CHECK_GUEST_CR0_PG_PE;
     if (!vmx_caps_cr_valid(caps->cr4_fixed0, caps->cr4_fixed1, g->cr4, 0))
         return VMX_CHECK_GUEST_CR4;
     bool load_dbg = g->entry & VMX_ENTRY_LOAD_DEBUG_CONTROLS;
     if (load_dbg && (vmcs_get(vmcs, VMCS_GUEST_DEBUGCTL) & ~VMX_DEBUGCTL_VALID))
         return VMX_CHECK_GUEST_DEBUGCTL;
-    if (g->ia32e && (!(g->cr0 & X86_CR0_PG) || !(g->cr4 & X86_CR4_PAE)))
+    if (g->ia32e && (!(g->cr0 & CR0_PG) || !(g->cr4 & CR4_PAE)))
         return VMX_CHECK_GUEST_IA32E_PG_PAE;
-    if (!g->ia32e && (g->cr4 & X86_CR4_PCIDE))
+    if (!g->ia32e && (g->cr4 & CR4_PCIDE))
         return VMX_CHECK_GUEST_PCIDE;
     if (!vmx_phys_ok(caps, vmcs_get(vmcs, VMCS_GUEST_CR3)))
         return VMX_CHECK_GUEST_CR3;
@@ -80,10 +79,10 @@ static enum vmx_check check_regs(const struct guest *g)
         uint64_t efer = vmcs_get(vmcs, VMCS_GUEST_EFER);
         if (efer & ~VMX_EFER_VALID)
             return VMX_CHECK_GUEST_EFER_RESERVED;
-        bool lma = efer & X86_EFER_LMA;
+        bool lma = efer & EFER_LMA;
         if (lma != g->ia32e)
             return VMX_CHECK_GUEST_EFER_LMA;
-        if ((g->cr0 & X86_CR0_PG) && lma != !!(efer & X86_EFER_LME))
+        if ((g->cr0 & CR0_PG) && lma != !!(efer & EFER_LME))
             return VMX_CHECK_GUEST_EFER_LME;
     }
     return VMX_CHECK_OK;
@@ -210,7 +209,7 @@ static struct vmx_check_failure check_segments(const struct guest *g)
          * data-segment-CS (unrestricted) guest. */
         uint32_t ss_ar = seg_ar(g, VMX_SEG_SS);
         if ((!g->ug && ar_dpl(ss_ar) != (seg_sel(g, VMX_SEG_SS) & 3)) ||
-            (((seg_ar(g, VMX_SEG_CS) & VMX_AR_TYPE_MASK) == 3 || !(g->cr0 & X86_CR0_PE)) &&
+            (((seg_ar(g, VMX_SEG_CS) & VMX_AR_TYPE_MASK) == 3 || !(g->cr0 & CR0_PE)) &&
              ar_dpl(ss_ar) != 0))
             return vmx_fail(VMX_CHECK_SEG_DPL, VMX_SEG_SS);
     }
@@ -236,13 +235,13 @@ static enum vmx_check check_dtr_rip_rflags(const struct guest *g)
     bool cs_l = seg_ar(g, VMX_SEG_CS) & VMX_AR_L;
     if (g->ia32e && cs_l ? !vmx_canonical(rip) : (rip >> 32) != 0)
         return VMX_CHECK_GUEST_RIP;
-    if ((g->rflags & RFLAGS_RESERVED_0) || !(g->rflags & RFLAGS_FIXED_1))
+    if ((g->rflags & RFLAGS_RESERVED_0) || !(g->rflags & EFLAGS_FIXED1))
         return VMX_CHECK_GUEST_RFLAGS_RESERVED;
-    if (g->v86 && (g->ia32e || !(g->cr0 & X86_CR0_PE)))
+    if (g->v86 && (g->ia32e || !(g->cr0 & CR0_PE)))
         return VMX_CHECK_GUEST_RFLAGS_VM;
     uint32_t info = (uint32_t)vmcs_get(vmcs, VMCS_CTRL_ENTRY_INTR_INFO);
     if ((info & VMX_INTR_INFO_VALID) && (info & VMX_INTR_INFO_TYPE_MASK) == 0 &&
-        !(g->rflags & X86_RFLAGS_IF))
+        !(g->rflags & EFLAGS_IF))
         return VMX_CHECK_GUEST_RFLAGS_IF;
     return VMX_CHECK_OK;
 }
@@ -290,7 +289,7 @@ static enum vmx_check check_nonreg(const struct guest *g)
         return VMX_CHECK_INTR_STATE_RESERVED;
     if ((intr & VMX_INTERRUPTIBILITY_STI) && (intr & VMX_INTERRUPTIBILITY_MOV_SS))
         return VMX_CHECK_INTR_STATE_STI_MOV_SS;
-    if ((intr & VMX_INTERRUPTIBILITY_STI) && !(g->rflags & X86_RFLAGS_IF))
+    if ((intr & VMX_INTERRUPTIBILITY_STI) && !(g->rflags & EFLAGS_IF))
         return VMX_CHECK_INTR_STATE_STI_IF;
     if (inject && ((type == VMX_INTR_TYPE_EXT_INTR && blocking) ||
                    (type == VMX_INTR_TYPE_NMI && (intr & VMX_INTERRUPTIBILITY_MOV_SS))))
@@ -309,8 +308,8 @@ static enum vmx_check check_nonreg(const struct guest *g)
     if (pending & ~PENDING_DBG_VALID)
         return VMX_CHECK_PENDING_DBG_RESERVED;
     if (blocking || activity == VMX_ACTIVITY_HLT) {
-        bool btf = vmcs_get(vmcs, VMCS_GUEST_DEBUGCTL) & X86_DEBUGCTL_BTF;
-        bool want_bs = (g->rflags & X86_RFLAGS_TF) && !btf;
+        bool btf = vmcs_get(vmcs, VMCS_GUEST_DEBUGCTL) & DEBUGCTL_BTF;
+        bool want_bs = (g->rflags & EFLAGS_TF) && !btf;
         if (!!(pending & PENDING_DBG_BS) != want_bs)
             return VMX_CHECK_PENDING_DBG_BS;
     }
@@ -338,7 +337,7 @@ static enum vmx_check check_link_pointer(const struct guest *g)
  * with EPT, otherwise from guest memory at CR3[31:5]. */
 static enum vmx_check check_pdptes(const struct guest *g)
 {
-    if (!(g->cr0 & X86_CR0_PG) || !(g->cr4 & X86_CR4_PAE) || g->ia32e)
+    if (!(g->cr0 & CR0_PG) || !(g->cr4 & CR4_PAE) || g->ia32e)
         return VMX_CHECK_OK;
     uint64_t reserved = PDPTE_RESERVED_LOW | ~((1ull << g->env->caps->maxphyaddr) - 1);
     uint64_t cr3 = vmcs_get(g->vmcs, VMCS_GUEST_CR3) & 0xffffffe0u;
@@ -366,7 +365,7 @@ struct vmx_check_failure vmx_check_guest(const uint8_t *vmcs, const struct vmx_e
     };
     g.ug = g.proc2 & VMX_PROC2_UNRESTRICTED_GUEST;
     g.ia32e = g.entry & VMX_ENTRY_IA32E_MODE_GUEST;
-    g.v86 = g.rflags & X86_RFLAGS_VM;
+    g.v86 = g.rflags & EFLAGS_VM;
 
     enum vmx_check c = check_regs(&g);
     if (c != VMX_CHECK_OK)

@@ -26,7 +26,7 @@ static inline struct vmx_check_failure vmx_fail(enum vmx_check c, enum vmx_seg s
 #define VMX_PASS vmx_fail(VMX_CHECK_OK, VMX_SEG_NONE)
 
 /* IA32_EFER bits the model implements: SCE, LME, LMA, NXE; the rest are reserved. */
-#define VMX_EFER_VALID (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+#define VMX_EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 /* The secondary controls, which count as 0 unless "activate secondary controls"
  * is set (24.6.2). */

@@ -75,8 +75,8 @@ static void show_cpu(void)
         { "tsc", 0, 0, CPUID1_EDX_TSC },      { "msr", 0, 0, CPUID1_EDX_MSR },
         { "pae", 0, 0, CPUID1_EDX_PAE },      { "apic", 0, 0, CPUID1_EDX_APIC },
         { "sep", 0, 0, CPUID1_EDX_SEP },      { "mtrr", 0, 0, CPUID1_EDX_MTRR },
-        { "pat", 0, 0, CPUID1_EDX_PAT },      { "vmx", 0, 1, BIT(5) },
-        { "x2apic", 0, 1, CPUID1_ECX_X2APIC }, { "tsc-deadline", 0, 1, CPUID1_ECX_TSCDL },
+        { "pat", 0, 0, CPUID1_EDX_PAT },      { "vmx", 0, 1, CPUID1_ECX_VMX },
+        { "x2apic", 0, 1, CPUID1_ECX_X2APIC }, { "tsc-deadline", 0, 1, CPUID1_ECX_TSC_DEADLINE },
         { "syscall", 1, 0, CPUID81_EDX_SYSCALL }, { "nx", 1, 0, CPUID81_EDX_NX },
         { "1g-pages", 1, 0, CPUID81_EDX_1GB }, { "long-mode", 1, 0, CPUID81_EDX_LM },
     };

@@ -4,12 +4,8 @@
  * (Intel SDM vol. 3A 4.7, 6.15 interrupt 14). */
 #include <criterion/criterion.h>
 
+#include "arch/x86.h"
 #include "harness.h"
-
-#define PF_P 1u
-#define PF_W 2u
-#define PF_U 4u
-#define PF_I 0x10u
 
 static struct hv h;
 static void fini(void) { hv_fini(&h); }

@@ -33,9 +33,9 @@ static void check_madt(const struct acpi_madt *m)
         }
         p += p[1];
     }
-    check(m->lapic_address == LAPIC_BASE, "MADT: local APIC at %#x", m->lapic_address);
+    check(m->lapic_address == LAPIC_MMIO_BASE, "MADT: local APIC at %#x", m->lapic_address);
     check(cpus >= 1, "MADT: %u enabled processor(s)", cpus);
-    check(ioapics == 1 && ioapic_base == IOAPIC_BASE, "MADT: one I/O APIC at %#x", ioapic_base);
+    check(ioapics == 1 && ioapic_base == IOAPIC_MMIO_BASE, "MADT: one I/O APIC at %#x", ioapic_base);
 }
 
 void kmain(struct multiboot_info *mbi)

@@ -119,13 +119,13 @@ static void tsc_deadline(void)
     fired = 0;
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_DEADLINE | VEC_TIMER);
     uint64_t deadline = rdtsc() + PERIOD;
-    wrmsr(MSR_TSC_DEADLINE, deadline);
+    wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
     wait_fired(1, 60 * PERIOD);
     check(fired == 1 && stamp[0] >= deadline && stamp[0] - deadline <= late,
           "TSC-deadline fires at the deadline (%lld TSC cycles late)", (long long)(stamp[0] - deadline));
-    check(rdmsr(MSR_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
-    wrmsr(MSR_TSC_DEADLINE, rdtsc() + PERIOD);
-    wrmsr(MSR_TSC_DEADLINE, 0);
+    check(rdmsr(MSR_IA32_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
+    wrmsr(MSR_IA32_TSC_DEADLINE, rdtsc() + PERIOD);
+    wrmsr(MSR_IA32_TSC_DEADLINE, 0);
     wait_fired(2, 3 * PERIOD);
     check(fired == 1, "writing 0 disarms the deadline");
     lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | VEC_TIMER);
@@ -166,13 +166,13 @@ void kmain(struct multiboot_info *mbi)
     masked();
 
     test_section("TSC-deadline mode");
-    if (feature(c1.ecx & CPUID1_ECX_TSCDL, "the TSC-deadline timer"))
+    if (feature(c1.ecx & CPUID1_ECX_TSC_DEADLINE, "the TSC-deadline timer"))
         tsc_deadline();
 
     test_section("x2APIC");
     if (feature(c1.ecx & CPUID1_ECX_X2APIC, "x2APIC")) {
         lapic_enable_x2apic();
-        check(rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD, "APIC_BASE.EXTD is set");
+        check(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD, "APIC_BASE.EXTD is set");
         check(lapic_read(LAPIC_ID) == id, "the x2APIC ID (MSR 0x802) is the xAPIC ID %u", id);
         check(lapic_read(LAPIC_VERSION) == ver, "the version (MSR 0x803) is the same");
         one_shot("x2APIC");

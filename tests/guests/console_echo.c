@@ -2,12 +2,12 @@
  * prints it back with its length and checksum, and passes. It needs console
  * input (hvsim boot --console-input), so it is not in kernels.txt; the record
  * and replay test of console input boots it (tests/traces/e2e/rr_input.sh). */
+#include "arch/pc.h"
 #include "klib/console.h"
 #include "klib/kernel.h"
 #include "klib/test.h"
 #include "klib/x86.h"
 
-#define COM1 0x3f8
 #define LSR_DR 0x01
 
 void kmain(struct multiboot_info *mbi)
@@ -18,9 +18,9 @@ void kmain(struct multiboot_info *mbi)
     uint64_t first = 0;
     kprintf("console_echo: type a line\n");
     while (n < sizeof line - 1) {
-        while (!(inb(COM1 + 5) & LSR_DR))
+        while (!(inb(COM1_PORT + 5) & LSR_DR))
             cpu_relax();
-        char c = (char)inb(COM1);
+        char c = (char)inb(COM1_PORT);
         if (n == 0)
             first = rdtsc(); /* when input arrived shows: a replay must match it */
         if (c == '\n')

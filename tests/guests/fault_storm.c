@@ -38,14 +38,14 @@ static int gp_selector(void)
 {
     unsigned long n = fault_count;
     asm volatile("1: mov %w0, %%fs\n2:\n\t" EXTABLE(1b, 2b) : : "r"(BAD_SEL) : "memory");
-    return fault_count == n + 1 && fault_last.vector == T_GP && fault_last.err == BAD_SEL;
+    return fault_count == n + 1 && fault_last.vector == EXC_GP && fault_last.err == BAD_SEL;
 }
 
 static int ud(void)
 {
     unsigned long n = fault_count;
     asm volatile("1: ud2\n2:\n\t" EXTABLE(1b, 2b) ::: "memory");
-    return fault_count == n + 1 && fault_last.vector == T_UD;
+    return fault_count == n + 1 && fault_last.vector == EXC_UD;
 }
 
 static int divide_error(void)
@@ -53,7 +53,7 @@ static int divide_error(void)
     unsigned long n = fault_count;
     unsigned long quotient = 1, zero = 0;
     asm volatile("xor %%edx, %%edx\n1: div %1\n2:\n\t" EXTABLE(1b, 2b) : "+a"(quotient) : "r"(zero) : "edx", "memory");
-    return fault_count == n + 1 && fault_last.vector == T_DE;
+    return fault_count == n + 1 && fault_last.vector == EXC_DE;
 }
 
 void kmain(struct multiboot_info *mbi)
@@ -68,11 +68,11 @@ void kmain(struct multiboot_info *mbi)
     pt_identity(&pt, 0, IDENTITY_MAP_END, PTE_W);
     pt_activate(&pt);
     scratch_pa = (uintptr_t)palloc();
-    trap_set_handler(T_PF, on_page_fault);
-    trap_set_handler(T_BP, on_breakpoint);
-    trap_catch(T_GP);
-    trap_catch(T_UD);
-    trap_catch(T_DE);
+    trap_set_handler(EXC_PF, on_page_fault);
+    trap_set_handler(EXC_BP, on_breakpoint);
+    trap_catch(EXC_GP);
+    trap_catch(EXC_UD);
+    trap_catch(EXC_DE);
 
     unsigned gp_ok = 0, ud_ok = 0, de_ok = 0;
     for (unsigned i = 0; i < ROUNDS; i++) {

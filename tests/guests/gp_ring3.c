@@ -10,7 +10,7 @@
 #include "klib/trap.h"
 #include "klib/x86.h"
 
-#define ALLOWED_PORT (PORT_COM1 + 5)     /* the UART's line status register */
+#define ALLOWED_PORT (COM1_PORT + 5)     /* the UART's line status register */
 #define UART_LSR_THRE 0x20
 
 enum { SYS_CHECK, SYS_EXIT };
@@ -49,7 +49,7 @@ static void user_exit(void)
     ({                                                                               \
         unsigned long n_ = fault_count;                                              \
         asm volatile("1: " insn "\n2:\n\t" EXTABLE(1b, 2b) __VA_ARGS__);          \
-        fault_count == n_ + 1 && fault_last.vector == T_GP && fault_last.err == 0;   \
+        fault_count == n_ + 1 && fault_last.vector == EXC_GP && fault_last.err == 0;   \
     })
 #define NO_FAULT(insn, ...)                                                          \
     ({                                                                               \
@@ -68,15 +68,15 @@ static void user_privileged(void)
     report(RAISES_GP("mov %0, %%cr3", : : "r"(0) : "memory"), "MOV to CR3 at CPL 3: #GP(0)");
     report(RAISES_GP("mov %%cr0, %0", : "+r"(v) : : "memory"), "MOV from CR0 at CPL 3: #GP(0)");
     report(RAISES_GP("lgdt %0", : : "m"(gdtr) : "memory"), "LGDT at CPL 3: #GP(0)");
-    report(RAISES_GP("rdmsr", : "+a"(v) : "c"(MSR_EFER) : "edx", "memory"), "RDMSR at CPL 3: #GP(0)");
+    report(RAISES_GP("rdmsr", : "+a"(v) : "c"(MSR_IA32_EFER) : "edx", "memory"), "RDMSR at CPL 3: #GP(0)");
     report(RAISES_GP("invlpg (%0)", : : "r"(0) : "memory"), "INVLPG at CPL 3: #GP(0)");
-    report(RAISES_GP("inb %%dx, %%al", : "+a"(v) : "d"(PORT_CMOS + 1) : "memory"), "IN at CPL 3, IOPL 0, no bitmap: #GP(0)");
+    report(RAISES_GP("inb %%dx, %%al", : "+a"(v) : "d"(CMOS_RTC_PORT + 1) : "memory"), "IN at CPL 3, IOPL 0, no bitmap: #GP(0)");
     report(RAISES_GP("outb %%al, %%dx", : : "a"(0), "d"(0x80) : "memory"), "OUT at CPL 3, IOPL 0, no bitmap: #GP(0)");
 
     /* POPF at CPL 3 with IOPL 0 leaves IF alone, silently. */
     unsigned long before = read_flags(), after;
-    asm volatile("pushf\n\txorl %1, (%%esp)\n\tpopf\n\tpushf\n\tpop %0" : "=r"(after) : "i"(FL_IF) : "memory");
-    report((after & FL_IF) == (before & FL_IF), "POPF at CPL 3, IOPL 0 does not change IF");
+    asm volatile("pushf\n\txorl %1, (%%esp)\n\tpopf\n\tpushf\n\tpop %0" : "=r"(after) : "i"(EFLAGS_IF) : "memory");
+    report((after & EFLAGS_IF) == (before & EFLAGS_IF), "POPF at CPL 3, IOPL 0 does not change IF");
     user_exit();
 }
 
@@ -89,7 +89,7 @@ static void user_bitmap(void)
     report(RAISES_GP("inb %%dx, %%al", : "+a"(v) : "d"(ALLOWED_PORT + 1) : "memory"), "IN from the port above: #GP(0)");
     report(RAISES_GP("inw %%dx, %%ax", : "+a"(v) : "d"(ALLOWED_PORT) : "memory"),
            "a 16-bit IN that also covers a refused port: #GP(0)");
-    report(RAISES_GP("inb %%dx, %%al", : "+a"(v) : "d"(PORT_CMOS + 1) : "memory"), "IN from a far port: #GP(0)");
+    report(RAISES_GP("inb %%dx, %%al", : "+a"(v) : "d"(CMOS_RTC_PORT + 1) : "memory"), "IN from a far port: #GP(0)");
     user_exit();
 }
 
@@ -107,11 +107,11 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     idt_set_gate(VEC_SYSCALL, 3, 0, 0);
     trap_set_handler(VEC_SYSCALL, on_syscall);
-    trap_catch(T_GP);
+    trap_catch(EXC_GP);
     void *stack = user_stack + sizeof(user_stack);
 
     test_section("ring 3, IOPL 0, no I/O bitmap");
-    user_run(user_privileged, stack, FL_RESERVED1);
+    user_run(user_privileged, stack, EFLAGS_FIXED1);
 
     test_section("ring 3, IOPL 0, an I/O bitmap allowing one port");
     io_tss.tss = kernel_tss;
@@ -119,9 +119,9 @@ void kmain(struct multiboot_info *mbi)
     memset(io_tss.bitmap, 0xff, sizeof(io_tss.bitmap));
     io_tss.bitmap[ALLOWED_PORT / 8] &= ~(1 << ALLOWED_PORT % 8);
     tss_load(&io_tss, sizeof(io_tss));
-    user_run(user_bitmap, stack, FL_RESERVED1);
+    user_run(user_bitmap, stack, EFLAGS_FIXED1);
 
     test_section("ring 3, IOPL 3");
-    user_run(user_iopl3, stack, FL_RESERVED1 | FL_IOPL3);
+    user_run(user_iopl3, stack, EFLAGS_FIXED1 | EFLAGS_IOPL);
     test_finish();
 }

@@ -9,7 +9,6 @@
 #include "klib/x86.h"
 
 #define MSR_UNKNOWN      0x12345
-#define MSR_MTRR_DEF_TYPE 0x2ff
 #define PAT_RESET        0x0007040600070406ull   /* WB WT UC- UC, twice */
 #define MTRRCAP_FIX      (1u << 8)
 
@@ -29,37 +28,37 @@ static void check_round_trip(uint32_t msr, const char *name, uint64_t value)
 void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
-    trap_catch(T_GP);
+    trap_catch(EXC_GP);
     struct cpuid_regs c1 = cpuid(1, 0), c81 = cpuid(0x80000001, 0);
 
     test_section("EFER");
-    uint64_t efer = rdmsr(MSR_EFER);
+    uint64_t efer = rdmsr(MSR_IA32_EFER);
     check((efer & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA), "LME and LMA are set in long mode (%#llx)",
           (unsigned long long)efer);
-    check(round_trip(MSR_EFER, efer | EFER_SCE) && round_trip(MSR_EFER, efer & ~(uint64_t)EFER_SCE),
+    check(round_trip(MSR_IA32_EFER, efer | EFER_SCE) && round_trip(MSR_IA32_EFER, efer & ~(uint64_t)EFER_SCE),
           "SCE can be set and cleared");
     if (c81.edx & CPUID81_EDX_NX)
-        check(round_trip(MSR_EFER, efer | EFER_NXE) && round_trip(MSR_EFER, efer & ~(uint64_t)EFER_NXE),
+        check(round_trip(MSR_IA32_EFER, efer | EFER_NXE) && round_trip(MSR_IA32_EFER, efer & ~(uint64_t)EFER_NXE),
               "NXE can be set and cleared (CPUID reports NX)");
-    wrmsr(MSR_EFER, efer);
+    wrmsr(MSR_IA32_EFER, efer);
 
     test_section("system-call MSRs");
-    check_round_trip(MSR_STAR, "STAR", 0x0023001000000000ull);
-    check_round_trip(MSR_LSTAR, "LSTAR", 0xffffffff81234560ull);
-    check_round_trip(MSR_FMASK, "FMASK", 0x47700);
-    check_round_trip(MSR_SYSENTER_CS, "SYSENTER_CS", 0x10);
-    check_round_trip(MSR_SYSENTER_ESP, "SYSENTER_ESP", 0xffff800012345000ull);
-    check_round_trip(MSR_SYSENTER_EIP, "SYSENTER_EIP", 0xffff800012346000ull);
+    check_round_trip(MSR_IA32_STAR, "STAR", 0x0023001000000000ull);
+    check_round_trip(MSR_IA32_LSTAR, "LSTAR", 0xffffffff81234560ull);
+    check_round_trip(MSR_IA32_FMASK, "FMASK", 0x47700);
+    check_round_trip(MSR_IA32_SYSENTER_CS, "SYSENTER_CS", 0x10);
+    check_round_trip(MSR_IA32_SYSENTER_ESP, "SYSENTER_ESP", 0xffff800012345000ull);
+    check_round_trip(MSR_IA32_SYSENTER_EIP, "SYSENTER_EIP", 0xffff800012346000ull);
 
     test_section("APIC base");
-    uint64_t apic = rdmsr(MSR_APIC_BASE);
-    check((apic & ~0xfffull) == LAPIC_BASE && (apic & APIC_BASE_BSP) && (apic & APIC_BASE_EN),
+    uint64_t apic = rdmsr(MSR_IA32_APIC_BASE);
+    check((apic & ~0xfffull) == LAPIC_MMIO_BASE && (apic & APIC_BASE_BSP) && (apic & APIC_BASE_EN),
           "APIC_BASE is %#llx: base 0xfee00000, BSP, enabled", (unsigned long long)apic);
 
     test_section("time-stamp counter");
     const uint64_t t = 1ull << 40;
-    wrmsr(MSR_TSC, t);
-    uint64_t r = rdmsr(MSR_TSC), d = rdtsc();
+    wrmsr(MSR_IA32_TSC, t);
+    uint64_t r = rdmsr(MSR_IA32_TSC), d = rdtsc();
     if (tcg_quirks() && r == 0) {
         kprintf("  skip QEMU's TCG reads IA32_TSC as 0 and ignores writes (tcg-quirks)\n");
     } else {
@@ -71,16 +70,16 @@ void kmain(struct multiboot_info *mbi)
 
     test_section("PAT and MTRRs");
     if (c1.edx & CPUID1_EDX_PAT) {
-        check(rdmsr(MSR_PAT) == PAT_RESET, "PAT holds its reset value %#llx", (unsigned long long)rdmsr(MSR_PAT));
-        check_round_trip(MSR_PAT, "PAT", 0x0007010600070106ull);
+        check(rdmsr(MSR_IA32_PAT) == PAT_RESET, "PAT holds its reset value %#llx", (unsigned long long)rdmsr(MSR_IA32_PAT));
+        check_round_trip(MSR_IA32_PAT, "PAT", 0x0007010600070106ull);
     } else {
         check(0, "CPUID reports PAT");
     }
     if (c1.edx & CPUID1_EDX_MTRR) {
-        uint64_t cap = rdmsr(MSR_MTRRCAP);
+        uint64_t cap = rdmsr(MSR_IA32_MTRRCAP);
         check((cap & 0xff) >= 1 && (cap & MTRRCAP_FIX), "MTRRcap %#llx: variable ranges and fixed ranges",
               (unsigned long long)cap);
-        check_round_trip(MSR_MTRR_DEF_TYPE, "MTRRdefType", 0xc06);
+        check_round_trip(MSR_IA32_MTRR_DEF_TYPE, "MTRRdefType", 0xc06);
     } else {
         check(0, "CPUID reports MTRRs");
     }
@@ -94,8 +93,8 @@ void kmain(struct multiboot_info *mbi)
     if (tcg_quirks() && rd == 0 && wr == 0) {
         kprintf("  skip QEMU's TCG ignores unknown MSRs (tcg-quirks)\n");
     } else {
-        check(rd == T_GP && rd_err == 0, "RDMSR %#x raises #GP(0)", MSR_UNKNOWN);
-        check(wr == T_GP && wr_err == 0, "WRMSR %#x raises #GP(0)", MSR_UNKNOWN);
+        check(rd == EXC_GP && rd_err == 0, "RDMSR %#x raises #GP(0)", MSR_UNKNOWN);
+        check(wr == EXC_GP && wr_err == 0, "WRMSR %#x raises #GP(0)", MSR_UNKNOWN);
     }
     check(fault_count == (unsigned long)(rd != 0) + (wr != 0), "no other MSR access faulted");
     test_finish();

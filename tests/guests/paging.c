@@ -124,7 +124,7 @@ static void run_checks(struct pagetable *pt, const char *name, uint64_t va, uint
     n = pf_count;
     user_va = (uintptr_t)va + 3 * SIZE_4K;
     pt_map(pt, user_va, fresh_page(0x4444), SIZE_4K, PTE_W);
-    v = (uint32_t)user_run(user_read, user_stack + sizeof(user_stack), FL_RESERVED1);
+    v = (uint32_t)user_run(user_read, user_stack + sizeof(user_stack), EFLAGS_FIXED1);
     expect_fault(n, user_va, PF_P | PF_U, "ring-3 read of a supervisor page");
     check(v == 0x4444, "the ring-3 read resumed once U/S was set");
 
@@ -164,7 +164,7 @@ static void run_long_mode_checks(struct pagetable *pt, int nx)
     unsigned long faults = fault_count;
     uint64_t bad = 0x0000800000000000ull, v = 0;
     asm volatile("1: mov (%1), %0\n2:\n\t" EXTABLE(1b, 2b) : "+r"(v) : "r"(bad) : "memory");
-    check(fault_count == faults + 1 && fault_last.vector == T_GP && pf_count == n,
+    check(fault_count == faults + 1 && fault_last.vector == EXC_GP && pf_count == n,
           "a non-canonical access raises #GP, not #PF");
 }
 #endif
@@ -172,14 +172,14 @@ static void run_long_mode_checks(struct pagetable *pt, int nx)
 void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
-    trap_set_handler(T_PF, on_page_fault);
+    trap_set_handler(EXC_PF, on_page_fault);
     trap_set_handler(VEC_SYSCALL, on_user_done);
     idt_set_gate(VEC_SYSCALL, 3, 0, 0);
-    trap_catch(T_GP);
+    trap_catch(EXC_GP);
 
     int nx = !!(cpuid(0x80000001, 0).edx & CPUID81_EDX_NX);
     if (nx)
-        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+        wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
     static struct pagetable pt;
 #ifdef __x86_64__
     pt_init(&pt, PT_4LEVEL);

@@ -68,7 +68,7 @@ static void snapshot(struct kernel_state *s)
     s->cr0 = read_cr0();
     s->cr3 = read_cr3();
     s->cr4 = read_cr4();
-    s->efer = rdmsr(MSR_EFER);
+    s->efer = rdmsr(MSR_IA32_EFER);
     asm volatile("sgdt %0; sidt %1" : "=m"(s->gdtr), "=m"(s->idtr));
     for (unsigned i = 0; i < sizeof(canary); i++)
         s->canary_sum = s->canary_sum * 31 + canary[i];
@@ -90,7 +90,7 @@ static void on_trap(struct trapframe *tf)
     }
     counts[tf->trapno & 0xff]++;
     last = *tf;
-    last_cr2 = tf->trapno == T_PF ? read_cr2() : 0;
+    last_cr2 = tf->trapno == EXC_PF ? read_cr2() : 0;
     user_return(tf->trapno);
 }
 
@@ -104,7 +104,7 @@ static unsigned long run_from(uint8_t *code, uint64_t start)
     code[sizeof(zero_regs)] = 0xe9;                   /* JMP rel32 */
     memcpy(code + sizeof(zero_regs) + 1, &rel, 4);
     return user_run((void (*)(void))(uintptr_t)USER_CODE,
-                    (void *)(uintptr_t)(USER_STACK + 4096 - 64), FL_RESERVED1 | FL_IF);
+                    (void *)(uintptr_t)(USER_STACK + 4096 - 64), EFLAGS_FIXED1 | EFLAGS_IF);
 }
 
 /* Runs `len` bytes of code placed at `at` in the user page (after the stub). */
@@ -128,7 +128,7 @@ void kmain(struct multiboot_info *mbi)
     pt_map(&pt, USER_STACK, (uintptr_t)stack, SIZE_4K, PTE_W | PTE_U);
     pt_activate(&pt);
     /* SYSCALL off: with it on, LSTAR = 0 would be a ring-0 entry point. */
-    wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SCE);
+    wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) & ~EFER_SCE);
     for (int v = 0; v < 256; v++)
         trap_set_handler(v, on_trap);
     for (unsigned i = 0; i < sizeof(canary); i++)
@@ -178,9 +178,9 @@ void kmain(struct multiboot_info *mbi)
           ROUNDS);
     check(bad == 0, "no run changed CR0/CR3/CR4/EFER, GDTR/IDTR or kernel memory (%u did)", bad);
     check(from_ring0 == 0, "no trap arrived from ring 0");
-    check(counts[T_UD] && counts[T_GP] && counts[T_PF],
-          "random bytes raise #UD, #GP and #PF (%lu, %lu, %lu)", counts[T_UD], counts[T_GP],
-          counts[T_PF]);
+    check(counts[EXC_UD] && counts[EXC_GP] && counts[EXC_PF],
+          "random bytes raise #UD, #GP and #PF (%lu, %lu, %lu)", counts[EXC_UD], counts[EXC_GP],
+          counts[EXC_PF]);
 
     /* New code in a block of the same address and size as code that ran before
      * (a program loaded where another ran): its IN must still be checked. */
@@ -191,7 +191,7 @@ void kmain(struct multiboot_info *mbi)
         unsigned long v1 = run_fixed(code, at, mov_ud2, sizeof(mov_ud2));
         uint64_t ip1 = last.ip;
         unsigned long v2 = run_fixed(code, at, in_ud2, sizeof(in_ud2));
-        check(v1 == T_UD && ip1 == USER_CODE + at + 2 && v2 == T_GP && last.err == 0 &&
+        check(v1 == EXC_UD && ip1 == USER_CODE + at + 2 && v2 == EXC_GP && last.err == 0 &&
                   last.ip == USER_CODE + at && last.ax == 0,
               "at %#x: MOV+UD2 gives #UD at +2 (%lu at +%llu), then IN+UD2 #GP(0) at +0 with "
               "RAX untouched (%lu err %lu at +%llu, rax %#lx)",
@@ -208,7 +208,7 @@ void kmain(struct multiboot_info *mbi)
         unsigned len = k == 0 ? 4 : 5;
         run_fixed(code, at, priv[k].before, len);
         unsigned long v = run_fixed(code, at, priv[k].after, len);
-        check(v == T_GP && last.err == 0 && last.ip == USER_CODE + at,
+        check(v == EXC_GP && last.err == 0 && last.ip == USER_CODE + at,
               "%s over a same-size block: #GP(0) at +0 (%lu err %lu at +%llu)", priv[k].what, v,
               (unsigned long)last.err, (unsigned long long)(last.ip - USER_CODE - at));
     }
@@ -226,7 +226,7 @@ void kmain(struct multiboot_info *mbi)
     for (unsigned k = 0; k < 3; k++) {
         unsigned at = 0xa00 + 16 * k;
         unsigned long v = run_fixed(code, at, ints[k].bytes, ints[k].len);
-        check(v == T_GP && (last.err & 7) == 2 && last.ip == USER_CODE + at + ints[k].at_off,
+        check(v == EXC_GP && (last.err & 7) == 2 && last.ip == USER_CODE + at + ints[k].at_off,
               "%s: #GP(IDT) at +%u (%lu err %#lx at +%llu)", ints[k].what, ints[k].at_off, v,
               (unsigned long)last.err, (unsigned long long)(last.ip - USER_CODE - at));
     }

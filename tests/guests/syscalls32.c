@@ -42,7 +42,7 @@ static void on_int80(struct trapframe *tf)
         check(on_stack((uintptr_t)tf, trap_stack, TRAP_STACK_SIZE),
               "the handler runs on the TSS ESP0 stack (frame at %p)", (void *)tf);
         check(on_stack(tf->sp, user_stack, sizeof(user_stack)), "the frame saved the user ESP %#x", tf->sp);
-        check(!(read_flags() & FL_IF) && (tf->flags & FL_IF),
+        check(!(read_flags() & EFLAGS_IF) && (tf->flags & EFLAGS_IF),
               "an interrupt gate clears IF; the saved EFLAGS has it set");
         check((read_cs() & 3) == 0, "the handler runs at CPL 0");
     }
@@ -60,7 +60,7 @@ uint32_t sysenter_c(uint32_t n, uint32_t a, uint32_t b)
         check(read_cs() == SEG_KCODE && read_ss() == SEG_KDATA,
               "SYSENTER loads CS %#x and SS %#x from SYSENTER_CS", read_cs(), read_ss());
         check(on_stack(sp, sysenter_stack, sizeof(sysenter_stack)), "SYSENTER switches to SYSENTER_ESP");
-        check(!(read_flags() & FL_IF), "SYSENTER clears IF");
+        check(!(read_flags() & EFLAGS_IF), "SYSENTER clears IF");
     }
     return do_syscall(n, a, b);
 }
@@ -120,11 +120,11 @@ static void user_main(void)
     /* A gate of DPL 0 refuses INT n from ring 3: #GP with the IDT bit set. */
     unsigned long faults = fault_count;
     asm volatile("1: int $0x81\n2:\n\t" EXTABLE(1b, 2b) ::: "memory");
-    USER_CHECK(int80, fault_count == faults + 1 && fault_last.vector == T_GP && fault_last.err == (0x81 * 8 | 2),
+    USER_CHECK(int80, fault_count == faults + 1 && fault_last.vector == EXC_GP && fault_last.err == (0x81 * 8 | 2),
                "INT 0x81 through a DPL-0 gate raises #GP(0x40a)");
 
     USER_CHECK(sysenter_call, sysenter_call(SYS_ADD, 1000, 337) == 1337, "SYSENTER returns its result in EAX");
-    USER_CHECK(int80, read_cs() == USER_CS && read_ss() == USER_DS && (read_flags() & FL_IF),
+    USER_CHECK(int80, read_cs() == USER_CS && read_ss() == USER_DS && (read_flags() & EFLAGS_IF),
                "SYSEXIT returns to CS 0x1b, SS 0x23 with IF set");
     int80(SYS_EXIT, 0, 0);
 }
@@ -135,18 +135,18 @@ void kmain(struct multiboot_info *mbi)
     test_section("ring 3 system calls: INT 0x80 and SYSENTER/SYSEXIT");
     idt_set_gate(VEC_SYSCALL, 3, 0, 0);
     trap_set_handler(VEC_SYSCALL, on_int80);
-    trap_catch(T_GP);
+    trap_catch(EXC_GP);
 
     if (!check(cpuid(1, 0).edx & CPUID1_EDX_SEP, "CPUID reports SYSENTER/SYSEXIT"))
         test_finish();
-    wrmsr(MSR_SYSENTER_CS, SEG_KCODE);
-    wrmsr(MSR_SYSENTER_ESP, (uintptr_t)(sysenter_stack + sizeof(sysenter_stack)));
-    wrmsr(MSR_SYSENTER_EIP, (uintptr_t)sysenter_entry);
-    check(rdmsr(MSR_SYSENTER_CS) == SEG_KCODE && rdmsr(MSR_SYSENTER_EIP) == (uintptr_t)sysenter_entry &&
-          rdmsr(MSR_SYSENTER_ESP) == (uintptr_t)(sysenter_stack + sizeof(sysenter_stack)),
+    wrmsr(MSR_IA32_SYSENTER_CS, SEG_KCODE);
+    wrmsr(MSR_IA32_SYSENTER_ESP, (uintptr_t)(sysenter_stack + sizeof(sysenter_stack)));
+    wrmsr(MSR_IA32_SYSENTER_EIP, (uintptr_t)sysenter_entry);
+    check(rdmsr(MSR_IA32_SYSENTER_CS) == SEG_KCODE && rdmsr(MSR_IA32_SYSENTER_EIP) == (uintptr_t)sysenter_entry &&
+          rdmsr(MSR_IA32_SYSENTER_ESP) == (uintptr_t)(sysenter_stack + sizeof(sysenter_stack)),
           "SYSENTER_CS/ESP/EIP read back");
 
-    user_run(user_main, user_stack + sizeof(user_stack), FL_IF | FL_RESERVED1);
+    user_run(user_main, user_stack + sizeof(user_stack), EFLAGS_IF | EFLAGS_FIXED1);
     check(read_cs() == SEG_KCODE, "back in the kernel after SYS_EXIT");
     check(int80_calls == 8 && sysenter_calls == 2, "8 INT 0x80 and 2 SYSENTER calls counted (%u, %u)",
           int80_calls, sysenter_calls);

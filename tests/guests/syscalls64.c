@@ -14,7 +14,7 @@ enum { SYS_ADD, SYS_CHECK, SYS_EXIT };
 
 #define VEC_RSP0_GATE 0x81      /* DPL 3, no IST: the TSS RSP0 stack */
 #define VEC_DPL0_GATE 0x82      /* DPL 0: INT from ring 3 is refused */
-#define FMASK_BITS (FL_IF | FL_DF | FL_TF | FL_AC)
+#define FMASK_BITS (EFLAGS_IF | EFLAGS_DF | EFLAGS_TF | EFLAGS_AC)
 
 static char user_stack[4096] __attribute__((aligned(16)));
 static char ist_stack[4096] __attribute__((aligned(16)));
@@ -49,7 +49,7 @@ static void on_int80(struct trapframe *tf)
         check(on_stack((uintptr_t)tf, ist_stack, sizeof(ist_stack)), "the IST1 stack took the frame (at %p)",
               (void *)tf);
         check(on_stack(tf->sp, user_stack, sizeof(user_stack)), "the frame saved the user RSP %#lx", tf->sp);
-        check(!(read_flags() & FL_IF) && (tf->flags & FL_IF), "an interrupt gate clears IF; RFLAGS saved it set");
+        check(!(read_flags() & EFLAGS_IF) && (tf->flags & EFLAGS_IF), "an interrupt gate clears IF; RFLAGS saved it set");
     }
     tf->ax = do_syscall(tf->ax, tf->di, tf->si);
 }
@@ -66,7 +66,7 @@ uint64_t syscall_c(uint64_t a, uint64_t b, uint64_t n, uint64_t user_flags)
     if (syscall_calls++ == 0) {
         check(read_cs() == SEG_KCODE && read_ss() == SEG_KDATA,
               "SYSCALL loads CS %#x and SS %#x from STAR[47:32]", read_cs(), read_ss());
-        check((user_flags & FL_IF) && !(read_flags() & FMASK_BITS),
+        check((user_flags & EFLAGS_IF) && !(read_flags() & FMASK_BITS),
               "R11 holds the user RFLAGS; FMASK cleared IF, DF, TF and AC");
         check(syscall_user_rsp > (uintptr_t)user_stack && syscall_user_rsp <= (uintptr_t)user_stack + sizeof(user_stack),
               "SYSCALL left RSP at the user stack (%#lx)", syscall_user_rsp);
@@ -112,7 +112,7 @@ static void user_main(void)
 {
     USER_CHECK(syscall, (read_cs() & 3) == 3, "user code runs at CPL 3");
     USER_CHECK(syscall, syscall(SYS_ADD, 1000, 337) == 1337, "SYSCALL returns its result in RAX");
-    USER_CHECK(syscall, read_cs() == USER_CS && read_ss() == USER_DS && (read_flags() & FL_IF),
+    USER_CHECK(syscall, read_cs() == USER_CS && read_ss() == USER_DS && (read_flags() & EFLAGS_IF),
                "SYSRET returns to CS 0x2b, SS 0x23 with RFLAGS from R11");
 
     /* Callee-saved registers survive SYSCALL. */
@@ -133,7 +133,7 @@ static void user_main(void)
      * the index by the 16-byte gate size instead (a tcg quirk). */
     unsigned long faults = fault_count, idt_err = VEC_DPL0_GATE * 8 | 2;
     asm volatile("1: int $0x82\n2:\n\t" EXTABLE(1b, 2b) ::: "memory");
-    USER_CHECK(int80, fault_count == faults + 1 && fault_last.vector == T_GP &&
+    USER_CHECK(int80, fault_count == faults + 1 && fault_last.vector == EXC_GP &&
                           (fault_last.err == idt_err || (tcg_quirks() && fault_last.err == (VEC_DPL0_GATE * 16 | 2))),
                "INT 0x82 through a DPL-0 gate raises #GP(0x412)");
     int80(SYS_EXIT, 0, 0);
@@ -155,19 +155,19 @@ void kmain(struct multiboot_info *mbi)
     idt_set_gate(VEC_RSP0_GATE, 3, 0, 0);
     trap_set_handler(VEC_SYSCALL, on_int80);
     trap_set_handler(VEC_RSP0_GATE, on_int81);
-    trap_catch(T_GP);
+    trap_catch(EXC_GP);
 
     if (!check(cpuid(0x80000001, 0).edx & CPUID81_EDX_SYSCALL, "CPUID reports SYSCALL/SYSRET"))
         test_finish();
     uint64_t star = (uint64_t)SEG_UCODE32 << 48 | (uint64_t)SEG_KCODE << 32;
-    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-    wrmsr(MSR_STAR, star);
-    wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
-    wrmsr(MSR_FMASK, FMASK_BITS);
-    check((rdmsr(MSR_EFER) & EFER_SCE) && rdmsr(MSR_STAR) == star && rdmsr(MSR_LSTAR) == (uintptr_t)syscall_entry &&
-          rdmsr(MSR_FMASK) == FMASK_BITS, "EFER.SCE, STAR, LSTAR and FMASK read back");
+    wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SCE);
+    wrmsr(MSR_IA32_STAR, star);
+    wrmsr(MSR_IA32_LSTAR, (uintptr_t)syscall_entry);
+    wrmsr(MSR_IA32_FMASK, FMASK_BITS);
+    check((rdmsr(MSR_IA32_EFER) & EFER_SCE) && rdmsr(MSR_IA32_STAR) == star && rdmsr(MSR_IA32_LSTAR) == (uintptr_t)syscall_entry &&
+          rdmsr(MSR_IA32_FMASK) == FMASK_BITS, "EFER.SCE, STAR, LSTAR and FMASK read back");
 
-    user_run(user_main, user_stack + sizeof(user_stack), FL_IF | FL_RESERVED1);
+    user_run(user_main, user_stack + sizeof(user_stack), EFLAGS_IF | EFLAGS_FIXED1);
     check(read_cs() == SEG_KCODE, "back in the kernel after SYS_EXIT");
     check(syscall_calls == 6 && int80_calls == 5, "6 SYSCALL and 5 INT 0x80 calls counted (%u, %u)",
           syscall_calls, int80_calls);

@@ -68,36 +68,36 @@ void kmain(struct multiboot_info *mbi)
     vmx_vcpu_init(&v, (void (*)(void))g_entry, stack_top);
 
     test_section("invalid guest state: exit reason 33 | bit 31 (SDM 26.3.1, 26.7)");
-    bad_entry(VMCS_GUEST_CS_AR, 0xe09b, EXIT_REASON_INVALID_GUEST, 0,
+    bad_entry(VMCS_GUEST_CS_AR, 0xe09b, EXIT_REASON_INVALID_GUEST_STATE, 0,
               "guest CS access rights 0xe09b: L and D both set (26.3.1.2)");
     uint64_t not_vmcs = (uintptr_t)palloc();
-    bad_entry(VMCS_LINK_POINTER, not_vmcs, EXIT_REASON_INVALID_GUEST, 4,
+    bad_entry(VMCS_LINK_POINTER, not_vmcs, EXIT_REASON_INVALID_GUEST_STATE, 4,
               "VMCS link pointer a zeroed page, not FFFFFFFF_FFFFFFFFH (26.3.1.5; qualification 4)");
-    bad_entry(VMCS_GUEST_RFLAGS, 0, EXIT_REASON_INVALID_GUEST, 0, "guest RFLAGS 0: reserved bit 1 clear (26.3.1.4)");
-    bad_entry(VMCS_GUEST_ACTIVITY_STATE, 2, EXIT_REASON_INVALID_GUEST, 0,
+    bad_entry(VMCS_GUEST_RFLAGS, 0, EXIT_REASON_INVALID_GUEST_STATE, 0, "guest RFLAGS 0: reserved bit 1 clear (26.3.1.4)");
+    bad_entry(VMCS_GUEST_ACTIVITY_STATE, 2, EXIT_REASON_INVALID_GUEST_STATE, 0,
               "guest activity state 2 (shutdown), not in IA32_VMX_MISC[8:6] (26.3.1.5)");
-    bad_entry(VMCS_GUEST_RIP, 0x0000800000000000ull, EXIT_REASON_INVALID_GUEST, 0,
+    bad_entry(VMCS_GUEST_RIP, 0x0000800000000000ull, EXIT_REASON_INVALID_GUEST_STATE, 0,
               "guest RIP 0x0000800000000000, not canonical in 64-bit mode (26.3.1.4)");
-    bad_entry(VMCS_GUEST_CR0, vmr(VMCS_GUEST_CR0) & ~(uint64_t)CR0_NE, EXIT_REASON_INVALID_GUEST, 0,
+    bad_entry(VMCS_GUEST_CR0, vmr(VMCS_GUEST_CR0) & ~(uint64_t)CR0_NE, EXIT_REASON_INVALID_GUEST_STATE, 0,
               "guest CR0.NE clear, fixed to 1 by IA32_VMX_CR0_FIXED0 (26.3.1.1)");
 
     test_section("MSR loading: exit reason 34 | bit 31 (SDM 26.4)");
-    msr_area[0] = MSR_STAR;
-    msr_area[1] = rdmsr(MSR_STAR);
+    msr_area[0] = MSR_IA32_STAR;
+    msr_area[1] = rdmsr(MSR_IA32_STAR);
     msr_area[2] = MSR_UNKNOWN;
     msr_area[3] = 0;
-    vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_area);
-    bad_entry(VMCS_ENTRY_MSR_LOAD_COUNT, 2, EXIT_REASON_MSR_LOADING, 2,
+    vmw(VMCS_CTRL_ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_area);
+    bad_entry(VMCS_CTRL_ENTRY_MSR_LOAD_COUNT, 2, EXIT_REASON_MSR_LOADING, 2,
               "VM-entry MSR-load list whose entry 2 is MSR 0x12345 (qualification: 1-based index 2)");
 
     test_section("a wild EPT pointer (SDM 28.2.3.1; docs/vmx.md: tables outside RAM read as all ones)");
-    uint32_t missing = vmx_missing_controls(MSR_VMX_PROCBASED_CTLS, PROC_SECONDARY) |
-                       vmx_missing_controls(MSR_VMX_PROCBASED_CTLS2, PROC2_EPT);
+    uint32_t missing = vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_ACTIVATE_SECONDARY) |
+                       vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS2, VMX_PROC2_ENABLE_EPT);
     if (check(!missing, "enable EPT allowed")) {
-        uint64_t proc = vmr(VMCS_PROC_CONTROLS);
-        vmw(VMCS_PROC_CONTROLS, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, PROC_SECONDARY));
-        vmw(VMCS_PROC_CONTROLS2, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS2, PROC2_EPT));
-        vmw(VMCS_EPT_POINTER, WILD_EPT_PML4 | EPTP_WB_4LEVEL);
+        uint64_t proc = vmr(VMCS_CTRL_PROC_BASED);
+        vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_ACTIVATE_SECONDARY));
+        vmw(VMCS_CTRL_PROC_BASED2, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2, VMX_PROC2_ENABLE_EPT));
+        vmw(VMCS_CTRL_EPTP, WILD_EPT_PML4 | EPTP_WB_4LEVEL);
         vmclear(v.vmcs);
         vmptrld(v.vmcs);
         v.launched = 0;
@@ -110,8 +110,8 @@ void kmain(struct multiboot_info *mbi)
             check(vmr(VMCS_GUEST_PHYSICAL_ADDRESS) == pml4e,
                   "  guest-physical address (0x2400) is the guest PML4 entry %#llx its page walk reads first "
                   "(got %#llx)", (unsigned long long)pml4e, (unsigned long long)vmr(VMCS_GUEST_PHYSICAL_ADDRESS));
-        vmw(VMCS_PROC_CONTROLS, proc);
-        vmw(VMCS_PROC_CONTROLS2, 0);
+        vmw(VMCS_CTRL_PROC_BASED, proc);
+        vmw(VMCS_CTRL_PROC_BASED2, 0);
     }
 
     test_section("and a good entry after all that");

@@ -55,10 +55,10 @@ static void build_ept(void)
     pml4[0] = TABLE(pdpt);
     pdpt[0] = TABLE(pd0);
     for (uint64_t i = 0; i < IDENTITY_MAP_END / SIZE_2M; i++)
-        pd0[i] = LEAF(i * SIZE_2M, EPT_RWX | EPT_LARGE);
-    pdpt[GPA_1G >> 30] = LEAF(0, EPT_RWX | EPT_LARGE);
+        pd0[i] = LEAF(i * SIZE_2M, EPT_RWX | EPT_PS);
+    pdpt[GPA_1G >> 30] = LEAF(0, EPT_RWX | EPT_PS);
     pdpt[GPA_2M >> 30] = TABLE(pd2);
-    pd2[0] = LEAF((uintptr_t)page_2m & ~(SIZE_2M - 1), EPT_RWX | EPT_LARGE);
+    pd2[0] = LEAF((uintptr_t)page_2m & ~(SIZE_2M - 1), EPT_RWX | EPT_PS);
     pdpt[GPA_4K >> 30] = TABLE(pd3);
     pd3[0] = TABLE(pt3);
     pt3[PG_A] = LEAF(page_a, EPT_RWX);
@@ -78,7 +78,7 @@ static void build_ept(void)
 
 static uint64_t guest_read(struct vmx_vcpu *v, uint64_t gpa, const char *what)
 {
-    vmx_goto(v, (void (*)(void))g_read, stack_top, FL_RESERVED1);
+    vmx_goto(v, (void (*)(void))g_read, stack_top, EFLAGS_FIXED1);
     v->regs.rdi = gpa;
     v->regs.rax = 0;
     if (!vmx_check_exit(v, EXIT_REASON_VMCALL, (uintptr_t)g_read_done, what))
@@ -99,7 +99,7 @@ static void check_violation(struct vmx_vcpu *v, uint64_t gpa, uint32_t qual, con
           (unsigned long long)got_gpa);
     check((v->qual & 0x1ff) == qual, "  exit qualification bits 8:0 = %#x: %s (got %#llx)", qual, what,
           (unsigned long long)v->qual);
-    if (v->qual & QUAL_EPT_LINEAR_VALID)
+    if (v->qual & EPT_QUAL_GLA_VALID)
         check(linear == gpa, "  guest-linear address (0x640a) %#llx (identity guest paging; got %#llx)",
               (unsigned long long)gpa, (unsigned long long)linear);
 }
@@ -109,22 +109,22 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     test_section("VMX and EPT capabilities (SDM A.10)");
     vmx_start();
-    uint64_t cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+    uint64_t cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
     uint64_t need = EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |
                     EPT_CAP_INVEPT_ALL;
     check((cap & need) == need, "IA32_VMX_EPT_VPID_CAP %#llx: 4-level walk, WB, 2 MiB and 1 GiB pages, INVEPT "
           "single- and all-context (missing %#llx)", (unsigned long long)cap, (unsigned long long)(need & ~cap));
-    uint32_t missing = vmx_missing_controls(MSR_VMX_PROCBASED_CTLS, PROC_SECONDARY) |
-                       vmx_missing_controls(MSR_VMX_PROCBASED_CTLS2, PROC2_EPT);
+    uint32_t missing = vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_ACTIVATE_SECONDARY) |
+                       vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS2, VMX_PROC2_ENABLE_EPT);
     if (!check(!missing, "activate secondary controls (primary 31) and enable EPT (secondary 1) allowed"))
         test_finish();
 
     build_ept();
     struct vmx_vcpu v;
     vmx_vcpu_init(&v, (void (*)(void))g_read, stack_top);
-    vmw(VMCS_PROC_CONTROLS, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, PROC_SECONDARY));
-    vmw(VMCS_PROC_CONTROLS2, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS2, PROC2_EPT));
-    vmw(VMCS_EPT_POINTER, eptp);
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_ACTIVATE_SECONDARY));
+    vmw(VMCS_CTRL_PROC_BASED2, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2, VMX_PROC2_ENABLE_EPT));
+    vmw(VMCS_CTRL_EPTP, eptp);
     kprintf("  EPTP %#llx; guest RAM below %#x is identity-mapped with 2 MiB pages\n", (unsigned long long)eptp,
             IDENTITY_MAP_END);
 
@@ -140,7 +140,7 @@ void kmain(struct multiboot_info *mbi)
     check(val == marker_1g, "  GPA %#llx -> HPA %p gave %#llx (expected %#llx)",
           (unsigned long long)(GPA_1G + (uintptr_t)&marker_1g), (void *)&marker_1g, (unsigned long long)val,
           (unsigned long long)marker_1g);
-    vmx_goto(&v, (void (*)(void))g_write, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_write, stack_top, EFLAGS_FIXED1);
     v.regs.rdi = GPA_PAGE(PG_A) + 0x18;
     v.regs.rsi = 0x5a5a5a5a12345678ull;
     vmx_expect_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_write_done, "guest write to GPA 0xc0000018");
@@ -149,9 +149,9 @@ void kmain(struct multiboot_info *mbi)
 
     test_section("EPT violation: not-present page (SDM 28.2.3.2, table 27-7)");
     v.regs.rdi = GPA_PAGE(PG_HOLE) + 0x10;
-    vmx_goto(&v, (void (*)(void))g_read, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_read, stack_top, EFLAGS_FIXED1);
     vmx_expect_exit(&v, EXIT_REASON_EPT_VIOLATION, (uintptr_t)g_read, "guest read of unmapped GPA 0xc0001010");
-    check_violation(&v, GPA_PAGE(PG_HOLE) + 0x10, QUAL_EPT_READ | QUAL_EPT_LINEAR_VALID | QUAL_EPT_FINAL,
+    check_violation(&v, GPA_PAGE(PG_HOLE) + 0x10, EPT_QUAL_READ | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATION,
                     "data read (bit 0), not present (bits 5:3 = 0), linear address valid (7), final translation (8)");
     pt3[PG_HOLE] = LEAF(page_b, EPT_R | EPT_W);
     flush("mapping the page");
@@ -162,12 +162,12 @@ void kmain(struct multiboot_info *mbi)
     test_section("EPT violation: write to a read-only page");
     val = guest_read(&v, GPA_PAGE(PG_RO), "guest read of the read-only page at GPA 0xc0002000");
     check(val == page_c[0], "  it read %#llx (expected %#llx)", (unsigned long long)val, (unsigned long long)page_c[0]);
-    vmx_goto(&v, (void (*)(void))g_write, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_write, stack_top, EFLAGS_FIXED1);
     v.regs.rdi = GPA_PAGE(PG_RO) + 8;
     v.regs.rsi = 0x77;
     vmx_expect_exit(&v, EXIT_REASON_EPT_VIOLATION, (uintptr_t)g_write, "guest write to GPA 0xc0002008 (EPT R only)");
     check_violation(&v, GPA_PAGE(PG_RO) + 8,
-                    QUAL_EPT_WRITE | QUAL_EPT_READABLE | QUAL_EPT_LINEAR_VALID | QUAL_EPT_FINAL,
+                    EPT_QUAL_WRITE | EPT_QUAL_READABLE | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATION,
                     "data write (bit 1), readable only (bit 3), linear valid, final translation");
     check(page_c[1] == 0, "  the write did not reach the host page (%#llx)", (unsigned long long)page_c[1]);
     pt3[PG_RO] = LEAF(page_c, EPT_R | EPT_W);
@@ -176,12 +176,12 @@ void kmain(struct multiboot_info *mbi)
     check(page_c[1] == 0x77, "  the host page now holds 0x77 at offset 8 (%#llx)", (unsigned long long)page_c[1]);
 
     test_section("EPT violation: instruction fetch from a page without X");
-    vmx_goto(&v, (void (*)(void))g_call, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_call, stack_top, EFLAGS_FIXED1);
     v.regs.rdi = GPA_PAGE(PG_NOX);
     v.regs.rax = 0;
     vmx_expect_exit(&v, EXIT_REASON_EPT_VIOLATION, GPA_PAGE(PG_NOX), "guest CALL to GPA 0xc0004000 (EPT RW, no X)");
     check_violation(&v, GPA_PAGE(PG_NOX),
-                    QUAL_EPT_FETCH | QUAL_EPT_READABLE | QUAL_EPT_WRITABLE | QUAL_EPT_LINEAR_VALID | QUAL_EPT_FINAL,
+                    EPT_QUAL_FETCH | EPT_QUAL_READABLE | EPT_QUAL_WRITABLE | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATION,
                     "instruction fetch (bit 2), readable and writable (bits 3, 4), linear valid, final translation");
     pt3[PG_NOX] = LEAF(page_code, EPT_RWX);
     flush("granting X");
@@ -190,7 +190,7 @@ void kmain(struct multiboot_info *mbi)
           (unsigned long long)v.regs.rax);
 
     test_section("EPT misconfiguration: W without R (SDM 28.2.3.1)");
-    vmx_goto(&v, (void (*)(void))g_read, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_read, stack_top, EFLAGS_FIXED1);
     v.regs.rdi = GPA_PAGE(PG_WONLY);
     vmx_expect_exit(&v, EXIT_REASON_EPT_MISCONFIG, (uintptr_t)g_read, "guest read of GPA 0xc0003000 (EPT entry W, not R)");
     check(vmr(VMCS_GUEST_PHYSICAL_ADDRESS) == GPA_PAGE(PG_WONLY), "  guest-physical address (0x2400) %#llx (got %#llx)",
@@ -210,7 +210,7 @@ void kmain(struct multiboot_info *mbi)
     /* Unmapping works too: after INVEPT the old translation is gone. */
     pt3[PG_A] = 0;
     flush("unmapping the 4 KiB page at GPA 0xc0000000");
-    vmx_goto(&v, (void (*)(void))g_read, stack_top, FL_RESERVED1);
+    vmx_goto(&v, (void (*)(void))g_read, stack_top, EFLAGS_FIXED1);
     v.regs.rdi = GPA_PAGE(PG_A);
     vmx_expect_exit(&v, EXIT_REASON_EPT_VIOLATION, (uintptr_t)g_read, "guest read of the page unmapped after INVEPT");
     test_finish();

@@ -128,8 +128,8 @@ static void run_at(struct vmx_vcpu *v, char *rip, uint64_t rflags)
 
 static void check_injection_consumed(void)
 {
-    uint32_t info = (uint32_t)vmr(VMCS_ENTRY_INTR_INFO);
-    check(!(info & INTR_INFO_VALID), "  the exit cleared the valid bit of the VM-entry interruption information "
+    uint32_t info = (uint32_t)vmr(VMCS_CTRL_ENTRY_INTR_INFO);
+    check(!(info & VMX_INTR_INFO_VALID), "  the exit cleared the valid bit of the VM-entry interruption information "
           "(24.8.3; now %#x)", info);
 }
 
@@ -138,35 +138,35 @@ void kmain(struct multiboot_info *mbi)
     (void)mbi;
     test_section("VMX on");
     vmx_start();
-    uint32_t missing = vmx_missing_controls(MSR_VMX_PINBASED_CTLS, PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT) |
-                       vmx_missing_controls(MSR_VMX_PROCBASED_CTLS, PROC_INTERRUPT_WINDOW) |
-                       vmx_missing_controls(MSR_VMX_EXIT_CTLS, EXIT_ACK_INTERRUPT);
+    uint32_t missing = vmx_missing_controls(MSR_IA32_VMX_PINBASED_CTLS, VMX_PIN_PREEMPTION_TIMER | VMX_PIN_EXT_INTR_EXITING) |
+                       vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_INTR_WINDOW_EXITING) |
+                       vmx_missing_controls(MSR_IA32_VMX_EXIT_CTLS, VMX_EXIT_ACK_INTR_ON_EXIT);
     if (!check(!missing, "preemption timer, external-interrupt exiting, interrupt-window exiting and acknowledge "
                "interrupt on exit are allowed by the capability MSRs"))
         test_finish();
 
-    guest_gate(T_UD, g_isr_ud);
-    guest_gate(T_GP, g_isr_gp);
+    guest_gate(EXC_UD, g_isr_ud);
+    guest_gate(EXC_GP, g_isr_gp);
     guest_gate(VEC_GUEST_SOFT, g_isr_21);
     guest_gate(VEC_GUEST_EXT, g_isr_40);
     struct vmx_vcpu v;
     vmx_vcpu_init(&v, (void (*)(void))g_spin, stack_top);
     vmw(VMCS_GUEST_IDTR_BASE, (uintptr_t)guest_idt);
     vmw(VMCS_GUEST_IDTR_LIMIT, sizeof(guest_idt) - 1);
-    uint32_t pin0 = (uint32_t)vmr(VMCS_PIN_CONTROLS), proc0 = (uint32_t)vmr(VMCS_PROC_CONTROLS);
-    uint32_t exit0 = (uint32_t)vmr(VMCS_EXIT_CONTROLS);
+    uint32_t pin0 = (uint32_t)vmr(VMCS_CTRL_PIN_BASED), proc0 = (uint32_t)vmr(VMCS_CTRL_PROC_BASED);
+    uint32_t exit0 = (uint32_t)vmr(VMCS_CTRL_EXIT);
 
     test_section("VMX-preemption timer (SDM 25.5.1, 26.6.4)");
-    uint32_t rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_VMX_MISC));
-    vmw(VMCS_PIN_CONTROLS, vmx_adjust_controls(MSR_VMX_PINBASED_CTLS, PIN_PREEMPTION_TIMER));
-    vmw(VMCS_PREEMPTION_TIMER, 0);
-    run_at(&v, g_spin, FL_RESERVED1);
+    uint32_t rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+    vmw(VMCS_CTRL_PIN_BASED, vmx_adjust_controls(MSR_IA32_VMX_PINBASED_CTLS, VMX_PIN_PREEMPTION_TIMER));
+    vmw(VMCS_GUEST_PREEMPTION_TIMER, 0);
+    run_at(&v, g_spin, EFLAGS_FIXED1);
     v.regs.r12 = 0;
     if (vmx_check_exit(&v, EXIT_REASON_PREEMPTION_TIMER, (uintptr_t)g_spin,
                        "timer value 0: exit before the guest's first instruction"))
         check(v.regs.r12 == 0, "  the guest executed nothing (R12 = %llu)", (unsigned long long)v.regs.r12);
-    vmw(VMCS_PREEMPTION_TIMER, TIMER_VALUE);
-    run_at(&v, g_spin, FL_RESERVED1);
+    vmw(VMCS_GUEST_PREEMPTION_TIMER, TIMER_VALUE);
+    run_at(&v, g_spin, EFLAGS_FIXED1);
     v.regs.r12 = 0;
     uint64_t expected = (uint64_t)TIMER_VALUE << rate;
     uint64_t t0 = rdtsc();
@@ -178,17 +178,17 @@ void kmain(struct multiboot_info *mbi)
               "  it fired %llu TSC cycles after VMRESUME: plausible for 1000 << rate %u = %llu (at least that, "
               "at most 4x + 100000)", (unsigned long long)dt, rate, (unsigned long long)expected);
     }
-    vmw(VMCS_PIN_CONTROLS, pin0);
+    vmw(VMCS_CTRL_PIN_BASED, pin0);
 
     test_section("exception bitmap (SDM 24.6.3, 25.2, 27.2.2)");
-    vmw(VMCS_EXCEPTION_BITMAP, 1u << T_UD);
-    run_at(&v, g_ud, FL_RESERVED1);
+    vmw(VMCS_CTRL_EXCEPTION_BITMAP, 1u << EXC_UD);
+    run_at(&v, g_ud, EFLAGS_FIXED1);
     if (vmx_check_exit(&v, EXIT_REASON_EXCEPTION_NMI, (uintptr_t)g_ud, "UD2 with exception-bitmap bit 6 set")) {
         uint32_t info = (uint32_t)vmr(VMCS_EXIT_INTR_INFO);
-        check(info == (INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | T_UD),
+        check(info == (VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_HW_EXCEPTION) | EXC_UD),
               "  VM-exit interruption information (0x4404) %#x: valid, hardware exception (type 3), vector 6, "
-              "no error code (got %#x)", INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | T_UD, info);
-        vmw(VMCS_EXCEPTION_BITMAP, 0);
+              "no error code (got %#x)", VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_HW_EXCEPTION) | EXC_UD, info);
+        vmw(VMCS_CTRL_EXCEPTION_BITMAP, 0);
         vmx_check_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_ud_done,
                        "bit 6 cleared, VMRESUME: UD2 again, now handled by the guest's IDT");
         check(g_ud_count == 1, "  the guest's #UD handler ran once (%u)", g_ud_count);
@@ -197,31 +197,31 @@ void kmain(struct multiboot_info *mbi)
               "and SS 0xc093 (accessed bit set when loaded, 24.4.1; got %#llx, %#llx)", (unsigned long long)cs_ar,
               (unsigned long long)ss_ar);
     }
-    vmw(VMCS_EXCEPTION_BITMAP, 0);
+    vmw(VMCS_CTRL_EXCEPTION_BITMAP, 0);
 
     test_section("event injection on VM entry (SDM 24.8.3, 26.5.1)");
-    run_at(&v, g_nop, FL_RESERVED1 | FL_IF);
-    vmw(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VEC_GUEST_EXT);
+    run_at(&v, g_nop, EFLAGS_FIXED1 | EFLAGS_IF);
+    vmw(VMCS_CTRL_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_EXT_INTR) | VEC_GUEST_EXT);
     if (vmx_check_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_nop_done, "external interrupt 0x40 injected (type 0)")) {
         check(g_ext_count == 1 && g_ext_rip == (uintptr_t)g_nop,
               "  the guest's vector-0x40 handler ran once before the first instruction: frame RIP %#llx, "
               "expected %p (count %u)", (unsigned long long)g_ext_rip, (void *)g_nop, g_ext_count);
-        check(g_ext_rflags & FL_IF, "  the frame's RFLAGS has IF set (%#llx)", (unsigned long long)g_ext_rflags);
+        check(g_ext_rflags & EFLAGS_IF, "  the frame's RFLAGS has IF set (%#llx)", (unsigned long long)g_ext_rflags);
         check_injection_consumed();
     }
 
-    run_at(&v, g_nop, FL_RESERVED1);
-    vmw(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_ERROR | T_GP);
-    vmw(VMCS_ENTRY_EXCEPTION_ERROR, GP_ERROR_CODE);
+    run_at(&v, g_nop, EFLAGS_FIXED1);
+    vmw(VMCS_CTRL_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_HW_EXCEPTION) | VMX_INTR_INFO_DELIVER_ERROR_CODE | EXC_GP);
+    vmw(VMCS_CTRL_ENTRY_EXCEPTION_ERROR_CODE, GP_ERROR_CODE);
     if (vmx_check_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_nop_done,
                        "#GP injected (type 3, deliver error code, error 0x1234)"))
         check(g_gp_count == 1 && g_gp_err == GP_ERROR_CODE && g_gp_rip == (uintptr_t)g_nop,
               "  the guest's #GP handler got error code %#llx (expected 0x1234) and frame RIP %#llx (expected %p)",
               (unsigned long long)g_gp_err, (unsigned long long)g_gp_rip, (void *)g_nop);
 
-    run_at(&v, g_int21, FL_RESERVED1);
-    vmw(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_INTERRUPT | VEC_GUEST_SOFT);
-    vmw(VMCS_ENTRY_INSTRUCTION_LEN, 2);
+    run_at(&v, g_int21, EFLAGS_FIXED1);
+    vmw(VMCS_CTRL_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_SW_INTR) | VEC_GUEST_SOFT);
+    vmw(VMCS_CTRL_ENTRY_INSTRUCTION_LEN, 2);
     if (vmx_check_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_int21_done,
                        "software interrupt 0x21 injected (type 4, instruction length 2)"))
         check(g_int21_count == 1 && g_int21_rip == (uintptr_t)g_int21 + 2,
@@ -233,16 +233,16 @@ void kmain(struct multiboot_info *mbi)
     lapic_enable();
     lapic_write(LAPIC_TIMER_DCR, LAPIC_DCR_DIV1);
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_ONESHOT | VEC_LAPIC);
-    vmw(VMCS_PIN_CONTROLS, vmx_adjust_controls(MSR_VMX_PINBASED_CTLS, PIN_EXTERNAL_INTERRUPT));
-    vmw(VMCS_EXIT_CONTROLS, exit0 | EXIT_ACK_INTERRUPT);
-    run_at(&v, g_spin, FL_RESERVED1);
+    vmw(VMCS_CTRL_PIN_BASED, vmx_adjust_controls(MSR_IA32_VMX_PINBASED_CTLS, VMX_PIN_EXT_INTR_EXITING));
+    vmw(VMCS_CTRL_EXIT, exit0 | VMX_EXIT_ACK_INTR_ON_EXIT);
+    run_at(&v, g_spin, EFLAGS_FIXED1);
     v.regs.r12 = 0;
     lapic_write(LAPIC_TIMER_ICR, LAPIC_COUNT);
-    if (vmx_check_exit(&v, EXIT_REASON_EXTERNAL_INTR, 0, "LAPIC timer while the guest spins, acknowledge on exit")) {
+    if (vmx_check_exit(&v, EXIT_REASON_EXTERNAL_INTERRUPT, 0, "LAPIC timer while the guest spins, acknowledge on exit")) {
         uint32_t info = (uint32_t)vmr(VMCS_EXIT_INTR_INFO);
-        check(info == (INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VEC_LAPIC),
+        check(info == (VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_EXT_INTR) | VEC_LAPIC),
               "  VM-exit interruption information %#x: valid, external interrupt, vector 0x41 (got %#x)",
-              INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VEC_LAPIC, info);
+              VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_EXT_INTR) | VEC_LAPIC, info);
         check(v.regs.r12 > 0, "  the guest ran until the interrupt (%llu iterations)", (unsigned long long)v.regs.r12);
         lapic_eoi();
         sti();
@@ -251,13 +251,13 @@ void kmain(struct multiboot_info *mbi)
         check(host_ticks == 0, "  acknowledged by the exit: the host's IDT never sees it (%u deliveries)", host_ticks);
     }
     lapic_write(LAPIC_TIMER_ICR, 0);
-    vmw(VMCS_EXIT_CONTROLS, exit0 & ~EXIT_ACK_INTERRUPT);
-    run_at(&v, g_spin, FL_RESERVED1);
+    vmw(VMCS_CTRL_EXIT, exit0 & ~VMX_EXIT_ACK_INTR_ON_EXIT);
+    run_at(&v, g_spin, EFLAGS_FIXED1);
     v.regs.r12 = 0;
     lapic_write(LAPIC_TIMER_ICR, LAPIC_COUNT);
-    if (vmx_check_exit(&v, EXIT_REASON_EXTERNAL_INTR, 0, "LAPIC timer while the guest spins, no acknowledge")) {
+    if (vmx_check_exit(&v, EXIT_REASON_EXTERNAL_INTERRUPT, 0, "LAPIC timer while the guest spins, no acknowledge")) {
         uint32_t info = (uint32_t)vmr(VMCS_EXIT_INTR_INFO);
-        check(!(info & INTR_INFO_VALID), "  VM-exit interruption information not valid (bit 31 clear; got %#x)", info);
+        check(!(info & VMX_INTR_INFO_VALID), "  VM-exit interruption information not valid (bit 31 clear; got %#x)", info);
         sti();
         tsc_delay(10000);
         cli();
@@ -265,30 +265,30 @@ void kmain(struct multiboot_info *mbi)
               host_ticks);
     }
     lapic_write(LAPIC_TIMER_ICR, 0);
-    vmw(VMCS_PIN_CONTROLS, pin0);
-    vmw(VMCS_EXIT_CONTROLS, exit0);
+    vmw(VMCS_CTRL_PIN_BASED, pin0);
+    vmw(VMCS_CTRL_EXIT, exit0);
 
     test_section("interrupt-window exiting (SDM 24.6.2, 25.2, 26.6.5)");
-    vmw(VMCS_PROC_CONTROLS, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, proc0 | PROC_INTERRUPT_WINDOW));
-    run_at(&v, g_sti, FL_RESERVED1);
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, proc0 | VMX_PROC_INTR_WINDOW_EXITING));
+    run_at(&v, g_sti, EFLAGS_FIXED1);
     g_ext_count = 0;
     if (vmx_check_exit(&v, EXIT_REASON_INTERRUPT_WINDOW, (uintptr_t)g_window,
                        "guest STI; NOP (the STI shadow): exit before the next instruction")) {
-        check(vmr(VMCS_GUEST_RFLAGS) & FL_IF, "  guest RFLAGS.IF = 1 at the exit (%#llx)",
+        check(vmr(VMCS_GUEST_RFLAGS) & EFLAGS_IF, "  guest RFLAGS.IF = 1 at the exit (%#llx)",
               (unsigned long long)vmr(VMCS_GUEST_RFLAGS));
         check(vmr(VMCS_GUEST_INTERRUPTIBILITY) == 0, "  guest interruptibility state 0: no STI blocking left (%#llx)",
               (unsigned long long)vmr(VMCS_GUEST_INTERRUPTIBILITY));
-        vmw(VMCS_PROC_CONTROLS, proc0);
-        vmw(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VEC_GUEST_EXT);
+        vmw(VMCS_CTRL_PROC_BASED, proc0);
+        vmw(VMCS_CTRL_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE(VMX_INTR_TYPE_EXT_INTR) | VEC_GUEST_EXT);
         if (vmx_check_exit(&v, EXIT_REASON_VMCALL, (uintptr_t)g_window_done, "window exiting off, 0x40 injected"))
             check(g_ext_count == 1 && g_ext_rip == (uintptr_t)g_window,
                   "  the guest's vector-0x40 handler ran at the window: frame RIP %#llx (expected %p, count %u)",
                   (unsigned long long)g_ext_rip, (void *)g_window, g_ext_count);
     }
-    vmw(VMCS_PROC_CONTROLS, proc0);
+    vmw(VMCS_CTRL_PROC_BASED, proc0);
 
     test_section("triple fault (SDM 25.2, appendix C)");
-    run_at(&v, g_triple, FL_RESERVED1);
+    run_at(&v, g_triple, EFLAGS_FIXED1);
     vmx_check_exit(&v, EXIT_REASON_TRIPLE_FAULT, 0, "guest loads an empty IDT and executes UD2");
     test_finish();
 }

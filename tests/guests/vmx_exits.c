@@ -22,10 +22,10 @@
 #define PORT_BITMAP_A   0x5a        /* IN imm8: set in bitmap A */
 #define PORT_NATIVE     0x3fd       /* COM1 line status: not in the bitmaps */
 #define PORT_BITMAP_B   0x9000      /* IN DX: set in bitmap B (ports 8000h-ffffh) */
-#define MSR_READ_EXITS  MSR_STAR            /* read bit set (high MSRs, read) */
-#define MSR_READ_NATIVE MSR_LSTAR           /* bitmap bit clear: RDMSR executes */
-#define MSR_WRITE_EXITS MSR_SYSENTER_ESP    /* write bit set (low MSRs, write) */
-#define MSR_WRITE_NATIVE MSR_FMASK          /* bitmap bit clear: WRMSR executes */
+#define MSR_READ_EXITS  MSR_IA32_STAR            /* read bit set (high MSRs, read) */
+#define MSR_READ_NATIVE MSR_IA32_LSTAR           /* bitmap bit clear: RDMSR executes */
+#define MSR_WRITE_EXITS MSR_IA32_SYSENTER_ESP    /* write bit set (low MSRs, write) */
+#define MSR_WRITE_NATIVE MSR_IA32_FMASK          /* bitmap bit clear: WRMSR executes */
 #define MSR_OUTSIDE     0x4b564d00          /* outside both bitmap ranges: always exits */
 #define LSTAR_VALUE     0xffffffff81234560ull
 #define FMASK_VALUE     0x4700
@@ -186,27 +186,27 @@ void kmain(struct multiboot_info *mbi)
     void *pml4 = palloc();
     memcpy(pml4, (void *)(read_cr3() & ~0xfffull), PAGE_SIZE);
     alt_cr3 = (uintptr_t)pml4;
-    wrmsr(MSR_LSTAR, LSTAR_VALUE);
-    wrmsr(MSR_FMASK, 0);
+    wrmsr(MSR_IA32_LSTAR, LSTAR_VALUE);
+    wrmsr(MSR_IA32_FMASK, 0);
     for (int i = 0; i < 15; i++)
         gpr_in[i] = 0xa5a5000000000000ull | (uint64_t)(i + 1) << 32 | (uint64_t)(i + 1) * 0x1111;
 
     struct vmx_vcpu v;
     vmx_vcpu_init(&v, (void (*)(void))guest_exits, guest_stack + sizeof(guest_stack));
-    uint32_t want = PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_CR3_LOAD;
-    uint32_t missing = vmx_missing_controls(MSR_VMX_PROCBASED_CTLS, want);
+    uint32_t want = VMX_PROC_HLT_EXITING | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_CR3_LOAD_EXITING;
+    uint32_t missing = vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS, want);
     if (!check(!missing, "primary controls HLT, unconditional I/O, MSR bitmaps, CR3-load exiting (%#x) allowed "
                "by IA32_VMX_TRUE_PROCBASED_CTLS (missing %#x)", want, missing))
         test_finish();
-    uint32_t proc = vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, want);
-    vmw(VMCS_PROC_CONTROLS, proc);
-    vmw(VMCS_IO_BITMAP_A, (uintptr_t)io_a);
-    vmw(VMCS_IO_BITMAP_B, (uintptr_t)io_b);
-    vmw(VMCS_MSR_BITMAP, (uintptr_t)msr_bitmap);
+    uint32_t proc = vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, want);
+    vmw(VMCS_CTRL_PROC_BASED, proc);
+    vmw(VMCS_CTRL_IO_BITMAP_A, (uintptr_t)io_a);
+    vmw(VMCS_CTRL_IO_BITMAP_B, (uintptr_t)io_b);
+    vmw(VMCS_CTRL_MSR_BITMAP, (uintptr_t)msr_bitmap);
     uint64_t guest_cr0 = read_cr0() & ~(uint64_t)CR0_TS;
     vmw(VMCS_GUEST_CR0, guest_cr0);
-    vmw(VMCS_CR0_MASK, CR0_TS);
-    vmw(VMCS_CR0_READ_SHADOW, guest_cr0 | CR0_TS);
+    vmw(VMCS_CTRL_CR0_MASK, CR0_TS);
+    vmw(VMCS_CTRL_CR0_READ_SHADOW, guest_cr0 | CR0_TS);
 
     test_section("CPUID (SDM 25.1.2; GPRs stay in the CPU, 27.1)");
     vmx_expect_exit(&v, EXIT_REASON_CPUID, RIP(g_cpuid), "CPUID");
@@ -231,7 +231,7 @@ void kmain(struct multiboot_info *mbi)
     vmx_skip(&v);
 
     test_section("I/O: unconditional exiting and bitmaps (SDM 24.6.4, table 27-5)");
-    vmx_expect_exit(&v, EXIT_REASON_IO, RIP(g_out), "OUT DX, AX to port 0x1234 with unconditional I/O exiting");
+    vmx_expect_exit(&v, EXIT_REASON_IO_INSTRUCTION, RIP(g_out), "OUT DX, AX to port 0x1234 with unconditional I/O exiting");
     same = 1;
     for (int i = 4; i < 15; i++)
         same &= (&v.regs.rax)[i] == gpr_in[i];
@@ -248,19 +248,19 @@ void kmain(struct multiboot_info *mbi)
     check((v.regs.rax & 0xffff) == 0xbeef && (v.regs.rdx & 0xffff) == PORT_OUT,
           "  guest AX %#llx and DX %#llx at the exit", (unsigned long long)(v.regs.rax & 0xffff),
           (unsigned long long)(v.regs.rdx & 0xffff));
-    proc = (proc & ~PROC_UNCOND_IO) | PROC_IO_BITMAPS;
-    check(!vmx_missing_controls(MSR_VMX_PROCBASED_CTLS, proc), "use I/O bitmaps (primary bit 25) is allowed");
-    vmw(VMCS_PROC_CONTROLS, vmx_adjust_controls(MSR_VMX_PROCBASED_CTLS, proc));
+    proc = (proc & ~VMX_PROC_UNCOND_IO_EXITING) | VMX_PROC_USE_IO_BITMAPS;
+    check(!vmx_missing_controls(MSR_IA32_VMX_PROCBASED_CTLS, proc), "use I/O bitmaps (primary bit 25) is allowed");
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, proc));
     vmx_skip(&v);
 
-    vmx_expect_exit(&v, EXIT_REASON_IO, RIP(g_in_imm), "IN AL, 0x5a: port set in I/O bitmap A");
+    vmx_expect_exit(&v, EXIT_REASON_IO_INSTRUCTION, RIP(g_in_imm), "IN AL, 0x5a: port set in I/O bitmap A");
     check_len(&v, 2, "IN AL, imm8 (e4 5a)");
     check_qual(&v, (uint64_t)PORT_BITMAP_A << 16 | QUAL_IO_IMMEDIATE | QUAL_IO_IN,
                "port 0x5a, 1 byte, IN, immediate operand (bit 6)");
     v.regs.rax = (v.regs.rax & ~0xffull) | 0xc3;
     vmx_skip(&v);
 
-    vmx_expect_exit(&v, EXIT_REASON_IO, RIP(g_in_b),
+    vmx_expect_exit(&v, EXIT_REASON_IO_INSTRUCTION, RIP(g_in_b),
                     "IN AL, DX from port 0x3fd (bitmap bit clear) did not exit; IN EAX, DX from 0x9000 (bitmap B) did");
     check_len(&v, 1, "IN EAX, DX (ed)");
     check_qual(&v, (uint64_t)PORT_BITMAP_B << 16 | QUAL_IO_IN | 3, "port 0x9000, 4 bytes (bits 2:0 = 3), IN, DX operand");
@@ -298,8 +298,8 @@ void kmain(struct multiboot_info *mbi)
     vmx_expect_exit(&v, EXIT_REASON_RDMSR, RIP(g_rdmsr_outside),
                     "WRMSR of FMASK (bit clear) did not exit; RDMSR of 0x4b564d00 (outside both ranges) did");
     check(v.regs.rcx == MSR_OUTSIDE, "  guest ECX %#x (got %#llx)", MSR_OUTSIDE, (unsigned long long)v.regs.rcx);
-    check(rdmsr(MSR_FMASK) == FMASK_VALUE, "  the guest's native WRMSR reached FMASK: the host reads %#llx",
-          (unsigned long long)rdmsr(MSR_FMASK));
+    check(rdmsr(MSR_IA32_FMASK) == FMASK_VALUE, "  the guest's native WRMSR reached FMASK: the host reads %#llx",
+          (unsigned long long)rdmsr(MSR_IA32_FMASK));
     v.regs.rax = v.regs.rdx = 0;
     vmx_skip(&v);
 
@@ -323,7 +323,7 @@ void kmain(struct multiboot_info *mbi)
     check_qual(&v, 0 | 0 << 4 | 3 << 8, "CR0, MOV to CR, RBX (bits 11:8 = 3)");
     check(v.regs.rbx == (cr0_read1 & ~(uint64_t)CR0_TS), "  guest RBX %#llx is the value written",
           (unsigned long long)v.regs.rbx);
-    vmw(VMCS_CR0_READ_SHADOW, v.regs.rbx);
+    vmw(VMCS_CTRL_CR0_READ_SHADOW, v.regs.rbx);
     vmw(VMCS_GUEST_CR0, (vmr(VMCS_GUEST_CR0) & CR0_TS) | (v.regs.rbx & ~(uint64_t)CR0_TS));
     vmx_skip(&v);
 
@@ -348,7 +348,7 @@ void kmain(struct multiboot_info *mbi)
           (unsigned long long)vmcall_rax, (unsigned long long)vmcall_r15);
     vmx_skip(&v);
     int r = vmx_enter(&v.regs, 0);
-    check(r == VMX_FAIL_VALID && vmx_error() == VMERR_VMLAUNCH_NOT_CLEAR,
+    check(r == VMX_FAIL_VALID && vmx_error() == VMXERR_VMLAUNCH_NONCLEAR_VMCS,
           "VMLAUNCH of the launched VMCS: VMfailValid(4) (got %s%s)", vmx_result_str(r),
           r == VMX_OK ? ": it entered the guest" : "");
     if (r != VMX_OK)

@@ -7,14 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where kernels scan for "RSD PTR ": 16-byte aligned in the BIOS area. */
-#define ACPI_RSDP_AREA_START 0xe0000ULL
-#define ACPI_RSDP_AREA_END 0x100000ULL
-#define ACPI_PM_BASE_DEFAULT 0x600 /* PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 */
+/* Where kernels scan for "RSD PTR " (16-byte aligned in the BIOS area,
+ * ACPI_RSDP_AREA_*), the PM and reset ports: arch/pc.h. */
+#include "arch/pc.h"
+
 #define ACPI_SCI_IRQ_DEFAULT 9
 #define ACPI_SLP_TYP_S5 0          /* the DSDT's \_S5 SLP_TYP, as QEMU's PIIX4 PM */
-#define ACPI_RESET_PORT 0xcf9
-#define ACPI_RESET_VALUE 0x06
 
 struct acpi_config {
     unsigned ncpus;        /* one MADT local APIC per CPU, APIC IDs 0..ncpus-1; 0 means 1 */

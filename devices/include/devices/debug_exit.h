@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
+#include "arch/pc.h"
 #include "devices/dev.h"
 
-#define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_PORT_LEN 4 /* QEMU's iosize may be 1, 2 or 4; a write at offset 0 of any size exits */
 
 typedef void debug_exit_fn(void *opaque, uint32_t value);

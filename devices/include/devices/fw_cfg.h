@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/pc.h"
 #include "devices/dev.h"
 
-#define FW_CFG_PORT 0x510
 #define FW_CFG_PORT_LEN 2
 #define FW_CFG_SIGNATURE 0x00 /* "QEMU" */
 #define FW_CFG_ID 0x01        /* u32 LE: bit 0 traditional interface, bit 1 DMA (clear) */

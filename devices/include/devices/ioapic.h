@@ -5,10 +5,10 @@
 
 #include <stdint.h>
 
+#include "arch/pc.h"
 #include "devices/apic_msg.h"
 #include "devices/dev.h"
 
-#define IOAPIC_MMIO_BASE 0xfec00000ULL
 #define IOAPIC_MMIO_LEN 0x1000 /* IOREGSEL at 0x00, IOWIN at 0x10 */
 #define IOAPIC_PINS 24
 #define IOAPIC_ISA_IRQ0_PIN 2 /* ISA IRQ0 (the PIT) arrives on pin 2, as on QEMU */

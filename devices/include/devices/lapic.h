@@ -7,22 +7,15 @@
 
 #include <stdint.h>
 
+#include "arch/pc.h"
+#include "arch/x86.h"
 #include "base/evq.h"
 #include "devices/apic_msg.h"
 #include "devices/dev.h"
 
-#define LAPIC_MMIO_BASE 0xfee00000ULL /* fixed: IA32_APIC_BASE moves are logged, not followed */
 #define LAPIC_MMIO_LEN 0x1000
 #define LAPIC_BUS_HZ_DEFAULT 1000000000ULL /* timer input before the divider: 1 GHz, as QEMU */
 #define LAPIC_TSC_HZ_DEFAULT 3000000000ULL
-
-#define MSR_IA32_APIC_BASE 0x1b
-#define MSR_IA32_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_FIRST 0x800
-#define MSR_X2APIC_LAST 0x8ff
-#define APIC_BASE_BSP (1ULL << 8)
-#define APIC_BASE_EXTD (1ULL << 10) /* x2APIC mode */
-#define APIC_BASE_EN (1ULL << 11)
 
 struct lapic_config {
     uint32_t apic_id;

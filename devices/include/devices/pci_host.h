@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 
+#include "arch/pc.h"
 #include "devices/dev.h"
 
-#define PCI_HOST_PORT 0xcf8
 #define PCI_HOST_PORT_LEN 8 /* CONFIG_ADDRESS 0xcf8 (32-bit), reset control 0xcf9 (8-bit), CONFIG_DATA 0xcfc-0xcff */
 
 #define PCI_VENDOR_ID 0x00

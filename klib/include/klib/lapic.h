@@ -1,4 +1,4 @@
-/* lapic.h: the local APIC, in xAPIC mode through MMIO at LAPIC_BASE or in x2APIC
+/* lapic.h: the local APIC, in xAPIC mode through MMIO at LAPIC_MMIO_BASE or in x2APIC
  * mode through MSRs 0x800 + reg/16 (Intel SDM vol. 3A chapter 10). */
 #ifndef KLIB_LAPIC_H
 #define KLIB_LAPIC_H

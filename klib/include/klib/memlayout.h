@@ -16,22 +16,9 @@
 #define BOOT_STACK_SIZE   0x4000
 #define TRAP_STACK_SIZE   0x4000
 
-/* BIOS area searched for the ACPI RSDP (ACPI 6.4, 5.2.5.1). */
-#define BIOS_ROM_START    0x000e0000
-#define BIOS_ROM_END      0x00100000
-#define BDA_EBDA_SEGMENT  0x0000040e
-
-/* Memory-mapped devices. */
-#define IOAPIC_BASE       0xfec00000
-#define LAPIC_BASE        0xfee00000
-
-/* I/O ports. */
-#define PORT_PIC1         0x20
-#define PORT_PIC2         0xa0
-#define PORT_PIT          0x40
-#define PORT_CMOS         0x70
-#define PORT_DEBUG_EXIT   0xf4
-#define PORT_COM1         0x3f8
+/* The platform's ports and MMIO pages (COM1_PORT, DEBUG_EXIT_PORT, LAPIC_MMIO_BASE,
+ * ...): arch/pc.h, the map hvsim lays out. */
+#include "arch/pc.h"
 
 /* Interrupt vectors: exceptions 0-31, the PICs remapped to 0x20-0x2f. */
 #define VEC_IRQ0          0x20

@@ -5,17 +5,7 @@
 
 #include <stdint.h>
 
-#define PTE_P    (1ull << 0)
-#define PTE_W    (1ull << 1)
-#define PTE_U    (1ull << 2)
-#define PTE_PWT  (1ull << 3)
-#define PTE_PCD  (1ull << 4)
-#define PTE_A    (1ull << 5)
-#define PTE_D    (1ull << 6)
-#define PTE_PS   (1ull << 7)      /* a large page in a directory entry */
-#define PTE_G    (1ull << 8)
-#define PTE_NX   (1ull << 63)     /* PAE and 4-level only, with EFER.NXE */
-#define PTE_ADDR_MASK 0x000ffffffffff000ull
+#include "arch/x86.h" /* PTE_* entry bits */
 
 #define SIZE_4K  0x1000ull
 #define SIZE_2M  0x200000ull

@@ -3,23 +3,8 @@
 #ifndef KLIB_TRAP_H
 #define KLIB_TRAP_H
 
-#define T_DE   0
-#define T_DB   1
-#define T_BP   3
-#define T_UD   6
-#define T_DF   8
-#define T_TS   10
-#define T_NP   11
-#define T_SS   12
-#define T_GP   13
-#define T_PF   14
-
-/* #PF error code bits (SDM vol. 3A 4.7). */
-#define PF_P   (1u << 0)
-#define PF_W   (1u << 1)
-#define PF_U   (1u << 2)
-#define PF_RSVD (1u << 3)
-#define PF_I   (1u << 4)
+/* Exception vectors (EXC_*) and #PF error-code bits (PF_*): arch/x86.h. */
+#include "arch/x86.h"
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -68,7 +53,7 @@ void trap_dump(const struct trapframe *tf);
     ".pushsection extable, \"a\"\n\t" EX_PTR " " #from ", " #to "\n\t.popsection\n\t"
 
 /* RDMSR/WRMSR that return the exception vector (13 for #GP) instead of dying.
- * Needs trap_catch(T_GP). */
+ * Needs trap_catch(EXC_GP). */
 static inline int rdmsr_safe(uint32_t msr, uint64_t *val)
 {
     unsigned long before = fault_count;

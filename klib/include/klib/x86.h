@@ -1,67 +1,11 @@
-/* x86.h: port I/O, control registers, MSRs, CPUID and flag helpers, with the
- * architectural bit names of the Intel SDM (volume 3A chapters 2-4, volume 4). */
+/* x86.h: port I/O, control-register, MSR, CPUID and flag accessors for the
+ * freestanding kernels; the architectural names they use are arch/x86.h's. */
 #ifndef KLIB_X86_H
 #define KLIB_X86_H
 
-/* A bit mask usable from C and from assembly (gas rejects the "u" suffix). */
-#ifdef __ASSEMBLER__
-#define BIT(n) (1 << (n))
-#else
-#define BIT(n) (1u << (n))
-#endif
-
-#define CR0_PE     BIT(0)
-#define CR0_WP     BIT(16)
-#define CR0_PG     BIT(31)
-#define CR4_PSE    BIT(4)
-#define CR4_PAE    BIT(5)
-#define CR4_PGE    BIT(7)
-
-#define FL_IF      BIT(9)
-#define FL_DF      BIT(10)
-#define FL_TF      BIT(8)
-#define FL_IOPL3   (3 * BIT(12))
-#define FL_AC      BIT(18)
-#define FL_RESERVED1 BIT(1)        /* always reads as 1 */
-
-#define MSR_TSC            0x00000010
-#define MSR_APIC_BASE      0x0000001b
-#define MSR_MTRRCAP        0x000000fe
-#define MSR_SYSENTER_CS    0x00000174
-#define MSR_SYSENTER_ESP   0x00000175
-#define MSR_SYSENTER_EIP   0x00000176
-#define MSR_PAT            0x00000277
-#define MSR_TSC_DEADLINE   0x000006e0
-#define MSR_X2APIC_BASE    0x00000800
-#define MSR_EFER           0xc0000080
-#define MSR_STAR           0xc0000081
-#define MSR_LSTAR          0xc0000082
-#define MSR_FMASK          0xc0000084
-
-#define APIC_BASE_BSP      BIT(8)
-#define APIC_BASE_EXTD     BIT(10)  /* x2APIC mode */
-#define APIC_BASE_EN       BIT(11)
-
-#define EFER_SCE   BIT(0)
-#define EFER_LME   BIT(8)
-#define EFER_LMA   BIT(10)
-#define EFER_NXE   BIT(11)
-
-/* CPUID feature bits: leaf 1 EDX/ECX, leaf 0x80000001 EDX. */
-#define CPUID1_EDX_PSE     BIT(3)
-#define CPUID1_EDX_TSC     BIT(4)
-#define CPUID1_EDX_MSR     BIT(5)
-#define CPUID1_EDX_PAE     BIT(6)
-#define CPUID1_EDX_APIC    BIT(9)
-#define CPUID1_EDX_SEP     BIT(11)
-#define CPUID1_EDX_MTRR    BIT(12)
-#define CPUID1_EDX_PAT     BIT(16)
-#define CPUID1_ECX_X2APIC  BIT(21)
-#define CPUID1_ECX_TSCDL   BIT(24)
-#define CPUID81_EDX_SYSCALL BIT(11)
-#define CPUID81_EDX_NX     BIT(20)
-#define CPUID81_EDX_1GB    BIT(26)
-#define CPUID81_EDX_LM     BIT(29)
+/* Control-register, EFLAGS, EFER and APIC-base bits, CPUID feature bits and
+ * MSR numbers: arch/x86.h, shared with hvsim. */
+#include "arch/x86.h"
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -7,16 +7,14 @@
 
 #include <stdint.h>
 
+#include "arch/pc.h"
 #include "cpu/cpu.h"
 #include "devices/dev.h"
 
-#define BIOS_CALL_PORT 0x530      /* a ROM stub writes its vector here */
-#define BIOS_ROM_BASE 0xf0000u
-#define BIOS_ROM_SEG 0xf000u
+#define BIOS_ROM_SEG 0xf000u      /* BIOS_ROM_BASE >> 4 (arch/pc.h) */
 #define BIOS_STUBS 0xe100u        /* offset of the service stubs (INT 10h first) in the ROM segment */
 #define BIOS_STUB_SIZE 16
 #define BIOS_EQUIPMENT 0x0202u    /* one serial port (bits 9-11), FPU (bit 1), no VGA */
-#define BIOS_COM1 0x3f8u
 
 /* Fill the IVT, BDA, EBDA and ROM in ram (at least 1 MiB). */
 void bios_install(uint8_t *ram, uint64_t ram_size);

@@ -3,7 +3,7 @@
  * and default exception handlers that halt so the test can read the frame. */
 #include "layout.h"
 
-#define EFER_MSR 0xc0000080
+#include "arch/x86.h"
 
 /* Load the test's GDT, IDT and TSS; flat ring-0 segments; ESP at STACK0_TOP.
  * Preserves every general register but ESP. */
@@ -31,7 +31,7 @@
     mov $PD32, %eax
     mov %eax, %cr3
     mov %cr0, %eax
-    or $0x80010000, %eax
+    or $(CR0_PG | CR0_WP), %eax
     mov %eax, %cr0
     mov SAVE_AREA, %eax
 .endm
@@ -43,16 +43,16 @@
     mov %ecx, SAVE_AREA + 8
     mov %edx, SAVE_AREA + 16
     mov %cr4, %eax
-    or $0x20, %eax
+    or $CR4_PAE, %eax
     mov %eax, %cr4
     mov $PML4, %eax
     mov %eax, %cr3
-    mov $EFER_MSR, %ecx
+    mov $MSR_IA32_EFER, %ecx
     rdmsr
-    or $0x901, %eax
+    or $(EFER_LME | EFER_NXE | EFER_SCE), %eax
     wrmsr
     mov %cr0, %eax
-    or $0x80010000, %eax
+    or $(CR0_PG | CR0_WP), %eax
     mov %eax, %cr0
     ljmp $SEL_KCODE64, $.Llm\@
 .code64

@@ -120,7 +120,7 @@ Test(vmx_caps, ctls_and_cr_helpers)
     cr_assert(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x80000031, 0));
     cr_assert_not(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x80000011, 0));
     cr_assert_not(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x180000031ull, 0));
-    cr_assert(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x20, X86_CR0_PE | X86_CR0_PG));
+    cr_assert(vmx_caps_cr_valid(0x80000021, 0xffffffff, 0x20, CR0_PE | CR0_PG));
 }
 
 Test(vmx_caps, basic_and_misc_exact_values)

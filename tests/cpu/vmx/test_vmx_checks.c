@@ -56,7 +56,7 @@ static void make_64(void)
     vmcs_set(vmcs, VMCS_GUEST_CR4, 0x2020);
     vmcs_set(vmcs, VMCS_GUEST_CR3, 0x20000);
     vmcs_set(vmcs, VMCS_GUEST_DR7, 0x400);
-    vmcs_set(vmcs, VMCS_GUEST_EFER, X86_EFER_LME | X86_EFER_LMA);
+    vmcs_set(vmcs, VMCS_GUEST_EFER, EFER_LME | EFER_LMA);
     vmcs_set(vmcs, VMCS_GUEST_CS_SELECTOR, 0x08);
     vmcs_set(vmcs, VMCS_GUEST_CS_LIMIT, 0xffffffff);
     vmcs_set(vmcs, VMCS_GUEST_CS_AR, CS_AR_64);
@@ -233,8 +233,8 @@ static const struct mutation failing[] = {
     { "inject INT3 length 16", BASE_64, M2(SET, VMCS_CTRL_ENTRY_INTR_INFO, INJ(6, 3), SET, VMCS_CTRL_ENTRY_INSTRUCTION_LEN, 16), .want = VMX_CHECK_INJECT_INSTRUCTION_LEN, .seg = NONE },
     { "entry MSR-load unaligned", BASE_64, M2(SET, VMCS_CTRL_ENTRY_MSR_LOAD_COUNT, 1, SET, VMCS_CTRL_ENTRY_MSR_LOAD_ADDR, 0x1004), .want = VMX_CHECK_ENTRY_MSR_LOAD_ADDR, .seg = NONE },
     /* 26.2.2 */
-    { "host CR0.NE clear", BASE_64, M1(CLR, VMCS_HOST_CR0, X86_CR0_NE), .want = VMX_CHECK_HOST_CR0, .seg = NONE },
-    { "host CR4.VMXE clear", BASE_64, M1(CLR, VMCS_HOST_CR4, X86_CR4_VMXE), .want = VMX_CHECK_HOST_CR4, .seg = NONE },
+    { "host CR0.NE clear", BASE_64, M1(CLR, VMCS_HOST_CR0, CR0_NE), .want = VMX_CHECK_HOST_CR0, .seg = NONE },
+    { "host CR4.VMXE clear", BASE_64, M1(CLR, VMCS_HOST_CR4, CR4_VMXE), .want = VMX_CHECK_HOST_CR4, .seg = NONE },
     { "host CR4.LA57 unsupported", BASE_64, M1(OR, VMCS_HOST_CR4, 1 << 12), .want = VMX_CHECK_HOST_CR4, .seg = NONE },
     { "host CR3 too wide", BASE_64, M1(SET, VMCS_HOST_CR3, 1ull << 39), .want = VMX_CHECK_HOST_CR3, .seg = NONE },
     { "host SYSENTER_ESP", BASE_64, M1(SET, VMCS_HOST_SYSENTER_ESP, NONCANON), .want = VMX_CHECK_HOST_SYSENTER, .seg = NONE },
@@ -250,24 +250,24 @@ static const struct mutation failing[] = {
     /* 26.2.4 */
     { "64-bit host from legacy mode", BASE_64, .cpu_legacy = true, .n = 0, .want = VMX_CHECK_HOST_ADDR_SPACE_LEGACY, .seg = NONE },
     { "32-bit host from IA-32e mode", BASE_64, HOST32, .want = VMX_CHECK_HOST_ADDR_SPACE_IA32E, .seg = NONE },
-    { "32-bit host with PCIDE", BASE_64, .cpu_legacy = true, M3(CLR, VMCS_CTRL_EXIT, VMX_EXIT_HOST_ADDR_SPACE_SIZE, CLR, VMCS_CTRL_ENTRY, VMX_ENTRY_IA32E_MODE_GUEST, OR, VMCS_HOST_CR4, X86_CR4_PCIDE), .cr4_supported_extra = X86_CR4_PCIDE, .want = VMX_CHECK_HOST_32BIT_PCIDE, .seg = NONE },
+    { "32-bit host with PCIDE", BASE_64, .cpu_legacy = true, M3(CLR, VMCS_CTRL_EXIT, VMX_EXIT_HOST_ADDR_SPACE_SIZE, CLR, VMCS_CTRL_ENTRY, VMX_ENTRY_IA32E_MODE_GUEST, OR, VMCS_HOST_CR4, CR4_PCIDE), .cr4_supported_extra = CR4_PCIDE, .want = VMX_CHECK_HOST_32BIT_PCIDE, .seg = NONE },
     { "32-bit host with high RIP", BASE_64, .cpu_legacy = true, M3(CLR, VMCS_CTRL_EXIT, VMX_EXIT_HOST_ADDR_SPACE_SIZE, CLR, VMCS_CTRL_ENTRY, VMX_ENTRY_IA32E_MODE_GUEST, SET, VMCS_HOST_RIP, 1ull << 32), .want = VMX_CHECK_HOST_32BIT_RIP, .seg = NONE },
-    { "64-bit host without PAE", BASE_64, M1(CLR, VMCS_HOST_CR4, X86_CR4_PAE), .want = VMX_CHECK_HOST_64BIT_PAE, .seg = NONE },
+    { "64-bit host without PAE", BASE_64, M1(CLR, VMCS_HOST_CR4, CR4_PAE), .want = VMX_CHECK_HOST_64BIT_PAE, .seg = NONE },
     { "64-bit host RIP", BASE_64, M1(SET, VMCS_HOST_RIP, NONCANON), .want = VMX_CHECK_HOST_64BIT_RIP, .seg = NONE },
     /* 26.3.1.1 */
-    { "guest CR0.NE clear", BASE_64, M1(CLR, VMCS_GUEST_CR0, X86_CR0_NE), .want = VMX_CHECK_GUEST_CR0, .seg = NONE },
+    { "guest CR0.NE clear", BASE_64, M1(CLR, VMCS_GUEST_CR0, CR0_NE), .want = VMX_CHECK_GUEST_CR0, .seg = NONE },
     { "guest real mode without unrestricted guest", BASE_PAE32, M1(SET, VMCS_GUEST_CR0, 0x30), .want = VMX_CHECK_GUEST_CR0, .seg = NONE },
-    { "guest PG without PE", BASE_PAE32, VMX_FEAT_UNRESTRICTED_GUEST, M2(OR, VMCS_CTRL_PROC_BASED2, VMX_PROC2_UNRESTRICTED_GUEST, CLR, VMCS_GUEST_CR0, X86_CR0_PE), .want = VMX_CHECK_GUEST_CR0_PG_PE, .seg = NONE },
-    { "guest CR4.VMXE clear", BASE_64, M1(CLR, VMCS_GUEST_CR4, X86_CR4_VMXE), .want = VMX_CHECK_GUEST_CR4, .seg = NONE },
+    { "guest PG without PE", BASE_PAE32, VMX_FEAT_UNRESTRICTED_GUEST, M2(OR, VMCS_CTRL_PROC_BASED2, VMX_PROC2_UNRESTRICTED_GUEST, CLR, VMCS_GUEST_CR0, CR0_PE), .want = VMX_CHECK_GUEST_CR0_PG_PE, .seg = NONE },
+    { "guest CR4.VMXE clear", BASE_64, M1(CLR, VMCS_GUEST_CR4, CR4_VMXE), .want = VMX_CHECK_GUEST_CR4, .seg = NONE },
     { "guest DEBUGCTL bit 2", BASE_64, M1(SET, VMCS_GUEST_DEBUGCTL, 4), .want = VMX_CHECK_GUEST_DEBUGCTL, .seg = NONE },
-    { "IA-32e guest without PAE", BASE_64, M1(CLR, VMCS_GUEST_CR4, X86_CR4_PAE), .want = VMX_CHECK_GUEST_IA32E_PG_PAE, .seg = NONE },
-    { "PCIDE in 32-bit guest", BASE_PAE32, .cr4_supported_extra = X86_CR4_PCIDE, M1(OR, VMCS_GUEST_CR4, X86_CR4_PCIDE), .want = VMX_CHECK_GUEST_PCIDE, .seg = NONE },
+    { "IA-32e guest without PAE", BASE_64, M1(CLR, VMCS_GUEST_CR4, CR4_PAE), .want = VMX_CHECK_GUEST_IA32E_PG_PAE, .seg = NONE },
+    { "PCIDE in 32-bit guest", BASE_PAE32, .cr4_supported_extra = CR4_PCIDE, M1(OR, VMCS_GUEST_CR4, CR4_PCIDE), .want = VMX_CHECK_GUEST_PCIDE, .seg = NONE },
     { "guest CR3 too wide", BASE_64, M1(SET, VMCS_GUEST_CR3, 1ull << 39), .want = VMX_CHECK_GUEST_CR3, .seg = NONE },
     { "guest DR7 high", BASE_64, M1(SET, VMCS_GUEST_DR7, 1ull << 32), .want = VMX_CHECK_GUEST_DR7, .seg = NONE },
     { "guest SYSENTER_EIP", BASE_64, M1(SET, VMCS_GUEST_SYSENTER_EIP, NONCANON), .want = VMX_CHECK_GUEST_SYSENTER, .seg = NONE },
     { "guest EFER reserved", BASE_64, M1(OR, VMCS_GUEST_EFER, 4), .want = VMX_CHECK_GUEST_EFER_RESERVED, .seg = NONE },
-    { "guest EFER.LMA clear", BASE_64, M1(SET, VMCS_GUEST_EFER, X86_EFER_LME), .want = VMX_CHECK_GUEST_EFER_LMA, .seg = NONE },
-    { "guest EFER.LME clear", BASE_64, M1(SET, VMCS_GUEST_EFER, X86_EFER_LMA), .want = VMX_CHECK_GUEST_EFER_LME, .seg = NONE },
+    { "guest EFER.LMA clear", BASE_64, M1(SET, VMCS_GUEST_EFER, EFER_LME), .want = VMX_CHECK_GUEST_EFER_LMA, .seg = NONE },
+    { "guest EFER.LME clear", BASE_64, M1(SET, VMCS_GUEST_EFER, EFER_LMA), .want = VMX_CHECK_GUEST_EFER_LME, .seg = NONE },
     /* 26.3.1.2 */
     { "TR TI", BASE_64, M1(SET, VMCS_GUEST_TR_SELECTOR, 0x1c), .want = VMX_CHECK_SEG_TI, .seg = VMX_SEG_TR },
     { "usable LDTR TI", BASE_64, M2(SET, VMCS_GUEST_LDTR_AR, 0x82, SET, VMCS_GUEST_LDTR_SELECTOR, 0x2c), .want = VMX_CHECK_SEG_TI, .seg = VMX_SEG_LDTR },
@@ -311,7 +311,7 @@ static const struct mutation failing[] = {
     { "RFLAGS bit 1 clear", BASE_64, M1(SET, VMCS_GUEST_RFLAGS, 0), .want = VMX_CHECK_GUEST_RFLAGS_RESERVED, .seg = NONE },
     { "RFLAGS bit 15", BASE_64, M1(OR, VMCS_GUEST_RFLAGS, 1 << 15), .want = VMX_CHECK_GUEST_RFLAGS_RESERVED, .seg = NONE },
     { "RFLAGS bit 22", BASE_64, M1(OR, VMCS_GUEST_RFLAGS, 1 << 22), .want = VMX_CHECK_GUEST_RFLAGS_RESERVED, .seg = NONE },
-    { "RFLAGS.VM in IA-32e mode", BASE_V86, M2(OR, VMCS_CTRL_ENTRY, VMX_ENTRY_IA32E_MODE_GUEST, SET, VMCS_GUEST_EFER, X86_EFER_LME | X86_EFER_LMA), .want = VMX_CHECK_GUEST_RFLAGS_VM, .seg = NONE },
+    { "RFLAGS.VM in IA-32e mode", BASE_V86, M2(OR, VMCS_CTRL_ENTRY, VMX_ENTRY_IA32E_MODE_GUEST, SET, VMCS_GUEST_EFER, EFER_LME | EFER_LMA), .want = VMX_CHECK_GUEST_RFLAGS_VM, .seg = NONE },
     { "external interrupt with IF clear", BASE_64, M1(SET, VMCS_CTRL_ENTRY_INTR_INFO, INJ(0, 0x20)), .want = VMX_CHECK_GUEST_RFLAGS_IF, .seg = NONE },
     /* 26.3.1.5 */
     { "shutdown state unsupported", BASE_64, M1(SET, VMCS_GUEST_ACTIVITY_STATE, 2), .want = VMX_CHECK_ACTIVITY_STATE, .seg = NONE },

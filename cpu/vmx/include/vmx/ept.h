@@ -11,26 +11,6 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_caps.h"
 
-/* Permissions (EPT entry bits 2:0) and access types (violation qualification
- * bits 2:0) share one encoding. */
-#define EPT_R 1u
-#define EPT_W 2u
-#define EPT_X 4u
-
-/* EPTP fields (24.6.11, table 24-8). */
-#define EPTP_MEMTYPE_MASK 0x7ull
-#define EPTP_MEMTYPE_UC 0
-#define EPTP_MEMTYPE_WB 6
-#define EPTP_WALK_LENGTH_SHIFT 3 /* bits 5:3: walk length minus 1 */
-#define EPTP_AD_ENABLE (1ull << 6)
-
-/* Violation qualification (27.2.1, table 27-7): bits 2:0 the access, bits 5:3
- * the effective R/W/X of the walk. The CPU adds bits 7-8 (guest-linear address
- * valid / translation) and 12 (NMI unblocking due to IRET), which only it knows. */
-#define EPT_QUAL_GLA_VALID (1ull << 7)
-#define EPT_QUAL_GLA_TRANSLATION (1ull << 8)
-#define EPT_QUAL_NMI_UNBLOCKING (1ull << 12)
-
 enum ept_result {
     EPT_OK = 0,
     EPT_VIOLATION = 1, /* exit reason 48 */

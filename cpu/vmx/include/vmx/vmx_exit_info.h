@@ -9,14 +9,7 @@
 
 #include "vmx/vmx_arch.h"
 
-/* Control-register access (table 27-3). */
-enum vmx_cr_access {
-    VMX_CR_MOV_TO = 0,
-    VMX_CR_MOV_FROM = 1,
-    VMX_CR_CLTS = 2,
-    VMX_CR_LMSW = 3,
-};
-
+/* Control-register access types: enum vmx_cr_access (arch/vmx.h). */
 /* MOV to/from CRn with general register gpr (0 = RAX .. 15 = R15). */
 uint64_t vmx_qual_mov_cr(unsigned cr, bool from_cr, unsigned gpr);
 uint64_t vmx_qual_clts(void);
