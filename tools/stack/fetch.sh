@@ -79,23 +79,27 @@ cache_complete() {
     done
 }
 
-# current_package ROLE: the package name apt offers now for ROLE (empty if none).
-current_package() {
-    case "$1" in
-        xen) echo xen-hypervisor-4.17-amd64 ;;
-        busybox) echo busybox-static ;;
-        kernel)
-            local p
-            for p in $(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
-                       grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -V -r); do
-                if [ -n "$(candidate "$p")" ]; then echo "$p"; return; fi
-            done ;;
-    esac
-}
-
-# candidate PACKAGE: the version apt would download now (empty if none).
-candidate() {
-    apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+# offers: what apt's lists offer now, in off_pkg[ROLE] and off_ver[ROLE] (empty
+# when nothing): two apt-cache calls, made once (they read the lists; no network).
+declare -A off_pkg=() off_ver=()
+offers_read=0
+offers() {
+    [ "$offers_read" -eq 0 ] || return 0
+    offers_read=1
+    local kernels p v
+    kernels=$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
+              grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -V -r || true)
+    declare -A cand=()
+    while read -r p v; do cand[$p]=$v; done < <(
+        apt-cache policy xen-hypervisor-4.17-amd64 busybox-static $kernels 2>/dev/null |
+        awk '/^[^ ].*:$/ { p = substr($1, 1, length($1) - 1) }
+             $1 == "Candidate:" && $2 != "(none)" { print p, $2 }')
+    off_pkg[xen]=xen-hypervisor-4.17-amd64; off_ver[xen]=${cand[xen-hypervisor-4.17-amd64]:-}
+    off_pkg[busybox]=busybox-static; off_ver[busybox]=${cand[busybox-static]:-}
+    off_pkg[kernel]=""; off_ver[kernel]=""
+    for p in $kernels; do    # the highest ABI that has a candidate
+        if [ -n "${cand[$p]:-}" ]; then off_pkg[kernel]=$p; off_ver[kernel]=${cand[$p]}; break; fi
+    done
 }
 
 # mirror_reachable: a TCP connection to the first Debian mirror of the machine's
@@ -140,10 +144,11 @@ else
     declare -A pkg=() ver=()
     resolve() {
         local role
+        offers
         for role in "${roles[@]}"; do
-            pkg[$role]=$(current_package "$role")
-            [ -n "${pkg[$role]}" ] || return 1
-            ver[$role]=$(candidate "${pkg[$role]}")
+            pkg[$role]=${off_pkg[$role]}
+            ver[$role]=${off_ver[$role]}
+            [ -n "${pkg[$role]}" ] && [ -n "${ver[$role]}" ] || return 1
         done
     }
     download() {
@@ -165,6 +170,7 @@ else
         [ "$(id -u)" -eq 0 ] || die "apt's lists do not offer the packages and refreshing them needs root"
         say "apt's lists do not offer the packages; running apt-get update (the machine's configuration)"
         apt-get update -q >&2 || offline "apt-get update failed"
+        offers_read=0
         rm -f "$work"/*.deb
         resolve || die "apt offers no xen-hypervisor-4.17-amd64, linux-image-6.1.0-N-amd64-unsigned or busybox-static; is this Debian 12 (bookworm) with its security suite?"
         download "$work" || offline "apt-get download failed"
@@ -221,10 +227,10 @@ fi
 
 # What Debian offers now, from the machine's apt lists (read only, no network):
 # a newer version is said, so nobody believes the cache is current when it is not.
+offers
 for role in "${roles[@]}"; do
-    p=$(current_package "$role" || true)
-    [ -n "$p" ] || continue
-    v=$(candidate "$p")
+    p=${off_pkg[$role]} v=${off_ver[$role]}
+    [ -n "$v" ] || continue
     if [ "$p" != "$(field "$manifest" deb "$role" 3)" ] || [ "$v" != "$(field "$manifest" deb "$role" 4)" ]; then
         warn "Debian now offers $p $v for $role; the cache holds" \
              "$(field "$manifest" deb "$role" 3) $(field "$manifest" deb "$role" 4)" \
