@@ -18,13 +18,16 @@
 # of linux-image-6.1.0-N-amd64-unsigned that apt offers), and a version that differs
 # from the lock is a warning, not an error; the same version with other bytes is an
 # error. A complete cache works offline and is never re-downloaded.
+# Environment: HVSIM_STACK_CACHE (the default cache), HVSIM_STACK_LOCK (another lock
+# file, for tests), HVSIM_STACK_NO_APT=1 (a complete cache is checked against the lock
+# only, without asking apt's lists what Debian offers now: faster, for tests).
 # Exit status: 0 ready; 1 error; 75 the cache lacks the images and the Debian
 # archive cannot be reached (tests skip on this status, and only on this one).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
-lock=$here/stack.lock
+lock=${HVSIM_STACK_LOCK:-$here/stack.lock}
 cache=${HVSIM_STACK_CACHE:-$project/cache/stack}
 update_lock=0
 quiet=0
@@ -227,6 +230,7 @@ fi
 
 # What Debian offers now, from the machine's apt lists (read only, no network):
 # a newer version is said, so nobody believes the cache is current when it is not.
+[ "${HVSIM_STACK_NO_APT:-0}" = 1 ] && exit 0
 offers
 for role in "${roles[@]}"; do
     p=${off_pkg[$role]} v=${off_ver[$role]}
