@@ -309,6 +309,7 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
     c->ram_size = cfg->ram_size;
     c->hz = cfg->hz ? cfg->hz : 1000000000ULL;
     c->apic_id = cfg->apic_id;
+    c->sw = cfg->sw;
     if (plat)
         c->plat = *plat;
     c->stop_cycles = UINT64_MAX;
@@ -384,7 +385,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
     uc_stop_attach(c);
     cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
     vmx_root_init(c);
-    c->nested_off = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL;
+    c->nested_off = c->sw.no_nested_run;
     engine_hooks(c);
     return c;
 }
@@ -392,7 +393,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
 struct cpu *cpu_new_guest(struct cpu *root)
 {
     struct cpu_config cfg = { .ram = root->ram, .ram_size = root->ram_size, .hz = root->hz,
-                              .apic_id = root->apic_id };
+                              .apic_id = root->apic_id, .sw = root->sw };
     struct cpu *g = engine_new(&cfg, &root->plat);
     uc_x86_msr efer = { .rid = 0xc0000080, .value = 0 };
 
