@@ -17,8 +17,9 @@
 # 3: `hvsim replay` of run 2's log: exit status 0 and run 2's console bytes.
 # Exit status: 0 pass, 1 fail, 77 skipped (only when the images are not cached and
 # the Debian archive cannot be reached; fetch.sh says so with its status 75).
-# Environment: HVSIM_STACK_MAX_TIME (virtual time limit per boot, default 300s),
-# HVSIM_STACK_WALL (host seconds per boot before it is killed, default 450).
+# Environment: HVSIM_STACK_MAX_TIME (virtual time limit per boot, default 1200s),
+# HVSIM_STACK_WALL (host seconds per boot before it is killed, default 600),
+# HVSIM_STACK_QUIET_WALL (host seconds a boot may print nothing, default 120).
 set -u
 if [ $# -lt 1 ]; then
     echo "usage: $0 HVSIM [OUTDIR]" >&2
@@ -29,8 +30,9 @@ out=${2:-$PWD/xen_boot.out}
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
 cache=${HVSIM_STACK_CACHE:-$project/cache/stack}
-max_time=${HVSIM_STACK_MAX_TIME:-300s}
-wall=${HVSIM_STACK_WALL:-450}
+max_time=${HVSIM_STACK_MAX_TIME:-1200s}
+wall=${HVSIM_STACK_WALL:-600}
+quiet_wall=${HVSIM_STACK_QUIET_WALL:-120}
 vtime_pattern='(virtual time |t=)[0-9]+\.[0-9]+ s'
 
 fail() { echo "xen_boot: FAIL: $*" >&2; exit 1; }
@@ -65,15 +67,29 @@ expected=(
 )
 
 # boot NAME [HVSIM-ARGS...]: one boot; NAME.console, NAME.stderr, NAME.status.
+# A watchdog on host time ends a boot that prints nothing for $quiet_wall s (Xen's
+# banner comes within a second of virtual time; a silent hvsim is stuck before it)
+# or that runs longer than $wall s; its status is then "silent" or "wall". hvsim's
+# stdout is unbuffered (stdbuf) so the console file shows what was printed so far.
 boot() {
     local name=$1
     shift
-    local start=$SECONDS
-    timeout "$wall" "$hvsim" boot "$cache/xen-4.17-amd64.gz" --cmdline "console=com1 dom0_mem=512M" \
+    local start=$SECONDS pid why=""
+    stdbuf -o0 "$hvsim" boot "$cache/xen-4.17-amd64.gz" --cmdline "console=com1 dom0_mem=512M" \
         --module "$cache/vmlinuz=console=hvc0" --module "$out/initrd.cpio" --mem 1024 --max-time "$max_time" "$@" \
-        >"$out/$name.console" 2>"$out/$name.stderr" </dev/null
-    echo $? >"$out/$name.status"
-    echo "xen_boot: $name: status $(cat "$out/$name.status") after $((SECONDS - start)) s;" \
+        >"$out/$name.console" 2>"$out/$name.stderr" </dev/null &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        if [ ! -s "$out/$name.console" ] && [ $((SECONDS - start)) -ge "$quiet_wall" ]; then why=silent; fi
+        if [ $((SECONDS - start)) -ge "$wall" ]; then why=wall; fi
+        if [ -n "$why" ]; then kill "$pid" 2>/dev/null; break; fi
+    done
+    wait "$pid"
+    local status=$?
+    [ -n "$why" ] && status=$why
+    echo "$status" >"$out/$name.status"
+    echo "xen_boot: $name: status $status after $((SECONDS - start)) s;" \
          "$(grep -E -o -- "$vtime_pattern" "$out/$name.stderr" | tail -1)"
 }
 
@@ -90,7 +106,8 @@ check() {
     status=$(cat "$out/$name.status")
     if [ "$status" != 0 ]; then
         case "$status" in
-            124) echo "xen_boot: $name: killed after $wall s of host time (HVSIM_STACK_WALL)" >&2 ;;
+            silent) echo "xen_boot: $name: killed: no console output in $quiet_wall s of host time (HVSIM_STACK_QUIET_WALL)" >&2 ;;
+            wall) echo "xen_boot: $name: killed after $wall s of host time (HVSIM_STACK_WALL)" >&2 ;;
             3) echo "xen_boot: $name: exit status 3, a triple fault (expected 0, ACPI power-off)" >&2 ;;
             4) echo "xen_boot: $name: exit status 4, the virtual-time limit $max_time reached or the CPU hung (expected 0)" >&2 ;;
             *) echo "xen_boot: $name: exit status $status (expected 0, ACPI power-off)" >&2 ;;
