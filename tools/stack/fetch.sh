@@ -53,6 +53,9 @@ declare -A link_of=([xen]=xen-4.17-amd64.gz [kernel]=vmlinuz [busybox]=busybox)
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 manifest=$cache/manifest     # what the cache holds, in the lock's format
+# One fetch.sh at a time per cache (a test and the benchmark may start together).
+exec 9>"$cache/.lock"
+flock 9
 
 # sha FILE: its SHA-256.
 sha() { sha256sum "$1" | awk '{print $1}'; }
