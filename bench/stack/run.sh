@@ -43,7 +43,7 @@ trap 'rm -rf "$work"' EXIT
 gzip -dc "$cache/xen-4.17-amd64.gz" >"$work/xen.elf" || exit 1
 
 hvsim_cmd=(timeout 1800 stdbuf -o0 "$hvsim" boot "$cache/xen-4.17-amd64.gz" --cmdline "$xen_cmdline"
-           --module "$cache/vmlinuz=console=hvc0" --module "$work/initrd.cpio" --mem "$mem" --max-time 300s)
+           --module "$cache/vmlinuz=console=hvc0" --module "$work/initrd.cpio" --mem "$mem" --max-time 1200s)
 # QEMU 7.2's multiboot -initrd: modules separated by commas, each "FILE ARGS";
 # the module string is the whole of it, as GRUB passes it (Xen drops the file name).
 # Plain -cpu max crashes Domain-0 in Xen on QEMU 7.2; -smap avoids it.
