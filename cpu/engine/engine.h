@@ -90,4 +90,11 @@ void uc_tlb_scan(struct cpu *c);
 void uc_tlb_flushed(struct cpu *c); /* the TLB was flushed: scan soon */
 bool uc_tlb_wants_resize(struct cpu *c); /* a flush could grow it (true when fast stores are off) */
 
+/* uc_modes.c: paging-mode changes QEMU follows (LMA from LME and PG). leave:
+ * from Unicorn's start state (LMA without paging) to protected mode without
+ * paging, 0 or -1. load: CR0, CR3, CR4 and EFER as one state; same_modes: only
+ * CR3 may differ from what the engine holds. */
+int engine_leave_start_state(struct cpu *c);
+void engine_load_paging(struct cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer, bool same_modes);
+
 #endif
