@@ -79,6 +79,8 @@ enum site_kind {
     SITE_RDMSR, SITE_WRMSR, SITE_IO,
     /* only in non-root engines, where they may cause VM exits */
     SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR,
+    /* root engines: IRET ends NMI blocking (nmi.c) */
+    SITE_IRET,
 };
 struct intercept_site {
     uint64_t addr;
@@ -176,6 +178,9 @@ struct cpu {
     bool nested_off;       /* HVSIM_VMX_NO_NESTED_RUN: VM entries only from the run loop */
     bool entry_error;      /* a VM entry from the hook could not create its engine */
     bool exit_checks_off;  /* translations leave out Unicorn's per-access exit checks (uc_stop.c) */
+    bool nmi_pending;      /* an NMI taken from the platform, not yet delivered (nmi.c) */
+    bool nmi_blocked;      /* an NMI handler runs: NMIs wait for the next IRET */
+    bool nmi_one_block;    /* an NMI waits out a MOV SS / STI shadow: stop after one block */
 
     struct pending_exc exc;
     enum pending_op op;
@@ -329,6 +334,14 @@ void exc_switch_context(struct cpu *c, const struct seg_cache *cs, const struct 
 /* Read a segment descriptor from the GDT; 0 or -1 (outside the limit / LDT). */
 int exc_read_descriptor(struct cpu *c, const struct pw_ctx *m, uint16_t sel, struct seg_cache *out,
                         uint32_t *raw_hi);
+
+/* nmi.c: NMI delivery (vector 2, blocked until the next IRET) */
+/* Take what the platform latched; deliver it when not blocked. Returns 1
+ * delivered, 0 not now, -1 shutdown. */
+int nmi_take(struct cpu *c);
+static inline bool nmi_deliverable(const struct cpu *c) { return c->nmi_pending && !c->nmi_blocked; }
+/* From the IRET site hook, before the IRET executes. */
+void nmi_iret(struct cpu *c);
 
 /* ioperm.c */
 bool ioperm_allowed(struct cpu *c, uint16_t port, unsigned size);

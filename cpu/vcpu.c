@@ -116,7 +116,7 @@ static enum cpu_exit run_guest(struct cpu *c, uint64_t limit);
  * the engine again (deliver, stop, flush, trace). */
 static bool loop_has_work(struct cpu *c)
 {
-    return c->exc.valid || c->op != OP_NONE || c->stop_requested || c->kicked || c->halted ||
+    return c->exc.valid || c->op != OP_NONE || c->stop_requested || c->kicked || c->halted || nmi_deliverable(c) ||
            c->cycles >= c->limit || c->cycles >= c->stop_cycles || c->cycles - c->tlb_flushed_at >= c->tlb_period ||
            c->itrace.fn || (c->plat.intr_pending && c->plat.intr_pending(c->plat.opaque) >= 0);
 }
@@ -573,7 +573,9 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_requested = false;
             return CPU_EXIT_STOP;
         }
-        if (take_interrupt(c) < 0)
+        /* An NMI first: it outranks maskable interrupts (SDM vol. 3A 6.9). */
+        int nmi = nmi_take(c);
+        if (nmi < 0 || (nmi == 0 && take_interrupt(c) < 0))
             return CPU_EXIT_TRIPLE_FAULT;
         if (c->kicked) {
             c->kicked = false;
@@ -606,6 +608,8 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_cycles = c->tlb_flushed_at + c->tlb_period;
         if (c->nr && c->nr->timer_deadline < c->stop_cycles)
             c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
+        if (c->nmi_one_block)
+            c->stop_cycles = c->cycles + 1; /* past the interrupt shadow, then deliver */
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
         uc_tlb_run_start(c);
