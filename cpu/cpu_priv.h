@@ -81,6 +81,8 @@ enum site_kind {
     SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR,
     /* root engines: IRET ends NMI blocking (nmi.c) */
     SITE_IRET,
+    /* both: instructions that would read host state or state not modelled (guard.c) */
+    SITE_GUARD,
 };
 struct intercept_site {
     uint64_t addr;
@@ -105,6 +107,7 @@ struct msr_file {
     uint64_t feature_control, mcg_status;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t star, lstar, cstar, fmask;
+    uint64_t debugctl;
 };
 
 /* An exception Unicorn reported, waiting to be delivered by the ring model. */
@@ -208,7 +211,7 @@ struct cpu {
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
-    uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
+    uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_rdtscp, h_syscall, h_sysenter, h_unmapped;
     struct mmio_region mmio[CPU_MAX_MMIO];
     int n_mmio;
     uint64_t open_bus_regions[64];
@@ -342,6 +345,13 @@ int nmi_take(struct cpu *c);
 static inline bool nmi_deliverable(const struct cpu *c) { return c->nmi_pending && !c->nmi_blocked; }
 /* From the IRET site hook, before the IRET executes. */
 void nmi_iret(struct cpu *c);
+
+/* guard.c: RDRAND, RDSEED, RDPMC, XSETBV, XGETBV, MOV CR8 and the MOV CR0/CR4
+ * checks, from their site hooks before they run. Returns 1 when the
+ * instruction raised a fault (cpu_raise: stop before it), 2 when it was
+ * emulated (skip it), 0 when it runs natively. */
+bool guard_insn(unsigned capstone_id);
+int guard_site(struct cpu *c, const struct intercept_site *s, const uint8_t *bytes);
 
 /* ioperm.c */
 bool ioperm_allowed(struct cpu *c, uint16_t port, unsigned size);

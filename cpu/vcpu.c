@@ -229,6 +229,16 @@ static int hook_rdtsc(uc_engine *uc, void *user)
     return 1;
 }
 
+/* RDTSCP: the same virtual TSC, and IA32_TSC_AUX in ECX (Unicorn would read
+ * the host's TSC and its own TSC_AUX). */
+static int hook_rdtscp(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    hook_rdtsc(uc, user);
+    reg_set(c, UC_X86_REG_RCX, c->msr.tsc_aux);
+    return 1;
+}
+
 static void hook_syscall(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
@@ -357,6 +367,7 @@ static void engine_hooks(struct cpu *c)
     uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
     uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
     uc_hook_add(c->uc, &c->h_rdtsc, UC_HOOK_INSN, hook_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
+    uc_hook_add(c->uc, &c->h_rdtscp, UC_HOOK_INSN, hook_rdtscp, c, 1, 0, UC_X86_INS_RDTSCP);
     uc_hook_add(c->uc, &c->h_syscall, UC_HOOK_INSN, hook_syscall, c, 1, 0, UC_X86_INS_SYSCALL);
     uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
     uc_hook_add(c->uc, &c->h_unmapped,
