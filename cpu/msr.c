@@ -15,6 +15,7 @@
 #define MSR_APIC_BASE 0x1b
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_BIOS_SIGN_ID 0x8b
+#define MSR_PLATFORM_INFO 0xce
 #define MSR_MTRRCAP 0xfe
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
@@ -106,6 +107,11 @@ int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
     case MSR_PLATFORM_ID: case MSR_MCG_CAP: *val = 0; return 0;
     case MSR_BIOS_SIGN_ID: *val = MICROCODE_REVISION << 32; return 0;
     case MSR_DEBUGCTL: *val = c->msr.debugctl; return 0;
+    case MSR_PLATFORM_INFO:
+        /* Maximum non-turbo and maximum efficiency ratios (bits 15:8,
+         * 47:40) of the 100 MHz bus clock CPUID 0x16 reports: the TSC rate. */
+        *val = ((c->hz / 100000000u) & 0xff) << 8 | ((c->hz / 100000000u) & 0xff) << 40;
+        return 0;
     case MSR_MCG_STATUS: *val = c->msr.mcg_status; return 0;
     case MSR_FEATURE_CONTROL: *val = c->msr.feature_control; return 0;
     case MSR_MTRRCAP: *val = 0x508; return 0; /* 8 variable ranges, fixed ranges, WC */
