@@ -149,5 +149,12 @@ void kmain(struct multiboot_info *mbi)
     instructions();
     test_section("SMEP");
     smep();
+    test_section("SMAP");
+    /* Not advertised (see cpu/cpuid.c): STAC/CLAC are then undefined. */
+    if (cpuid_reg(7, 1) & BIT(20))
+        kprintf("  skip SMAP advertised\n");
+    else
+        check(TRY("stac", : : : "memory", "cc") == T_UD && TRY("clac", : : : "memory", "cc") == T_UD,
+              "STAC and CLAC raise #UD without SMAP in CPUID");
     test_finish();
 }
