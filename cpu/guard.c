@@ -67,7 +67,7 @@ static bool mode64(struct cpu *c)
     return (uc_blob_hflags(c) & HF_CS64_MASK) != 0;
 }
 
-static int raise(struct cpu *c, int vector)
+static int guard_fault(struct cpu *c, int vector)
 {
     cpu_raise(c, vector, vector == EXC_GP, 0);
     return 1;
@@ -100,13 +100,13 @@ static int cr0_write(struct cpu *c, uint64_t v, bool m64)
 {
     uint64_t cr0 = reg_get(c, UC_X86_REG_CR0), cr4 = reg_get(c, UC_X86_REG_CR4), efer = efer_get(c);
     if (m64 && (v >> 32))
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     if ((v & CR0_PG) && !(cr0 & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE))
-        return raise(c, EXC_GP); /* IA-32e mode without PAE */
+        return guard_fault(c, EXC_GP); /* IA-32e mode without PAE */
     if (!(v & CR0_PG) && (cr0 & CR0_PG) && (m64 || (cr4 & CR4_PCIDE)))
-        return raise(c, EXC_GP); /* leaving paging from 64-bit code, or with PCIDE */
+        return guard_fault(c, EXC_GP); /* leaving paging from 64-bit code, or with PCIDE */
     return 0;
 }
 
@@ -114,12 +114,12 @@ static int cr4_write(struct cpu *c, uint64_t v)
 {
     uint64_t cr4 = reg_get(c, UC_X86_REG_CR4), efer = efer_get(c);
     if (v & ~cr4_allowed(c))
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     if ((efer & EFER_LMA) && !(v & CR4_PAE))
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     if ((v & CR4_PCIDE) && !(cr4 & CR4_PCIDE) &&
         (!(efer & EFER_LMA) || (reg_get(c, UC_X86_REG_CR3) & 0xfff)))
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     return 0;
 }
 
@@ -130,7 +130,7 @@ static int cr8_access(struct cpu *c, const struct intercept_site *s)
     if (s->to_cr) {
         uint64_t v = reg_get(c, r);
         if (v & ~0xfULL)
-            return raise(c, EXC_GP);
+            return guard_fault(c, EXC_GP);
         if (c->plat.tpr_write)
             c->plat.tpr_write(c->plat.opaque, (uint8_t)(v << 4));
     } else {
@@ -164,23 +164,23 @@ int guard_site(struct cpu *c, const struct intercept_site *s, const uint8_t *byt
         return movcr(c, s);
     switch (guard_decode(bytes, s->len)) {
     case G_RDRAND:
-        return raise(c, EXC_UD); /* not in CPUID (cpuid.c) */
+        return guard_fault(c, EXC_UD); /* not in CPUID (cpuid.c) */
     case G_RDPMC:
         /* CPUID.0xA enumerates no counter: every ECX is invalid (#GP(0)),
          * as is ring 3 without CR4.PCE. */
-        return raise(c, EXC_GP);
+        return guard_fault(c, EXC_GP);
     case G_XGETBV:
         if (!(reg_get(c, UC_X86_REG_CR4) & CR4_OSXSAVE))
             return 0; /* Unicorn raises #UD */
         if ((uint32_t)reg_get(c, UC_X86_REG_RCX) != 0)
-            return raise(c, EXC_GP); /* XCR0 only: no XGETBV with ECX=1 in CPUID.(0xD,1) */
+            return guard_fault(c, EXC_GP); /* XCR0 only: no XGETBV with ECX=1 in CPUID.(0xD,1) */
         return 0;
     case G_XSETBV: {
         if (!(reg_get(c, UC_X86_REG_CR4) & CR4_OSXSAVE))
             return 0;
         uint64_t v = (reg_get(c, UC_X86_REG_RAX) & 0xffffffffu) | ((reg_get(c, UC_X86_REG_RDX) & 0xffffffffu) << 32);
         if (cpl(c) != 0 || (uint32_t)reg_get(c, UC_X86_REG_RCX) != 0 || !(v & 1) || (v & ~XCR0_SUPPORTED))
-            return raise(c, EXC_GP);
+            return guard_fault(c, EXC_GP);
         return 0;
     }
     case G_NONE:
