@@ -70,6 +70,10 @@ enum site_kind {
     SITE_RDMSR, SITE_WRMSR, SITE_IO,
     /* only in non-root engines, where they may cause VM exits */
     SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR,
+    /* root engines: IRET ends NMI blocking (nmi.c) */
+    SITE_IRET,
+    /* both: instructions that would read host state or state not modelled (guard.c) */
+    SITE_GUARD,
 };
 struct intercept_site {
     uint64_t addr;
@@ -94,6 +98,7 @@ struct msr_file {
     uint64_t feature_control, mcg_status;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t star, lstar, cstar, fmask;
+    uint64_t debugctl;
 };
 
 /* An exception Unicorn reported, waiting to be delivered by the ring model. */
@@ -168,6 +173,9 @@ struct cpu {
     bool nested_off;       /* HVSIM_VMX_NO_NESTED_RUN: VM entries only from the run loop */
     bool entry_error;      /* a VM entry from the hook could not create its engine */
     bool exit_checks_off;  /* translations leave out Unicorn's per-access exit checks (uc_stop.c) */
+    bool nmi_pending;      /* an NMI taken from the platform, not yet delivered (nmi.c) */
+    bool nmi_blocked;      /* an NMI handler runs: NMIs wait for the next IRET */
+    bool nmi_one_block;    /* an NMI waits out a MOV SS / STI shadow: stop after one block */
 
     struct pending_exc exc;
     enum pending_op op;
@@ -195,7 +203,7 @@ struct cpu {
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
-    uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_syscall, h_sysenter, h_unmapped;
+    uc_hook h_block, h_intr, h_invalid, h_in, h_out, h_cpuid, h_rdtsc, h_rdtscp, h_syscall, h_sysenter, h_unmapped;
     struct mmio_region mmio[CPU_MAX_MMIO];
     int n_mmio;
     uint64_t open_bus_regions[64];
@@ -249,6 +257,21 @@ int exc_read_descriptor(struct cpu *c, const struct pw_ctx *m, uint16_t sel, str
 /* realmode.c: delivery through the real-mode IVT. 0, or -1 for the #GP of a
  * vector beyond the IDTR limit. */
 int rm_deliver(struct cpu *c, int vec, enum event_kind kind);
+
+/* nmi.c: NMI delivery (vector 2, blocked until the next IRET) */
+/* Take what the platform latched; deliver it when not blocked. Returns 1
+ * delivered, 0 not now, -1 shutdown. */
+int nmi_take(struct cpu *c);
+static inline bool nmi_deliverable(const struct cpu *c) { return c->nmi_pending && !c->nmi_blocked; }
+/* From the IRET site hook, before the IRET executes. */
+void nmi_iret(struct cpu *c);
+
+/* guard.c: RDRAND, RDSEED, RDPMC, XSETBV, XGETBV, MOV CR8 and the MOV CR0/CR4
+ * checks, from their site hooks before they run. Returns 1 when the
+ * instruction raised a fault (cpu_raise: stop before it), 2 when it was
+ * emulated (skip it), 0 when it runs natively. */
+bool guard_insn(unsigned capstone_id);
+int guard_site(struct cpu *c, const struct intercept_site *s, const uint8_t *bytes);
 
 /* ioperm.c */
 bool ioperm_allowed(struct cpu *c, uint16_t port, unsigned size);

@@ -7,6 +7,11 @@
 #include "cpu_priv.h"
 
 #define MAX_LEAF 0x16
+/* XSAVE: x87 and SSE state only. Unicorn's model lists AVX state (XCR0 bit 2)
+ * but its TCG has no AVX, so neither is offered; the legacy area and the
+ * XSAVE header take 576 bytes whichever of the two XCR0 enables. */
+#define XSTATE_SUPPORTED 0x3u
+#define XSTATE_SIZE 576u
 
 static void native(struct cpu *c, uint32_t leaf, uint32_t out[4])
 {
@@ -69,6 +74,10 @@ void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[2] &= ~(CPUID1_ECX_HYPERVISOR | CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_RDRAND);
         if (c->vmx)
             out[2] |= CPUID1_ECX_VMX; /* the VT-x model (vmx_*.c) */
+        /* OSXSAVE mirrors CR4.OSXSAVE (SDM vol. 2A CPUID, table 3-10). */
+        out[2] &= ~CPUID1_ECX_OSXSAVE;
+        if (reg_get(c, UC_X86_REG_CR4) & CR4_OSXSAVE)
+            out[2] |= CPUID1_ECX_OSXSAVE;
         out[3] |= CPUID1_EDX_APIC | CPUID1_EDX_MTRR | CPUID1_EDX_PAT;
         out[3] &= ~(CPUID1_EDX_MCE | CPUID1_EDX_MCA);
         return;
@@ -92,8 +101,10 @@ void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
     default:
         if (leaf < 0x20 && leaf <= c->cpuid_native[0][0] && leaf != 0x4 && leaf != 0xd)
             memcpy(out, c->cpuid_native[leaf], 16);
-        if (leaf == 0xd && sub == 0)
-            memcpy(out, c->cpuid_native[leaf], 16);
-        return;
+        if (leaf == 0xd && sub == 0) {
+            out[0] = XSTATE_SUPPORTED;
+            out[1] = out[2] = XSTATE_SIZE;
+        }
+        return; /* leaf 0xd sub-leaf 1: no XSAVEOPT, XSAVEC, XGETBV with ECX=1 or XSAVES */
     }
 }

@@ -102,6 +102,10 @@ static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, ui
     if (!site_still_there(c, s, sb->bytes) && !site_refresh(c, sb))
         return;
     c->stats.intercepts++;
+    if (s->kind == SITE_IRET) {
+        nmi_iret(c); /* and the IRET runs natively */
+        return;
+    }
     if (s->kind == SITE_MOVCR || s->kind == SITE_INVLPG)
         uc_tlb_forget_page(c); /* the next block's page may map elsewhere */
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
@@ -114,6 +118,14 @@ static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, ui
     if (s->kind == SITE_MOVCR && c->vmx && c->vmx->on && s->to_cr && !vmx_root_cr_write_ok(c, s)) {
         cpu_raise(c, EXC_GP, true, 0);
         uc_stop_before(c, ret);
+        return;
+    }
+    if (s->kind == SITE_MOVCR || s->kind == SITE_GUARD) {
+        int g = guard_site(c, s, sb->bytes);
+        if (g == 1)
+            uc_stop_before(c, ret); /* it faults */
+        else if (g == 2)
+            uc_stop_resume_at(c, ret, addr + s->len); /* emulated */
         return;
     }
     if (s->kind >= SITE_CPUID)
@@ -301,6 +313,14 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
                 return SITE_MOVCR;
     if (id == X86_INS_INVLPG && (c->nr || c->tlb.env))
         return SITE_INVLPG; /* non-root: may exit; root: fast stores note code pages again */
+    if (guard_insn(id))
+        return SITE_GUARD;
+    if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_IRETQ) {
+        if (!c->nr)
+            return SITE_IRET; /* it ends NMI blocking (nmi.c) */
+        *is_site = false;
+        return SITE_IO;
+    }
     if (c->nr) {
         switch (id) {
         case X86_INS_CPUID: return SITE_CPUID;
@@ -494,7 +514,7 @@ int blocks_load(struct cpu *c, struct buf_reader *in)
         buf_get(in, f, sizeof f);
         t.io_port = (int32_t)buf_get_u32(in);
         buf_get(in, bytes, sizeof bytes);
-        if (in->err || f[0] > SITE_MOVCR || f[1] == 0 || f[1] > 15)
+        if (in->err || f[0] > SITE_GUARD || f[1] == 0 || f[1] > 15)
             return HV_ECORRUPT;
         t.kind = f[0], t.len = f[1], t.io_size = f[2], t.io_in = f[3], t.io_string = f[4];
         t.io_rep = f[5], t.cr = f[6], t.gpr = f[7], t.to_cr = f[8];

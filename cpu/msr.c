@@ -20,6 +20,7 @@
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 #define MSR_MCG_CAP 0x179
+#define MSR_DEBUGCTL 0x1d9
 #define MSR_MCG_STATUS 0x17a
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_MTRR_PHYSBASE0 0x200
@@ -39,6 +40,14 @@
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_TSC_AUX 0xc0000103
 
+/* The microcode revision IA32_BIOS_SIGN_ID reports in bits 63:32: a released
+ * revision for family 6 model 0x5e stepping 3 (cpuid.c), recent enough that
+ * Xen keeps the TSC-deadline timer (its errata check wants 0xb2 or later). */
+#define MICROCODE_REVISION 0xf0ULL
+/* IA32_DEBUGCTL bits without DS/BTS (not in CPUID): LBR (accepted, reads 0:
+ * no branch records are kept), BTF, and the freeze and uncore-PMI bits, kept
+ * but without effect (docs/msr.md). Other bits raise #GP. */
+#define DEBUGCTL_WRITABLE (DEBUGCTL_LBR | (1ULL << 1) | (0xfULL << 11))
 
 void msr_init(struct cpu *c)
 {
@@ -88,7 +97,14 @@ int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
         return r;
     switch (msr) {
     case MSR_TSC: *val = msr_tsc(c); return 0;
-    case MSR_PLATFORM_ID: case MSR_BIOS_SIGN_ID: case MSR_MCG_CAP: *val = 0; return 0;
+    case MSR_PLATFORM_ID: case MSR_MCG_CAP: *val = 0; return 0;
+    case MSR_BIOS_SIGN_ID: *val = MICROCODE_REVISION << 32; return 0;
+    case MSR_DEBUGCTL: *val = c->msr.debugctl; return 0;
+    case MSR_PLATFORM_INFO:
+        /* Maximum non-turbo and maximum efficiency ratios (bits 15:8,
+         * 47:40) of the 100 MHz bus clock CPUID 0x16 reports: the TSC rate. */
+        *val = ((c->hz / 100000000u) & 0xff) << 8 | ((c->hz / 100000000u) & 0xff) << 40;
+        return 0;
     case MSR_MCG_STATUS: *val = c->msr.mcg_status; return 0;
     case MSR_FEATURE_CONTROL: *val = c->msr.feature_control; return 0;
     case MSR_MTRRCAP: *val = 0x508; return 0; /* 8 variable ranges, fixed ranges, WC */
@@ -123,6 +139,11 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
     case MSR_TSC: c->msr.tsc_offset = val - c->cycles; return 0;
     case MSR_BIOS_SIGN_ID: return 0; /* microcode update trigger: nothing to load */
     case MSR_MCG_STATUS: c->msr.mcg_status = val; return 0;
+    case MSR_DEBUGCTL:
+        if (val & ~DEBUGCTL_WRITABLE)
+            return -1;
+        c->msr.debugctl = val & ~DEBUGCTL_LBR;
+        return 0;
     case MSR_FEATURE_CONTROL:
         if (c->msr.feature_control & 1)
             return -1; /* locked until reset */

@@ -9,7 +9,7 @@
 #include "vmx_priv.h"
 
 #define CPU_SNAPSHOT_MAGIC 0x48564350u /* "HVCP" */
-#define CPU_SNAPSHOT_VERSION 3
+#define CPU_SNAPSHOT_VERSION 4
 /* The context blob ends with a host pointer (Unicorn's back-reference), which is
  * neither state nor the same from process to process: never saved, never loaded. */
 #define BLOB_TAIL 8
@@ -35,6 +35,8 @@ int cpu_save(struct cpu *c, struct buf *out)
     buf_put_u8(out, c->exc.at_rip);
     buf_put_u64(out, c->exc.rip);
     buf_put_u64(out, c->exc.rax);
+    buf_put_u8(out, c->nmi_pending);
+    buf_put_u8(out, c->nmi_blocked);
     blocks_save(c, out);
     return vmx_save(c, out);
 }
@@ -65,6 +67,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     exc.at_rip = buf_get_u8(in);
     exc.rip = buf_get_u64(in);
     exc.rax = buf_get_u64(in);
+    bool nmi_pending = buf_get_u8(in), nmi_blocked = buf_get_u8(in);
     if (in->err || op > OP_SYSENTER)
         return HV_ECORRUPT;
     int br = blocks_load(c, in);
@@ -81,6 +84,9 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     c->msr = msr;
     c->exc = exc;
     c->op = (enum pending_op)op;
+    c->nmi_pending = nmi_pending;
+    c->nmi_blocked = nmi_blocked;
+    c->nmi_one_block = false;
     c->irq_watch = c->irq_after_block = c->kicked = c->stop_requested = false;
     /* Translations predate the restored memory and sites: drop them. The
      * decoded blocks came with the snapshot (blocks_load). */
@@ -117,5 +123,7 @@ uint64_t cpu_state_hash(struct cpu *c)
     h = hash_fnv1a64(h, &c->cycles, sizeof c->cycles);
     h = hash_fnv1a64(h, &c->instructions, sizeof c->instructions);
     h = hash_fnv1a64(h, &c->msr, sizeof c->msr);
+    uint8_t nmi[2] = { c->nmi_pending, c->nmi_blocked };
+    h = hash_fnv1a64(h, nmi, sizeof nmi);
     return vmx_hash(c, h);
 }

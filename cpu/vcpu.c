@@ -115,7 +115,7 @@ static enum cpu_exit run_guest(struct cpu *c, uint64_t limit);
  * the engine again (deliver, stop, flush, trace). */
 static bool loop_has_work(struct cpu *c)
 {
-    return c->exc.valid || c->op != OP_NONE || c->stop_requested || c->kicked || c->halted ||
+    return c->exc.valid || c->op != OP_NONE || c->stop_requested || c->kicked || c->halted || nmi_deliverable(c) ||
            c->cycles >= c->limit || c->cycles >= c->stop_cycles || c->cycles - c->tlb_flushed_at >= c->tlb_period ||
            c->itrace.fn || (c->plat.intr_pending && c->plat.intr_pending(c->plat.opaque) >= 0);
 }
@@ -225,6 +225,16 @@ static int hook_rdtsc(uc_engine *uc, void *user)
     uint64_t tsc = msr_tsc(c);
     reg_set(c, UC_X86_REG_RAX, tsc & 0xffffffffu);
     reg_set(c, UC_X86_REG_RDX, tsc >> 32);
+    return 1;
+}
+
+/* RDTSCP: the same virtual TSC, and IA32_TSC_AUX in ECX (Unicorn would read
+ * the host's TSC and its own TSC_AUX). */
+static int hook_rdtscp(uc_engine *uc, void *user)
+{
+    struct cpu *c = user;
+    hook_rdtsc(uc, user);
+    reg_set(c, UC_X86_REG_RCX, c->msr.tsc_aux);
     return 1;
 }
 
@@ -357,6 +367,7 @@ static void engine_hooks(struct cpu *c)
     uc_hook_add(c->uc, &c->h_out, UC_HOOK_INSN, hook_out, c, 1, 0, UC_X86_INS_OUT);
     uc_hook_add(c->uc, &c->h_cpuid, UC_HOOK_INSN, hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
     uc_hook_add(c->uc, &c->h_rdtsc, UC_HOOK_INSN, hook_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
+    uc_hook_add(c->uc, &c->h_rdtscp, UC_HOOK_INSN, hook_rdtscp, c, 1, 0, UC_X86_INS_RDTSCP);
     uc_hook_add(c->uc, &c->h_syscall, UC_HOOK_INSN, hook_syscall, c, 1, 0, UC_X86_INS_SYSCALL);
     uc_hook_add(c->uc, &c->h_sysenter, UC_HOOK_INSN, hook_sysenter, c, 1, 0, UC_X86_INS_SYSENTER);
     uc_hook_add(c->uc, &c->h_unmapped,
@@ -568,7 +579,9 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_requested = false;
             return CPU_EXIT_STOP;
         }
-        if (take_interrupt(c) < 0)
+        /* An NMI first: it outranks maskable interrupts (SDM vol. 3A 6.9). */
+        int nmi = nmi_take(c);
+        if (nmi < 0 || (nmi == 0 && take_interrupt(c) < 0))
             return CPU_EXIT_TRIPLE_FAULT;
         if (c->kicked) {
             c->kicked = false;
@@ -601,6 +614,8 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->stop_cycles = c->tlb_flushed_at + c->tlb_period;
         if (c->nr && c->nr->timer_deadline < c->stop_cycles)
             c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
+        if (c->nmi_one_block)
+            c->stop_cycles = c->cycles + 1; /* past the interrupt shadow, then deliver */
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
         uc_tlb_run_start(c);

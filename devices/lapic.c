@@ -55,6 +55,15 @@ void lapic_update(struct lapic *l)
     }
 }
 
+/* Latch an NMI. The INTR output may be asserted already (a fixed vector
+ * waiting for IF), and the CPU must look now: assert it again. */
+static void lapic_nmi_raise(struct lapic *l)
+{
+    l->nmi_pending = 1;
+    l->intr_level = 1;
+    irq_line_set(&l->intr, 1);
+}
+
 /* Accept a fixed interrupt into IRR; TMR records its trigger mode. */
 void lapic_accept(struct lapic *l, int vector, int level)
 {
@@ -84,8 +93,7 @@ static void lapic_local(struct lapic *l, int idx)
         lapic_accept(l, lvt & 0xff, (idx == APIC_LVT_LINT0 || idx == APIC_LVT_LINT1) && (lvt & APIC_LVT_LEVEL));
         break;
     case APIC_DM_NMI:
-        l->nmi_pending = 1;
-        lapic_update(l);
+        lapic_nmi_raise(l);
         break;
     case APIC_DM_EXTINT: /* handled by the virtual wire */
         break;
@@ -248,8 +256,7 @@ void lapic_send_ipi(struct lapic *l)
         lapic_accept(l, (int)vector, 0);
         break;
     case APIC_DM_NMI:
-        l->nmi_pending = 1;
-        lapic_update(l);
+        lapic_nmi_raise(l);
         break;
     default:
         log_guest("lapic: IPI delivery mode %u to self not modelled", dm);
@@ -308,6 +315,15 @@ int lapic_nmi_take(struct lapic *l)
     return n;
 }
 
+uint8_t lapic_tpr_get(const struct lapic *l) { return (uint8_t)l->tpr; }
+
+/* A new TPR can unmask an interrupt waiting in IRR, or mask it. */
+void lapic_tpr_set(struct lapic *l, uint8_t tpr)
+{
+    l->tpr = tpr;
+    lapic_update(l);
+}
+
 /* LINT pins: ExtINT just follows the level (the virtual wire); fixed and NMI
  * modes fire on a rising edge, or on any asserted level when level-triggered. */
 void lapic_set_lint(struct lapic *l, unsigned pin, int level)
@@ -336,8 +352,7 @@ void lapic_deliver(struct lapic *l, const struct apic_msg *m)
             lapic_accept(l, m->vector, m->level);
         break;
     case APIC_DM_NMI:
-        l->nmi_pending = 1;
-        lapic_update(l);
+        lapic_nmi_raise(l);
         break;
     default:
         log_guest("lapic: message delivery mode %u not modelled", m->delivery_mode);

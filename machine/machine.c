@@ -86,6 +86,26 @@ static int plat_intr_ack(void *o)
     return lapic_intr_ack(m->lapic);
 }
 
+static int plat_nmi_take(void *o)
+{
+    struct machine *m = o;
+    return lapic_nmi_take(m->lapic);
+}
+
+static uint8_t plat_tpr_read(void *o)
+{
+    struct machine *m = o;
+    return lapic_tpr_get(m->lapic);
+}
+
+static void plat_tpr_write(void *o, uint8_t tpr)
+{
+    struct machine *m = o;
+    sync_time(m);
+    lapic_tpr_set(m->lapic, tpr);
+    after_access(m);
+}
+
 static bool lapic_msr(uint32_t msr)
 {
     return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
@@ -275,7 +295,8 @@ struct machine *machine_create(const struct machine_config *cfg)
                              .sw = cfg->cpu_switches };
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
-        .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack,
+        .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack, .nmi_take = plat_nmi_take,
+        .tpr_read = plat_tpr_read, .tpr_write = plat_tpr_write,
         .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event, .opaque = m,
     };
     m->cpu = cpu_new(&cc, &plat);

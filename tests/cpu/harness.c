@@ -23,6 +23,10 @@ static void plat_pio_write(void *opaque, uint16_t port, uint32_t val, unsigned s
     if (h->nwrites < HV_MAX_LOG)
         h->writes[h->nwrites] = (struct hv_port_write){ port, val, size };
     h->nwrites++;
+    if (port == h->nmi_port) {
+        h->nmi++;
+        cpu_kick(h->cpu);
+    }
     if (port == h->kick_port) {
         /* As a device raising its line from an I/O access does. */
         h->irq = h->kick_vector;
@@ -43,6 +47,15 @@ static int plat_intr_ack(void *opaque)
     h->irq = -1;
     h->acks++;
     return v;
+}
+
+static int plat_nmi_take(void *opaque)
+{
+    struct hv *h = opaque;
+    if (!h->nmi)
+        return 0;
+    h->nmi--;
+    return 1;
 }
 
 static int plat_msr_read(void *opaque, uint32_t msr, uint64_t *val)
@@ -245,6 +258,7 @@ void hv_init(struct hv *h, const char *name, int bits)
     h->bits = bits;
     h->irq = -1;
     h->kick_port = -1;
+    h->nmi_port = -1;
     h->ram = aligned_alloc(4096, RAM_SIZE);
     cr_assert_not_null(h->ram);
     memset(h->ram, 0, RAM_SIZE);
@@ -255,7 +269,7 @@ void hv_init(struct hv *h, const char *name, int bits)
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write, .intr_pending = plat_intr_pending,
         .intr_ack = plat_intr_ack, .msr_read = plat_msr_read, .msr_write = plat_msr_write,
-        .on_event = plat_on_event, .opaque = h,
+        .nmi_take = plat_nmi_take, .on_event = plat_on_event, .opaque = h,
     };
     h->cpu = cpu_new(&cfg, &plat);
     cr_assert_not_null(h->cpu, "cpu_new failed");

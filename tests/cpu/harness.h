@@ -45,6 +45,8 @@ struct hv {
     int acks;
     int kick_port;            /* a write here raises kick_vector and kicks the CPU */
     int kick_vector;
+    int nmi;                  /* NMIs the platform holds latched for the CPU */
+    int nmi_port;             /* a write here latches one more NMI and kicks the CPU */
     uint32_t plat_msr;        /* an MSR the platform claims (as the local APIC's) */
     uint64_t plat_msr_val;
     struct hv_event events[HV_MAX_LOG];

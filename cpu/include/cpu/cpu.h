@@ -23,6 +23,14 @@ struct cpu_platform {
     int (*intr_pending)(void *opaque);
     /* Acknowledge it (INTA): returns its vector. */
     int (*intr_ack)(void *opaque);
+    /* A non-maskable interrupt the platform latched (the local APIC's LINT1 in
+     * NMI mode, an NMI IPI or message): 1 once for each, taken from the latch,
+     * else 0. The CPU keeps it pending while NMIs are blocked. Optional. */
+    int (*nmi_take)(void *opaque);
+    /* The task priority (CR8 is TPR[7:4]): read as TPR[7:0], written whole.
+     * Optional: without them CR8 reads 0 and ignores writes. */
+    uint8_t (*tpr_read)(void *opaque);
+    void (*tpr_write)(void *opaque, uint8_t tpr);
     /* Platform MSRs (local APIC): return 0 handled, -1 for #GP, 1 not a platform MSR. */
     int (*msr_read)(void *opaque, uint32_t msr, uint64_t *val);
     int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);

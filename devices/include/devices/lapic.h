@@ -48,6 +48,10 @@ int lapic_intr_pending(struct lapic *l);
 int lapic_intr_ack(struct lapic *l);
 /* 1 once for each NMI delivered (LINT1 in NMI mode, an NMI IPI or message). */
 int lapic_nmi_take(struct lapic *l);
+/* The task priority register, as CR8 reaches it (CR8 = TPR[7:4], SDM vol. 3A
+ * 10.8.6): the same register in xAPIC and x2APIC modes. */
+uint8_t lapic_tpr_get(const struct lapic *l);
+void lapic_tpr_set(struct lapic *l, uint8_t tpr);
 
 /* LINT0/LINT1 input pins (pin 0 or 1). Wire the 8259's INT to LINT0. */
 void lapic_set_lint(struct lapic *l, unsigned pin, int level);

@@ -5,6 +5,9 @@
 
 #define IRQ_COUNT (RESULT + 0)
 #define IRQ_EIP (RESULT + 4)
+#define NMI_COUNT (RESULT + 8)
+#define NMI_EIP (RESULT + 12)
+#define NMI_AFTER_OUT (RESULT + 16)
 
 .text
 .code32
@@ -147,6 +150,28 @@ irq_count:
     mov 4(%esp), %eax
     mov %eax, IRQ_EIP
     pop %eax
+    iret
+
+/* NMI handlers (vector 2). nmi_count counts and keeps the frame's EIP; the
+ * first time it also writes port 0x97, which latches one more NMI: that one
+ * must wait for the IRET. nmi_hlt halts inside the handler. */
+.globl nmi_count, nmi_hlt
+nmi_count:
+    incl NMI_COUNT
+    push %eax
+    mov 4(%esp), %eax
+    mov %eax, NMI_EIP
+    cmpl $1, NMI_COUNT
+    jne 1f
+    out %al, $0x97
+    nop
+    nop
+    incl NMI_AFTER_OUT
+1:  pop %eax
+    iret
+nmi_hlt:
+    incl NMI_COUNT
+    hlt
     iret
 
     HANDLERS
