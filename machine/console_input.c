@@ -143,7 +143,9 @@ int console_input_serve(struct machine *m)
         if (in->src.peek) {
             vtime_t t;
             uint64_t ic;
-            if (!in->src.peek(in->src.opaque, &t, &ic, &b) || ic > icount)
+            /* A halted CPU stays at one instruction count while time passes:
+             * the byte enters at its count and not before its time. */
+            if (!in->src.peek(in->src.opaque, &t, &ic, &b) || ic > icount || (ic == icount && t > now))
                 return 0;
             if (ic < icount) {
                 /* A faithful replay stops exactly where each byte entered. */
