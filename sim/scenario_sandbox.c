@@ -257,7 +257,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
         return;
     lua_Debug here;
     if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-        lua_pushfstring(L, "%s:%d: ", here.short_src, here.currentline);
+        lua_pushfstring(L, "%s:%d: ", here.source[0] == '@' ? here.source + 1 : here.short_src, here.currentline);
     else
         lua_pushliteral(L, "");
     lua_pushfstring(L, "the script ran more than %I Lua instructions (--budget) without ending: a runaway loop?",
