@@ -92,6 +92,12 @@ static ssize_t console_write(void *cookie, const char *data, size_t n)
         fwrite(data, 1, n, sm->logf);
     if (sm->s->o.echo_console)
         for (size_t i = 0; i < n; i++) {
+            struct scen_machine *last = sm->s->echo_last;
+            if (last && last != sm && !last->echo_bol) { /* another console's line was open */
+                putchar('\n');
+                last->echo_bol = true;
+            }
+            sm->s->echo_last = sm;
             if (sm->echo_bol)
                 printf("[%s] ", sm->name);
             putchar(data[i]);
@@ -447,6 +453,10 @@ void scenario_log(struct scenario *s, const char *text)
 {
     char t[32];
     cli_fmt_time(t, world_now(s->w));
+    if (s->echo_last && !s->echo_last->echo_bol) { /* --console: end the open console line */
+        putchar('\n');
+        s->echo_last->echo_bol = true;
+    }
     printf("[%s] %s\n", t, text);
     fflush(stdout);
     if (s->log)

@@ -41,6 +41,7 @@ struct scenario {
     struct prng rng;
     FILE *log;             /* DIR/scenario.log, or NULL */
     uint64_t expects;      /* expectations that held */
+    struct scen_machine *echo_last; /* --console: the machine whose bytes went out last */
     uint64_t lua_used;     /* Lua instructions run so far (counted in steps of the hook) */
 };
 

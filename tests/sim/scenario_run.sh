@@ -43,6 +43,15 @@ else
     bad "the console log or scenario.log of shell.lua"; cat "$tmp/shell/shell/console.log"
 fi
 run 0 "echo.lua passed" -- run "$dir/echo.lua"
+run 0 "two.lua passed: 9 expectations held" -- run "$dir/two.lua" --out "$tmp/two"
+run 0 '[b] console_echo: read 2 bytes "yo"' -- run "$dir/two.lua" --console
+checks=$((checks + 1))
+if grep -qF 'read 2 bytes "yo"' "$tmp/two/b/console.log" && grep -qF "count: 2" "$tmp/two/a/console.log" &&
+   ! grep -qF "count" "$tmp/two/b/console.log"; then
+    ok "two machines: a console log each"
+else
+    bad "two machines: the console logs"
+fi
 
 # Bad input: file:line and status 1.
 b=$dir/bad
