@@ -261,7 +261,8 @@ static int expect_pred(struct scen_machine *sm, void *opaque)
     lua_getfield(L, LUA_REGISTRYINDEX, "hvsim.find");
     lua_pushlstring(L, (const char *)p, len);
     lua_pushlstring(L, c->pat, c->plen);
-    lua_call(L, 2, LUA_MULTRET); /* a malformed pattern raises its error here */
+    if (lua_pcall(L, 2, LUA_MULTRET, 0) != LUA_OK) /* a malformed pattern: say where the expect is */
+        luaL_error(L, "expect: pattern '%s': %s", c->pat, lua_tostring(L, -1));
     if (lua_isnil(L, top + 1)) {
         lua_settop(L, top);
         return 0;

@@ -65,6 +65,7 @@ run 1 "$b/missing.lua:2: machine{}: kernels/no_such_kernel.elf: cannot open" -- 
 run 1 "$b/runaway.lua:3: the script ran more than 100000 Lua instructions (--budget) without ending" \
     -- run "$b/runaway.lua" --budget 100000
 run 1 "$b/runaway.lua:3: the script ran more than 100000000 Lua instructions" -- run "$b/runaway.lua"
+run 1 "$b/pattern.lua:3: expect: pattern 'ready%': malformed pattern" -- run "$b/pattern.lua"
 run 1 "$b/badarg.lua:3: bad argument #1 to 'type' (string expected, got table)" -- run "$b/badarg.lua"
 run 1 "$b/helper.lua:3: expect_eq: the answer: got 1 (number), expected 2 (number)" -- run "$b/helper.lua"
 run 1 "called from $b/helper.lua:5" -- run "$b/helper.lua"
