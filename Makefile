@@ -18,8 +18,9 @@ build: setup $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The default scenario: consoles in out/demo/, a summary on stdout.
 demo: build
-	$(BUILD)/hvsim boot $(BUILD)/kernels/demo.elf
+	$(BUILD)/hvsim run scenarios/demo.lua --out out/demo
 
 bench: build
 	bench/run.sh $(BUILD)

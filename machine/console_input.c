@@ -60,8 +60,28 @@ static struct console_input *input_new(struct machine *m)
     return m->input;
 }
 
+/* A second call appends (a scenario types over time); the poll is re-armed on
+ * the next whole millisecond when it had stopped for want of input. */
+static int input_append(struct machine *m, const uint8_t *data, size_t len)
+{
+    struct console_input *in = m->input;
+    if (in->src.peek)
+        return HV_EINVAL; /* a replay takes its input from the log only */
+    uint8_t *d = realloc(in->data, in->len + len + 1);
+    if (!d)
+        return HV_ENOMEM;
+    memcpy(d + in->len, data, len);
+    in->data = d;
+    in->len += len;
+    if (len && !event_pending(&in->poll))
+        evq_schedule(&m->q, &in->poll, (m->q.now / INPUT_POLL_PERIOD + 1) * INPUT_POLL_PERIOD);
+    return HV_OK;
+}
+
 int machine_console_feed(struct machine *m, const uint8_t *data, size_t len, machine_input_fn *on_byte, void *opaque)
 {
+    if (m->input)
+        return input_append(m, data, len);
     struct console_input *in = input_new(m);
     if (!in)
         return HV_ENOMEM;
@@ -123,7 +143,9 @@ int console_input_serve(struct machine *m)
         if (in->src.peek) {
             vtime_t t;
             uint64_t ic;
-            if (!in->src.peek(in->src.opaque, &t, &ic, &b) || ic > icount)
+            /* A halted CPU stays at one instruction count while time passes:
+             * the byte enters at its count and not before its time. */
+            if (!in->src.peek(in->src.opaque, &t, &ic, &b) || ic > icount || (ic == icount && t > now))
                 return 0;
             if (ic < icount) {
                 /* A faithful replay stops exactly where each byte entered. */

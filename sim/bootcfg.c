@@ -1,6 +1,7 @@
 /* The boot configuration and its .hvrec form. Keys (docs/traces.md, "Commands"):
  * command, kernel, cmdline, modules, module.N, module.N.cmdline, mem_mib, smp,
- * hz, rtc_epoch, max_time_ns ("never" when unlimited). A key that is absent means
+ * hz, rtc_epoch, console_input, stopped_outside, max_time_ns ("never" when
+ * unlimited). A key that is absent means
  * "not given" (cmdline) or the default; paths are stored exactly as given, since
  * the guest sees them in the multiboot information. */
 #define _GNU_SOURCE /* asprintf */
@@ -104,6 +105,10 @@ int boot_config_to_kv(const struct boot_config *bc, struct boot_kv *out)
     e |= boot_kv_addf(out, "hz", "%llu", BOOT_HZ);
     e |= boot_kv_addf(out, "rtc_epoch", "%" PRIu64, bc->rtc_epoch);
     e |= boot_kv_addf(out, "console_input", "%" PRIu64, bc->has_console_input);
+    if (bc->stopped_outside)
+        e |= boot_kv_addf(out, "stopped_outside", "1");
+    if (bc->scenario)
+        e |= boot_kv_addf(out, "scenario", "%s", bc->scenario);
     if (bc->max_time == VTIME_NEVER)
         e |= boot_kv_addf(out, "max_time_ns", "never");
     else
@@ -162,7 +167,8 @@ int boot_config_from_log(struct boot_config *bc, const struct reclog_reader *r, 
         boot_kv_get_u64(r, path, "smp", 1, &smp, err, errlen) ||
         boot_kv_get_u64(r, path, "hz", BOOT_HZ, &hz, err, errlen) ||
         boot_kv_get_u64(r, path, "rtc_epoch", BOOT_DEFAULT_EPOCH, &bc->rtc_epoch, err, errlen) ||
-        boot_kv_get_u64(r, path, "console_input", 0, &bc->has_console_input, err, errlen))
+        boot_kv_get_u64(r, path, "console_input", 0, &bc->has_console_input, err, errlen) ||
+        boot_kv_get_u64(r, path, "stopped_outside", 0, &bc->stopped_outside, err, errlen))
         return HV_EINVAL;
     if (nmods > BOOT_MAX_MODULES || smp != 1 || hz != BOOT_HZ || bc->mem_mib < 2 || bc->mem_mib > 3072) {
         snprintf(err, errlen, "%s: header: modules=%llu smp=%llu hz=%llu mem_mib=%llu: expected at most %d "

@@ -25,6 +25,11 @@ struct boot_config {
     vtime_t max_time;
     const char *console_input; /* live: a file of COM1 input ("-": stdin); NULL: none */
     uint64_t has_console_input; /* 1 when the run takes console input (recorded) */
+    /* 1 when something outside the machine ends the run (a scenario that ends
+     * while the machine still runs): a replay runs to the recorded end's time. */
+    uint64_t stopped_outside;
+    const char *scenario; /* the scenario that ran the machine (`hvsim run`), or NULL */
+    uint64_t seed;        /* the run's seed (the record header's) */
 };
 
 void boot_config_defaults(struct boot_config *bc);

@@ -16,6 +16,7 @@
 #include "cmd_net.h"
 #endif
 #include "cmd_report.h"
+#include "cmd_run.h"
 #include "machine/machine.h"
 #include "record.h"
 #include "replay.h"
@@ -28,6 +29,7 @@ static void usage(FILE *f)
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
+          "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
           "       hvsim --help\n"
           "\n"
@@ -44,7 +46,8 @@ static void usage(FILE *f)
           "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung.\n"
           "exit status of replay: 0 the replay matched the record, 5 it diverged (the first divergent\n"
           "      checkpoint is named), 2 usage errors or a log that is refused.\n"
-          "`hvsim run SCENARIO` (the scenario runner) is not part of this build yet.\n",
+          "run: `hvsim run SCENARIO.lua [--out DIR] [--record FILE] [--seed N]` runs a Lua scenario\n"
+          "      (docs/scenarios.md); `hvsim run --help` tells more.\n",
           f);
 }
 
@@ -268,10 +271,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
 #endif
     }
-    if (!strcmp(argv[1], "run")) {
-        fprintf(stderr, "hvsim: error: 'run' (the scenario runner) is not available yet in this build\n");
-        return EXIT_USAGE;
-    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
     fprintf(stderr, "hvsim: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

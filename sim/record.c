@@ -50,7 +50,7 @@ struct recorder *recorder_create(const char *path, const struct boot_config *bc,
         snprintf(err, errlen, "%s: cannot create the record log", path);
         goto fail_after_kv;
     }
-    struct reclog_header h = { .hvsim_version = HVSIM_VERSION, .seed = 0, .config = kv.kv, .n_config = kv.n,
+    struct reclog_header h = { .hvsim_version = HVSIM_VERSION, .seed = bc->seed, .config = kv.kv, .n_config = kv.n,
                                .binaries = bins, .n_binaries = (size_t)(1 + bc->nmods) };
     int e = reclog_writer_write_header(r->w, &h);
     boot_kv_free(&kv);

@@ -232,8 +232,13 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
     }
     if (every)
         machine_set_tick(m, every, replay_tick, &rp);
+    /* A run a scenario ended from outside stopped at the end chunk's time (the
+     * first instruction-block boundary at or after the scenario's last step). */
+    vtime_t limit = bc.max_time;
+    if (bc.stopped_outside && rp.end && rp.end->exit_status == 4 && rp.end->time < limit)
+        limit = rp.end->time;
     struct machine_result res;
-    boot_run(m, bc.max_time, &res);
+    boot_run(m, limit, &res);
     if (res.end != MACHINE_END_OBSERVER)
         cli_print_result(&res, quiet);
     if (cursor.missed) {

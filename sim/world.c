@@ -51,6 +51,23 @@ int world_add_machine(struct world *w, struct machine *m)
     return w->n++;
 }
 
+int world_replace_machine(struct world *w, int i, struct machine *m)
+{
+    if (i < 0 || i >= w->n)
+        return -1;
+    w->m[i] = m;
+    w->ended[i] = false;
+    return 0;
+}
+
+void world_rewind(struct world *w, vtime_t t)
+{
+    if (t < w->q.now)
+        w->q.now = t;
+}
+
+struct machine *world_machine(const struct world *w, int i) { return i >= 0 && i < w->n ? w->m[i] : NULL; }
+
 static int running(const struct world *w)
 {
     int k = 0;

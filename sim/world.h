@@ -34,6 +34,16 @@ int world_add_machine(struct world *w, struct machine *m);
  * default) means no limit, right for one machine. */
 void world_set_lookahead(struct world *w, vtime_t lookahead);
 
+/* Put m in place of machine i (a scenario's restore: a fresh machine loaded
+ * from a snapshot); it runs again even when the old one had ended. The caller
+ * destroys the old machine. 0, or -1 when there is no machine i. */
+int world_replace_machine(struct world *w, int i, struct machine *m);
+/* Set the world's clock back to t (a restore with one machine: the machine's
+ * clock went back to its snapshot). Outside events queued after t stay queued. */
+void world_rewind(struct world *w, vtime_t t);
+/* Machine i itself. */
+struct machine *world_machine(const struct world *w, int i);
+
 /* Run every machine and the world's events in time order until t, or until
  * every machine has ended (when there is at least one). Returns how many
  * machines are still running. Deterministic: machines step in the order they

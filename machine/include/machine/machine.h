@@ -84,6 +84,8 @@ struct machine_input_src {
     void (*missed)(void *opaque, uint64_t icount_now);
     void *opaque;
 };
+/* machine_console_feed called again on a live machine appends data (on_byte and
+ * opaque of the first call stay); HV_EINVAL on a replaying machine. */
 int machine_console_feed(struct machine *m, const uint8_t *data, size_t len, machine_input_fn *on_byte, void *opaque);
 int machine_console_replay(struct machine *m, const struct machine_input_src *src);
 /* Exceptions, interrupts and run slices into t (NULL: none). t outlives the run. */

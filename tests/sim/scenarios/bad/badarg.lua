@@ -1,0 +1,3 @@
+-- a bad argument type on line 3
+local m = machine{ kernel = "kernels/scenario_shell.elf", mem = 16 }
+m:type({})

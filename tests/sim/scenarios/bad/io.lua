@@ -1,0 +1,2 @@
+-- io is not there: line 2
+io.write("x")
