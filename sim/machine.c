@@ -38,9 +38,20 @@ static void after_access(struct machine *m)
         cpu_kick(m->cpu);
 }
 
+/* The bus time of a port access (the device's access_ns) passes before the
+ * device sees it, as the CPU stalls for the cycle. */
+static void charge_bus(struct machine *m, uint16_t port)
+{
+    uint8_t o = m->io.port_owner[port];
+    uint32_t ns = o ? m->io.regions[o - 1].ops->access_ns : 0;
+    if (ns)
+        cpu_add_cycles(m->cpu, vtime_to_cycles(ns, m->cfg.hz));
+}
+
 static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 {
     struct machine *m = o;
+    charge_bus(m, port);
     sync_time(m);
     uint32_t v = iomap_pio_read(&m->io, port, size);
     after_access(m);
@@ -50,6 +61,7 @@ static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
 {
     struct machine *m = o;
+    charge_bus(m, port);
     sync_time(m);
     iomap_pio_write(&m->io, port, val, size);
     after_access(m);
@@ -304,7 +316,7 @@ struct machine *machine_create(const struct machine_config *cfg)
     /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
     if (acpi_build(m->ram.base + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
                    ACPI_RSDP_AREA_END - ACPI_RSDP_AREA_START,
-                   &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1 }) < 0) {
+                   &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1, .pci_mmio_base = (uint32_t)cfg->mem_bytes }) < 0) {
         log_error("machine: cannot build the ACPI tables");
         goto fail_after_devices;
     }
