@@ -148,6 +148,13 @@ static void irq4_set(void *o, int level) { isa_irq(o, COM1_IRQ, level); }
 static void irq8_set(void *o, int level) { isa_irq(o, 8, level); }
 static void irq9_set(void *o, int level) { isa_irq(o, 9, level); }
 
+/* PCI INTx lines A-D go to I/O APIC GSIs 16-19, as the DSDT's _PRT says. */
+#define PCI_GSI_BASE 16
+static void pci_intx0_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 0, level); }
+static void pci_intx1_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 1, level); }
+static void pci_intx2_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 2, level); }
+static void pci_intx3_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 3, level); }
+
 static int pic_pending_hook(void *o) { return pic_intr_pending(o); }
 static int pic_ack_hook(void *o) { return pic_intr_ack(o); }
 
@@ -313,6 +320,10 @@ struct machine *machine_create(const struct machine_config *cfg)
     m->pci = pci_host_create(1);
     if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci)
         goto fail_after_devices;
+    pci_host_set_intx_line(m->pci, 0, (struct irq_line){ .set = pci_intx0_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 1, (struct irq_line){ .set = pci_intx1_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 2, (struct irq_line){ .set = pci_intx2_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 3, (struct irq_line){ .set = pci_intx3_set, .opaque = m });
     /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
     if (acpi_build(m->ram.base + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
                    ACPI_RSDP_AREA_END - ACPI_RSDP_AREA_START,
