@@ -5,7 +5,7 @@
 #     -> ${HVSIM_KERNEL_DIR}/NAME.elf, an ELF32 image that QEMU's -kernel and any
 #        multiboot v1 loader accept. A 64-bit kernel is linked as ELF64, kept as
 #        NAME.elf64 (for loaders with an ELF64 path, like hvsim's), and converted.
-#     LIBS defaults to klib32/klib64, the library of guests/lib.
+#     LIBS defaults to klib32/klib64, the library of klib/.
 set(HVSIM_KERNEL_DIR ${CMAKE_BINARY_DIR}/kernels)
 file(MAKE_DIRECTORY ${HVSIM_KERNEL_DIR})
 find_program(HVSIM_OBJCOPY NAMES objcopy REQUIRED)
@@ -26,7 +26,7 @@ function(_hvsim_freestanding_flags target bits)
     -fno-stack-protector -fno-builtin -fno-tree-loop-distribute-patterns
     -mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only -O2 -g --param=min-pagesize=0
     -fno-asynchronous-unwind-tables -Wall -Wextra)
-  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/guests/lib/include)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/klib/include)
 endfunction()
 
 function(hvsim_kernel_library name)
@@ -38,7 +38,7 @@ endfunction()
 function(hvsim_kernel name)
   cmake_parse_arguments(K "" "BITS;LDSCRIPT" "SOURCES;INCLUDES;LIBS" ${ARGN})
   if(NOT K_LDSCRIPT)
-    set(K_LDSCRIPT ${CMAKE_SOURCE_DIR}/guests/lib/kernel${K_BITS}.ld)
+    set(K_LDSCRIPT ${CMAKE_SOURCE_DIR}/klib/kernel${K_BITS}.ld)
   endif()
   if(NOT K_LIBS)
     set(K_LIBS klib${K_BITS})

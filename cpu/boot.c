@@ -24,22 +24,14 @@ int cpu_enter_multiboot_state(struct cpu *c, uint64_t scratch, uint32_t entry, u
     struct seg_cache data = { .sel = 0x18, .base = 0, .limit = 0xffffffffu,
                               .flags = (uint32_t)(gdt[3] >> 32) & 0x00f0ff00u };
     uc_x86_mmr gdtr = { .base = scratch, .limit = sizeof gdt - 1 };
-    uc_x86_msr efer = { .rid = 0xc0000080, .value = 0 };
 
     if (scratch + 0x1000 > c->ram_size || scratch > 0xfff00000u)
         return -1;
     memset(c->ram + scratch, 0, 0x1000);
     memcpy(c->ram + scratch, gdt, sizeof gdt);
     uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
-    /* Unicorn starts with LMA set and paging off, a state hardware never has.
-     * LMA is cleared only by turning paging off, so turn it on, then off (no
-     * memory is touched in between), then clear LME. */
-    reg_set(c, UC_X86_REG_CR4, 0x20);                    /* PAE */
-    reg_set(c, UC_X86_REG_CR0, 0x80000011ULL);           /* PG, ET, PE */
-    reg_set(c, UC_X86_REG_CR0, 0x11);                    /* PG off: LMA off */
-    if (uc_reg_write(c->uc, UC_X86_REG_MSR, &efer) != UC_ERR_OK)
+    if (engine_leave_start_state(c))
         return -1;
-    reg_set(c, UC_X86_REG_CR4, 0);
     uc_blob_save(c);
     uc_blob_set_seg(c, SEG_CS, &code);
     for (int s = SEG_ES; s <= SEG_GS; s++)

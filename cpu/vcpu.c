@@ -309,6 +309,7 @@ static struct cpu *engine_new(const struct cpu_config *cfg, const struct cpu_pla
     c->ram_size = cfg->ram_size;
     c->hz = cfg->hz ? cfg->hz : 1000000000ULL;
     c->apic_id = cfg->apic_id;
+    c->sw = cfg->sw;
     if (plat)
         c->plat = *plat;
     c->stop_cycles = UINT64_MAX;
@@ -384,7 +385,7 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
     uc_stop_attach(c);
     cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
     vmx_root_init(c);
-    c->nested_off = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL;
+    c->nested_off = c->sw.no_nested_run;
     engine_hooks(c);
     return c;
 }
@@ -392,9 +393,8 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
 struct cpu *cpu_new_guest(struct cpu *root)
 {
     struct cpu_config cfg = { .ram = root->ram, .ram_size = root->ram_size, .hz = root->hz,
-                              .apic_id = root->apic_id };
+                              .apic_id = root->apic_id, .sw = root->sw };
     struct cpu *g = engine_new(&cfg, &root->plat);
-    uc_x86_msr efer = { .rid = 0xc0000080, .value = 0 };
 
     if (!g)
         return NULL;
@@ -407,12 +407,8 @@ struct cpu *cpu_new_guest(struct cpu *root)
     g->nr->cr0 = g->nr->cr3 = g->nr->cr4 = g->nr->efer = ~0ULL; /* nothing loaded yet */
     memcpy(g->cpuid_native, root->cpuid_native, sizeof g->cpuid_native);
     memcpy(g->cpuid_native_ext, root->cpuid_native_ext, sizeof g->cpuid_native_ext);
-    /* Out of Unicorn's start state (long mode without paging) the way boot.c does. */
-    reg_set(g, UC_X86_REG_CR4, 0x20);
-    reg_set(g, UC_X86_REG_CR0, 0x80000011ULL);
-    reg_set(g, UC_X86_REG_CR0, 0x11);
-    uc_reg_write(g->uc, UC_X86_REG_MSR, &efer);
-    reg_set(g, UC_X86_REG_CR4, 0);
+    /* Out of Unicorn's start state (long mode without paging). */
+    engine_leave_start_state(g);
     engine_hooks(g);
     return g;
 }

@@ -185,19 +185,11 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
         efer = vget(vmcs, VMCS_GUEST_EFER);
     else
         efer = (nr->efer & ~0x500ULL) | (ia32e ? 0x400 : 0) | (ia32e && (cr0 >> 31) ? 0x100 : 0);
-    if (cr0 != nr->cr0 || cr4 != nr->cr4 || efer != nr->efer) {
-        /* Through paging off, so QEMU recomputes long mode from EFER.LME. */
-        uc_x86_msr m = { .rid = 0xc0000080, .value = efer & ~0x400ULL };
-        reg_set(g, UC_X86_REG_CR0, 0x11);
-        uc_reg_write(g->uc, UC_X86_REG_MSR, &m);
-        reg_set(g, UC_X86_REG_CR4, cr4);
-        reg_set(g, UC_X86_REG_CR3, cr3);
-        reg_set(g, UC_X86_REG_CR0, cr0);
-        nr->cr0 = cr0, nr->cr4 = cr4, nr->efer = efer, nr->cr3 = cr3;
-    } else if (cr3 != nr->cr3) {
-        reg_set(g, UC_X86_REG_CR3, cr3);
-        nr->cr3 = cr3;
-    }
+    /* nr caches what the engine holds, so an unchanged CR3 costs no API call. */
+    bool same = cr0 == nr->cr0 && cr4 == nr->cr4 && efer == nr->efer;
+    if (!same || cr3 != nr->cr3)
+        engine_load_paging(g, cr0, cr3, cr4, efer, same);
+    nr->cr0 = cr0, nr->cr4 = cr4, nr->efer = efer, nr->cr3 = cr3;
     load_table(g, UC_X86_REG_GDTR, vmcs, 0, VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT, 0);
     load_table(g, UC_X86_REG_IDTR, vmcs, 0, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT, 0);
     load_table(g, UC_X86_REG_TR, vmcs, VMCS_GUEST_TR_SELECTOR, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT,

@@ -126,16 +126,9 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     const uint32_t code = DESC_G_MASK | DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK;
     const uint32_t data = DESC_G_MASK | DESC_B_MASK | DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
 
-    if (cr0 != reg_get(root, UC_X86_REG_CR0) || cr4 != reg_get(root, UC_X86_REG_CR4) || efer != efer_get(root)) {
-        uc_x86_msr m = { .rid = 0xc0000080, .value = efer & ~0x400ULL };
-        reg_set(root, UC_X86_REG_CR0, 0x11);
-        uc_reg_write(root->uc, UC_X86_REG_MSR, &m);
-        reg_set(root, UC_X86_REG_CR4, cr4);
-        reg_set(root, UC_X86_REG_CR3, cr3);
-        reg_set(root, UC_X86_REG_CR0, cr0);
-    } else if (cr3 != reg_get(root, UC_X86_REG_CR3)) {
-        reg_set(root, UC_X86_REG_CR3, cr3);
-    }
+    engine_load_paging(root, cr0, cr3, cr4, efer,
+                       cr0 == reg_get(root, UC_X86_REG_CR0) && cr4 == reg_get(root, UC_X86_REG_CR4) &&
+                           efer == efer_get(root));
     uc_x86_mmr t = { .base = vget(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
     uc_blob_write_mmr(root, UC_X86_REG_GDTR, &t);
     t = (uc_x86_mmr){ .base = vget(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "world.h"
 
 #define BOOT_HZ 1000000000ULL
 
@@ -27,8 +28,13 @@ void boot_config_defaults(struct boot_config *bc)
 
 struct machine_config boot_config_machine(const struct boot_config *bc, FILE *console)
 {
+    /* The CPU's switches come from the environment, here and only here. */
+    struct cpu_switches sw = { .slow_stores = getenv("HVSIM_SLOW_STORES") != NULL,
+                               .uc_exit_checks = getenv("HVSIM_UC_EXIT_CHECKS") != NULL,
+                               .no_nested_run = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL,
+                               .uc_no_hint = getenv("HVSIM_UC_NO_HINT") != NULL };
     return (struct machine_config){ .mem_bytes = bc->mem_mib << 20, .hz = BOOT_HZ, .rtc_epoch = bc->rtc_epoch,
-                                    .console = console };
+                                    .console = console, .cpu_switches = sw };
 }
 
 struct machine *boot_config_create(const struct boot_config *bc, FILE *console, char *err, size_t errlen)
@@ -231,4 +237,20 @@ int boot_config_check_binaries(const struct boot_config *bc, const struct reclog
         }
     }
     return 0;
+}
+
+void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res)
+{
+    struct world *w = world_create();
+    if (!w || world_add_machine(w, m) < 0) {
+        fprintf(stderr, "hvsim: error: out of memory for the world\n");
+        *res = (struct machine_result){ .end = MACHINE_END_ERROR, .exit_status = 1 };
+        world_destroy(w);
+        return;
+    }
+    if (world_run_until(w, max_time))
+        machine_result_time_limit(m, res);
+    else
+        *res = *world_result(w, 0);
+    world_destroy(w);
 }

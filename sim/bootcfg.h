@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "base/vtime.h"
-#include "machine.h"
-#include "multiboot.h"
+#include "machine/machine.h"
+#include "machine/multiboot.h"
 #include "traces/reclog.h"
 
 #define BOOT_MAX_MODULES 64
@@ -59,5 +59,9 @@ int boot_config_binaries(const struct boot_config *bc, struct reclog_binary *out
  * the log, the binary and what changed. */
 int boot_config_check_binaries(const struct boot_config *bc, const struct reclog_header *h, const char *path,
                                char *err, size_t errlen);
+
+/* Run the machine alone in a world (sim/world.c) until it ends or max_time
+ * passes (then status 4, MACHINE_END_TIME_LIMIT). */
+void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res);
 
 #endif

@@ -25,6 +25,7 @@
 #include "netsim/preset.h"
 #include "netsim/route.h"
 #include "netsim/tap.h"
+#include "world.h"
 
 #define NET_MAX_TAPS 8
 #define NET_GUEST_ROUTE_IP NETSIM_IP(192, 168, 1, 50)
@@ -61,7 +62,7 @@ static void print_ip(const char *what, uint32_t ip)
 }
 
 /* Virtual time follows the wall clock; TAP frames enter at the virtual time they are read. */
-static void run_paced(struct evq *q, struct netsim_tap **taps, int ntaps, vtime_t duration)
+static void run_paced(struct world *w, struct netsim_tap **taps, int ntaps, vtime_t duration)
 {
     struct pollfd pfd[NET_MAX_TAPS];
     double t0 = wall_now();
@@ -72,8 +73,8 @@ static void run_paced(struct evq *q, struct netsim_tap **taps, int ntaps, vtime_
     }
     net_stop = 0;
     signal(SIGINT, on_sigint);
-    while (q->now < duration && !net_stop) {
-        vtime_t next = evq_next(q);
+    while (world_now(w) < duration && !net_stop) {
+        vtime_t next = evq_next(world_queue(w));
         vtime_t wall_v = (vtime_t)((wall_now() - t0) * 1e9);
         int wait_ms = 10;
 
@@ -81,7 +82,7 @@ static void run_paced(struct evq *q, struct netsim_tap **taps, int ntaps, vtime_
             wait_ms = (int)((next - wall_v) / VTIME_MS);
         poll(pfd, (nfds_t)ntaps, wait_ms);
         wall_v = (vtime_t)((wall_now() - t0) * 1e9);
-        evq_run_until(q, wall_v < duration ? wall_v : duration);
+        world_run_until(w, wall_v < duration ? wall_v : duration);
         for (int i = 0; i < ntaps; i++)
             netsim_tap_poll(taps[i]);
     }
@@ -102,7 +103,7 @@ int cmd_net(int argc, char **argv)
     int ntaps = 0, c, status = 0, have_mode = 0;
     vtime_t duration = 30 * VTIME_S;
     uint64_t seed = 1;
-    struct evq q;
+    struct world *w;
     struct netsim net;
     struct netsim_topo *t;
     struct netsim_client *guest = NULL;
@@ -149,8 +150,12 @@ int cmd_net(int argc, char **argv)
         return 2;
     }
 
-    evq_init(&q);
-    netsim_init(&net, &q);
+    /* The network alone in a world: its clock is the one machines will share. */
+    if (!(w = world_create())) {
+        fprintf(stderr, "hvsim net: out of memory\n");
+        return 3;
+    }
+    netsim_init(&net, world_queue(w));
     t = netsim_topo_new(&net, mode, seed);
     if (!t) {
         status = 3;
@@ -178,7 +183,7 @@ int cmd_net(int argc, char **argv)
     }
     if (ntaps) {
         fflush(stdout);
-        run_paced(&q, taps, ntaps, duration);
+        run_paced(w, taps, ntaps, duration);
     } else {
         struct netsim_nic_opts o = { .ip = NET_GUEST_ROUTE_IP };
         guest = netsim_client_new(&net, "guest1", "eth0", guest_mac, seed, "www." NETSIM_WORLD_ZONE);
@@ -189,7 +194,7 @@ int cmd_net(int argc, char **argv)
         if (mode == NETSIM_MODE_ROUTE)
             netsim_client_set_static(guest, NET_GUEST_ROUTE_IP, 0xffffff00u, NETSIM_ROUTE_MAIN_IP, NETSIM_WORLD_ROUTER);
         netsim_client_start(guest, 100 * VTIME_MS);
-        evq_run_until(&q, duration);
+        world_run_until(w, duration);
         printf("guest1 on vif1.0 (%s mode): %s at %.3f s\n", netsim_mode_name(mode),
                netsim_client_state_name(guest->state), (double)guest->done_at / 1e9);
         print_ip("address", guest->ip);
@@ -215,6 +220,6 @@ out_topo:
     netsim_topo_free(t);
 out_net:
     netsim_destroy(&net);
-    evq_destroy(&q);
+    world_destroy(w);
     return status;
 }

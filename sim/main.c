@@ -16,7 +16,7 @@
 #include "cmd_net.h"
 #endif
 #include "cmd_report.h"
-#include "machine.h"
+#include "machine/machine.h"
 #include "record.h"
 #include "replay.h"
 
@@ -231,7 +231,7 @@ static int cmd_boot(int argc, char **argv)
         if (o.insns_to > o.insns_from)
             machine_trace_insns(m, o.insns_from, o.insns_to);
     }
-    machine_run(m, bc.max_time, &res);
+    boot_run(m, bc.max_time, &res);
     int failed = 0;
     if (rec && recorder_finish(rec, m, &res, err, sizeof err)) {
         fprintf(stderr, "hvsim: error: %s\n", err);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "bootcfg.h"
-#include "machine.h"
+#include "machine/machine.h"
 
 #define RECORD_DEFAULT_EVERY (10 * VTIME_MS)
 

@@ -233,7 +233,7 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
     if (every)
         machine_set_tick(m, every, replay_tick, &rp);
     struct machine_result res;
-    machine_run(m, bc.max_time, &res);
+    boot_run(m, bc.max_time, &res);
     if (res.end != MACHINE_END_OBSERVER)
         cli_print_result(&res, quiet);
     if (cursor.missed) {

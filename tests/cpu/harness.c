@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct cpu_switches hv_switches;
+
 static uint32_t plat_pio_read(void *opaque, uint16_t port, unsigned size)
 {
     struct hv *h = opaque;
@@ -248,7 +250,8 @@ void hv_init(struct hv *h, const char *name, int bits)
     memset(h->ram, 0, RAM_SIZE);
     load_snippet(h, name);
     build_tables(h);
-    struct cpu_config cfg = { .ram = h->ram, .ram_size = RAM_SIZE, .hz = 1000000000ULL, .apic_id = 0 };
+    struct cpu_config cfg = { .ram = h->ram, .ram_size = RAM_SIZE, .hz = 1000000000ULL, .apic_id = 0,
+                              .sw = hv_switches };
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write, .intr_pending = plat_intr_pending,
         .intr_ack = plat_intr_ack, .msr_read = plat_msr_read, .msr_write = plat_msr_write,

@@ -54,6 +54,8 @@ struct hv {
 /* Fresh machine with snippet NAME for BITS-bit code: GDT, TSS (all ports denied
  * in the bitmap), IDT gates 0-31, VEC_IRQ, VEC_INT and 0x80 to h_<vector> (DPL 0
  * interrupt gates), and both page-table sets. */
+/* The switches the next hv_init gives the CPU (tests set them; all off by default). */
+extern struct cpu_switches hv_switches;
 void hv_init(struct hv *h, const char *name, int bits);
 void hv_fini(struct hv *h);
 /* Address of a label of the snippet; fails the test when it is missing. */

@@ -1,7 +1,7 @@
 /* Pins cpu/uc_stop.c: on this Unicorn build the root engine translates without
  * the exit checks after every load and store (else stores pay a helper call
- * each, silently), guest engines keep them, HVSIM_UC_EXIT_CHECKS=1 keeps them
- * everywhere, and a site skipped from its hook leaves the lazily computed flags
+ * each, silently), guest engines keep them, the uc_exit_checks switch keeps
+ * them everywhere, and a site skipped from its hook leaves the lazily computed flags
  * of the instruction before it. That runs, recorded, give the same bytes with
  * and without the checks is tests/traces/e2e/rr_invisible.sh. */
 #include <stdlib.h>
@@ -15,7 +15,7 @@ static struct hv h;
 static void fini(void)
 {
     hv_fini(&h);
-    unsetenv("HVSIM_UC_EXIT_CHECKS");
+    hv_switches = (struct cpu_switches){ 0 };
 }
 TestSuite(uc_stop, .fini = fini);
 
@@ -29,9 +29,9 @@ Test(uc_stop, root_engines_run_without_exit_checks_guests_keep_them)
     cpu_free(g);
 }
 
-Test(uc_stop, environment_keeps_the_checks)
+Test(uc_stop, switch_keeps_the_checks)
 {
-    setenv("HVSIM_UC_EXIT_CHECKS", "1", 1);
+    hv_switches.uc_exit_checks = true;
     hv_init(&h, "misc", 32);
     cr_assert(!h.cpu->exit_checks_off);
 }
@@ -50,6 +50,6 @@ Test(uc_stop, skipped_site_keeps_the_flags) { run_site_flags(); }
 
 Test(uc_stop, skipped_site_keeps_the_flags_with_the_checks)
 {
-    setenv("HVSIM_UC_EXIT_CHECKS", "1", 1);
+    hv_switches.uc_exit_checks = true;
     run_site_flags();
 }

@@ -2,7 +2,7 @@
  * found for every engine (else hvsim silently runs at half speed), a data page
  * written for long gets its not-dirty flag cleared while the code page keeps
  * it, the results and virtual time are those of the slow path, and
- * HVSIM_SLOW_STORES turns the path off. Rewritten code under aliases is the
+ * The slow_stores switch turns the path off. Rewritten code under aliases is the
  * guest test tests/guests/smc.c. */
 #include <stdlib.h>
 
@@ -16,8 +16,7 @@ static void fini(void)
 {
     hv_fini(&h);
     hv_fini(&h2);
-    unsetenv("HVSIM_SLOW_STORES");
-    unsetenv("HVSIM_UC_NO_HINT");
+    hv_switches = (struct cpu_switches){ 0 };
 }
 TestSuite(uc_tlb, .fini = fini);
 
@@ -39,7 +38,7 @@ Test(uc_tlb, found_for_every_engine)
  * its own process, so the layout is measured afresh). */
 Test(uc_tlb, found_by_the_search_too)
 {
-    setenv("HVSIM_UC_NO_HINT", "1", 1);
+    hv_switches.uc_no_hint = true;
     hv_init(&h, "misc", 32);
     cr_assert_not_null(h.cpu->tlb.env, "the search did not find the CPU state");
     cr_assert_not_null(h.cpu->blob_live);
@@ -66,9 +65,9 @@ Test(uc_tlb, same_results_and_time_as_the_slow_path)
     uint64_t cycles[2], hash[2];
     for (int i = 0; i < 2; i++) {
         if (i)
-            setenv("HVSIM_SLOW_STORES", "1", 1);
+            hv_switches.slow_stores = true;
         hv_init(&h, "misc", 32);
-        cr_assert_eq(h.cpu->tlb.env == NULL, i == 1, "HVSIM_SLOW_STORES turns the path off");
+        cr_assert_eq(h.cpu->tlb.env == NULL, i == 1, "the slow_stores switch turns the path off");
         hv_start(&h, "store_loop", 0, 0);
         cr_assert_eq(hv_run(&h), CPU_EXIT_HALT);
         cycles[i] = cpu_cycles(h.cpu);

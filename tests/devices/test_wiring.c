@@ -1,4 +1,4 @@
-/* The devices wired together the way sim/machine.c wires them: PIT -> PIC ->
+/* The devices wired together the way machine/machine.c wires them: PIT -> PIC ->
  * LAPIC virtual wire; PIT -> I/O APIC pin 2 -> LAPIC; a level interrupt's EOI
  * returning to the I/O APIC; and the same run giving the same state bytes. Only
  * the seams named in the headers are used. */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "multiboot.h"
+#include "machine/multiboot.h"
 
 #define MB_MAGIC 0x1badb002u
 #define RAM (16u << 20)

@@ -5,6 +5,7 @@
 #ifndef CPU_CPU_H
 #define CPU_CPU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,11 +37,22 @@ struct cpu_platform {
 typedef uint64_t cpu_mmio_read_fn(void *opaque, uint64_t off, unsigned size);
 typedef void cpu_mmio_write_fn(void *opaque, uint64_t off, uint64_t val, unsigned size);
 
+/* Switches that keep a behaviour hvsim otherwise optimises away, for tests and
+ * measurements; none changes what a guest sees. The program sets them from the
+ * environment variables named here (sim/bootcfg.c); cpu/ never reads it. */
+struct cpu_switches {
+    bool slow_stores;    /* HVSIM_SLOW_STORES: every store through Unicorn's slow path */
+    bool uc_exit_checks; /* HVSIM_UC_EXIT_CHECKS: keep Unicorn's exit check after each access */
+    bool no_nested_run;  /* HVSIM_VMX_NO_NESTED_RUN: VM entries only from the run loop */
+    bool uc_no_hint;     /* HVSIM_UC_NO_HINT: find Unicorn's CPU state by search only */
+};
+
 struct cpu_config {
     uint8_t *ram;       /* guest physical memory from address 0, page aligned */
     uint64_t ram_size;
     uint64_t hz;        /* nominal frequency: one instruction per cycle, TSC rate */
     uint32_t apic_id;
+    struct cpu_switches sw;
 };
 
 enum cpu_exit {

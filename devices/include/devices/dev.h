@@ -1,5 +1,5 @@
 /* The device contract: every platform device is a bus-free state machine behind
- * one ops table. sim/machine.c maps each at its port or MMIO range; the run loop
+ * one ops table. machine/machine.c maps each at its port or MMIO range; the run loop
  * dispatches by address and never names a device. Offsets are relative to the
  * start of the device's range. */
 #ifndef DEVICES_DEV_H

@@ -104,7 +104,8 @@ static uint8_t *env_via(uc_engine *uc, size_t field, size_t env_off)
  * behind one of the pointers in Unicorn's uc_struct. Several pointers may lead
  * there (heap neighbours); the one kept also leads to the live state of a
  * second engine, `other`, whose registers are in the same place. */
-static uint8_t *find_env(uc_engine *uc, uc_engine *other, struct ranges *r, size_t *field, size_t *env_off)
+static uint8_t *find_env(uc_engine *uc, uc_engine *other, struct ranges *r, size_t *field, size_t *env_off,
+                         bool no_hint)
 {
     uint64_t pat[8];
     for (int i = 0; i < 8; i++) {
@@ -115,9 +116,9 @@ static uint8_t *find_env(uc_engine *uc, uc_engine *other, struct ranges *r, size
         return NULL;
     /* Where Unicorn 2.1.4 keeps it, tried first and kept only if it holds for
      * both engines: the search below reads heap memory nothing owns, which
-     * memory checkers report (HVSIM_UC_NO_HINT=1 skips the hint, for tests). */
+     * memory checkers report (the uc_no_hint switch skips the hint, for tests). */
     uint8_t *h = env_via(uc, HINT_FIELD, HINT_ENV_OFF), *o = env_via(other, HINT_FIELD, HINT_ENV_OFF);
-    if (!getenv("HVSIM_UC_NO_HINT") && ranges_span(r, (uintptr_t)h) >= 256 && ranges_span(r, (uintptr_t)o) >= 256 &&
+    if (!no_hint && ranges_span(r, (uintptr_t)h) >= 256 && ranges_span(r, (uintptr_t)o) >= 256 &&
         memcmp(h + 64, pat, sizeof pat) == 0 && env_is_live(uc, h) && env_is_live(other, o)) {
         *field = HINT_FIELD;
         *env_off = HINT_ENV_OFF;
@@ -233,7 +234,9 @@ static int run_at(uc_engine *uc, uint8_t *ram, const uint8_t *code, size_t n)
     return uc_emu_start(uc, 0x1000, 0, 0, 0) == UC_ERR_OK ? 0 : -1;
 }
 
-static void measure(void)
+/* no_hint: search for the CPU state without trying 2.1.4's known place first
+ * (the first engine's switch decides, since the layout is measured once). */
+static void measure(bool no_hint)
 {
     uc_engine *uc, *other;
     uint8_t *ram, *env;
@@ -258,7 +261,7 @@ static void measure(void)
     uc_mem_map_ptr(uc, 0, 0x10000, UC_PROT_ALL, ram);
     uc_mem_map_ptr(other, 0, 0x10000, UC_PROT_ALL, ram);
     ranges_load(r);
-    env = find_env(uc, other, r, &L.cpu_field, &L.env_off);
+    env = find_env(uc, other, r, &L.cpu_field, &L.env_off, no_hint);
     if (!env) {
         log_debug("cpu: fast stores off: the engine's CPU state was not found");
         goto out;
@@ -299,7 +302,7 @@ out_engine:
 int uc_tlb_attach(struct cpu *c)
 {
     if (!L.known)
-        measure();
+        measure(c->sw.uc_no_hint);
     c->tlb.env = NULL;
     c->blob_live = NULL;
     if (!L.env_known)
@@ -313,7 +316,7 @@ int uc_tlb_attach(struct cpu *c)
     uc_blob_copy_out(c);
     if (memcmp((uint8_t *)c->ctx + c->blob.rax, env, 256) == 0)
         c->blob_live = env - c->blob.rax;
-    if (!L.usable || getenv("HVSIM_SLOW_STORES"))
+    if (!L.usable || c->sw.slow_stores)
         return 0;
     c->tlb.code_pages = calloc((c->ram_size >> 12) / 8 + 1, 1);
     c->tlb.cleared_pages = calloc((c->ram_size >> 12) / 8 + 1, 1);
@@ -331,7 +334,7 @@ int uc_tlb_attach(struct cpu *c)
 void *uc_tlb_cpu_object(uc_engine *uc)
 {
     if (!L.known)
-        measure();
+        measure(false);
     return L.env_known ? (void *)(uintptr_t)rd64((const uint8_t *)uc + L.cpu_field) : NULL;
 }
 

@@ -1,7 +1,7 @@
 /* The machine's address decoding: I/O ports and MMIO ranges mapped to devices
  * behind struct dev_ops. The run loop dispatches by address and never names a device. */
-#ifndef SIM_IOMAP_H
-#define SIM_IOMAP_H
+#ifndef MACHINE_IOMAP_H
+#define MACHINE_IOMAP_H
 
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  * lines are wired here (ISA IRQs to both the 8259 and the I/O APIC, the 8259 to
  * LINT0, the I/O APIC to the local APIC). The loop runs the CPU up to the next
  * event, fires due events, and lets idle time pass while the CPU halts. */
-#include "machine.h"
+#include "machine/machine.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -287,7 +287,8 @@ struct machine *machine_create(const struct machine_config *cfg)
     if (ram_init(&m->ram, cfg->mem_bytes))
         goto fail_after_evq;
 
-    struct cpu_config cc = { .ram = m->ram.base, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0 };
+    struct cpu_config cc = { .ram = m->ram.base, .ram_size = cfg->mem_bytes, .hz = m->cfg.hz, .apic_id = 0,
+                             .sw = cfg->cpu_switches };
     struct cpu_platform plat = {
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
         .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack,
@@ -411,22 +412,22 @@ static bool only_observers_queued(const struct machine *m)
     return m->q.n == (event_pending(&m->tick_ev) ? 1u : 0u);
 }
 
-void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res)
+bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *res)
 {
     for (;;) {
         sync_time(m);
         if (m->stopping)
-            { finish(m, res, m->end, m->exit_status); return; }
+            { finish(m, res, m->end, m->exit_status); return true; }
         if (m->tick_due) {
             /* Between CPU runs, at an instruction-block boundary: the state is whole. */
             m->tick_due = false;
             if (m->tick_fn(m->tick_opaque, m))
-                { finish(m, res, MACHINE_END_OBSERVER, 1); return; }
+                { finish(m, res, MACHINE_END_OBSERVER, 1); return true; }
         }
         if (console_input_serve(m))
-            { finish(m, res, MACHINE_END_OBSERVER, 1); return; }
+            { finish(m, res, MACHINE_END_OBSERVER, 1); return true; }
         vtime_t next = evq_next(&m->q);
-        m->deadline = console_input_deadline(m, next < max_time ? next : max_time);
+        m->deadline = console_input_deadline(m, next < until ? next : until);
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
         enum cpu_exit why = cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
@@ -434,24 +435,30 @@ void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res
             evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
         switch (why) {
         case CPU_EXIT_LIMIT:
-            if (cpu_now(m->cpu) >= max_time)
-                { finish(m, res, MACHINE_END_TIME_LIMIT, 4); return; }
+            if (cpu_now(m->cpu) >= until)
+                return false;
             break;
         case CPU_EXIT_HALT:
-            if (max_time == VTIME_NEVER && only_observers_queued(m))
-                { finish(m, res, MACHINE_END_HUNG, 4); return; }
+            /* No deadline from outside and nothing queued here: nothing can wake it. */
+            if (until == VTIME_NEVER && only_observers_queued(m))
+                { finish(m, res, MACHINE_END_HUNG, 4); return true; }
             cpu_idle_until(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
-            if (m->deadline == max_time && cpu_now(m->cpu) >= max_time && evq_next(&m->q) > max_time)
-                { finish(m, res, MACHINE_END_TIME_LIMIT, 4); return; }
+            if (m->deadline == until && cpu_now(m->cpu) >= until && evq_next(&m->q) > until)
+                return false;
             break;
         case CPU_EXIT_STOP:
             break; /* m->stopping says why */
         case CPU_EXIT_TRIPLE_FAULT:
-            { finish(m, res, MACHINE_END_TRIPLE_FAULT, 3); return; }
+            { finish(m, res, MACHINE_END_TRIPLE_FAULT, 3); return true; }
         case CPU_EXIT_ERROR:
-            { finish(m, res, MACHINE_END_ERROR, 1); return; }
+            { finish(m, res, MACHINE_END_ERROR, 1); return true; }
         }
     }
+}
+
+void machine_result_time_limit(struct machine *m, struct machine_result *res)
+{
+    finish(m, res, MACHINE_END_TIME_LIMIT, 4);
 }
 
 void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque)

@@ -1,8 +1,8 @@
 /* The multiboot v1 loader (Multiboot Specification 0.6.96): ELF32 and ELF64
  * kernels, the a.out kludge, modules with command lines, the memory map and the
  * boot command line; gzip-compressed files are accepted as GRUB accepts them. */
-#ifndef SIM_MULTIBOOT_H
-#define SIM_MULTIBOOT_H
+#ifndef MACHINE_MULTIBOOT_H
+#define MACHINE_MULTIBOOT_H
 
 #include <stddef.h>
 #include <stdint.h>

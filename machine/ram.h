@@ -1,8 +1,8 @@
 /* Guest RAM: host memory mapped lazily so untouched pages cost nothing, a fast
  * content hash over its non-zero pages (64-bit words, 4 lanes), and a compact
  * saved form (bitmap of non-zero pages + zlib) for snapshots. */
-#ifndef SIM_RAM_H
-#define SIM_RAM_H
+#ifndef MACHINE_RAM_H
+#define MACHINE_RAM_H
 
 #include <stdint.h>
 

@@ -13,7 +13,7 @@
  * nested-run jump buffers and their level) is checked on scratch engines at
  * start-up: the bytes around it, the level seen from inside a hook, and each
  * behaviour relied on below. If anything differs the checks stay and hooks stop
- * through the API as before. HVSIM_UC_EXIT_CHECKS=1 keeps them too. */
+ * through the API as before. The uc_exit_checks switch (HVSIM_UC_EXIT_CHECKS=1) keeps them too. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <setjmp.h>
@@ -124,7 +124,7 @@ static void measure(void)
     S.known = true;
     unsigned major = 0, minor = 0;
     uc_version(&major, &minor);
-    if (major != 2 || minor != 1 || getenv("HVSIM_UC_EXIT_CHECKS"))
+    if (major != 2 || minor != 1)
         return;
     S.flag_off = FLAG_HINT;
     S.loop_exit = (void (*)(void *))dlsym(RTLD_DEFAULT, "cpu_loop_exit_x86_64");
@@ -159,7 +159,7 @@ void uc_stop_attach(struct cpu *c)
     if (!S.known)
         measure();
     c->exit_checks_off = false;
-    if (!S.usable || !c->blob_live || !uc_tlb_cpu_object(c->uc))
+    if (c->sw.uc_exit_checks || !S.usable || !c->blob_live || !uc_tlb_cpu_object(c->uc))
         return;
     *flag_of(c->uc) = 1;
     c->exit_checks_off = true;

@@ -1,7 +1,7 @@
 /* The machine's insides, shared by the files of sim/ that assemble, run, save and
  * hash it (machine.c, snapshot.c, statehash.c). Everyone else uses machine.h. */
-#ifndef SIM_MACHINE_PRIV_H
-#define SIM_MACHINE_PRIV_H
+#ifndef MACHINE_MACHINE_PRIV_H
+#define MACHINE_MACHINE_PRIV_H
 
 #include <stdbool.h>
 
@@ -9,7 +9,7 @@
 #include "cpu/cpu.h"
 #include "devices/dev.h"
 #include "iomap.h"
-#include "machine.h"
+#include "machine/machine.h"
 #include "ram.h"
 #include "traces/evtrace.h"
 

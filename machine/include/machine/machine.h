@@ -1,14 +1,16 @@
 /* The PC machine hvsim boots: RAM, one vCPU, the platform devices at QEMU pc
  * addresses, one event queue, and the virtual-time main loop. */
-#ifndef SIM_MACHINE_H
-#define SIM_MACHINE_H
+#ifndef MACHINE_MACHINE_H
+#define MACHINE_MACHINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "base/buf.h"
 #include "base/vtime.h"
-#include "multiboot.h"
+#include "cpu/cpu.h"
+#include "machine/multiboot.h"
 #include "traces/evtrace.h"
 #include "traces/reclog.h"
 
@@ -19,6 +21,7 @@ struct machine_config {
     uint64_t hz;              /* nominal CPU frequency; also the TSC rate */
     uint64_t rtc_epoch;       /* Unix seconds of power-on, for the CMOS clock */
     FILE *console;            /* where COM1's output goes */
+    struct cpu_switches cpu_switches; /* for tests and measurements (cpu/cpu.h) */
 };
 
 enum machine_end {
@@ -44,7 +47,15 @@ struct machine *machine_create(const struct machine_config *cfg);
 void machine_destroy(struct machine *m);
 /* Load a multiboot kernel and put the CPU at its entry. 0 or -1 with err set. */
 int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *err, size_t errlen);
-void machine_run(struct machine *m, vtime_t max_time, struct machine_result *res);
+/* Run until virtual time `until` or until the machine ends. Returns true when it
+ * ended (res says how), false when it reached `until` and can go on: the world
+ * (sim/world.c) steps every machine this way on its one clock. VTIME_NEVER means
+ * nothing outside the machine has a deadline, so a CPU halted with nothing
+ * queued ends the run (MACHINE_END_HUNG). Stopping at `until` and going on later
+ * is invisible to the guest, like a checkpoint tick. */
+bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *res);
+/* Fill res for a run that was given no more time (`boot --max-time`): status 4. */
+void machine_result_time_limit(struct machine *m, struct machine_result *res);
 
 vtime_t machine_now(const struct machine *m);
 uint64_t machine_instructions(const struct machine *m);
@@ -53,7 +64,7 @@ uint64_t machine_hz(const struct machine *m);
 /* Observers. A tick runs fn every period of virtual time (at multiples of period),
  * between CPU runs at the first instruction-block boundary at or after the tick,
  * where the whole state can be hashed or saved. It only reads: the guest sees the
- * same run with or without it. fn returning nonzero ends machine_run with
+ * same run with or without it. fn returning nonzero ends machine_run_until with
  * MACHINE_END_OBSERVER. A NULL fn removes the tick. One tick per machine. */
 typedef int machine_tick_fn(void *opaque, struct machine *m);
 void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, void *opaque);
@@ -83,7 +94,7 @@ void machine_trace_insns(struct machine *m, vtime_t from, vtime_t to);
 /* Snapshots (snapshot.c): the CPU, every device in a fixed order, the pending
  * device events in their order, RAM (non-zero pages, zlib) and the console's
  * hash. Taken between runs (from a tick); loaded into a machine created with the
- * same configuration, before machine_run. The tick is not saved: set it again. */
+ * same configuration, before it runs. The tick is not saved: set it again. */
 int machine_save(struct machine *m, struct buf *out);
 /* 0, or a negative HV_E* with what did not match in err. */
 int machine_load(struct machine *m, const void *blob, size_t len, char *err, size_t errlen);

@@ -2,7 +2,7 @@
  * load the ELF segments by physical address (or the a.out kludge's ranges), place
  * modules page-aligned after the kernel, and build the information structure
  * (memory, command line, modules, memory map, boot loader name) after them. */
-#include "multiboot.h"
+#include "machine/multiboot.h"
 
 #include <elf.h>
 #include <stdbool.h>
