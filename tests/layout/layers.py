@@ -25,7 +25,7 @@ ALLOWED = {
     "sim": {"base", "arch", "cpu", "vmx", "devices", "netsim", "traces", "machine", "hv"},
 }
 # Include prefixes that belong to a folder other than their name.
-PREFIX_HOME = {"vmx": "cpu"}
+PREFIX_HOME = {"vmx": "cpu", "engine": "cpu"}
 # Library targets -> their folder.
 LIBS = {
     "hvarch": "arch", "hvbase": "base", "hvcpu": "cpu", "hvvmx": "cpu", "hvdev": "devices",
