@@ -3,7 +3,12 @@
  * with the ACPI PM timer (3.579545 MHz, the FADT's PM_TMR_BLK): a wait for the
  * next update ends one second after the last, UIP lasts 244 us to 2.228 ms,
  * update, alarm and periodic interrupts come at their times, and a poll of
- * register A costs the bus time of two ISA accesses. 32-bit. */
+ * register A costs the bus time of two ISA accesses. 32-bit.
+ * QEMU differs: its RTC and PM timer follow the host clock, so "tcg-quirks"
+ * widens the tolerances to 20 ms and skips the poll cost. It passes on a quiet
+ * host; on one loaded to several times its cores, QEMU's vCPU thread sleeps
+ * through whole seconds and the timing checks fail (seen: UIP held 42 ms, the
+ * seconds jumping by 3). hvsim's times are exact. */
 #include "klib/acpi.h"
 #include "klib/cmos.h"
 #include "klib/console.h"
