@@ -673,6 +673,13 @@ void cpu_idle_until(struct cpu *c, uint64_t cycles)
         c->cycles = cycles;
 }
 
+void cpu_add_cycles(struct cpu *c, uint64_t cycles)
+{
+    if (c->vmx && c->vmx->active)
+        c = c->vmx->active; /* its cycles become the root's at the VM exit */
+    c->cycles += cycles;
+}
+
 const struct cpu_fault *cpu_last_fault(const struct cpu *c) { return &c->last_fault; }
 const struct cpu_stats *cpu_stats(const struct cpu *c) { return &c->stats; }
 uint64_t cpu_reg_read(struct cpu *c, int r) { return reg_get(c, r); }

@@ -1,11 +1,13 @@
 /* ACPI table builder (ACPI 6.4 spec, ch. 5.2): the RSDP first, then DSDT, FACS,
  * FADT, MADT, RSDT and XSDT, each 16-byte aligned (FACS 64), every checksum
- * making its table sum to zero. The DSDT holds only \_S5 = {0, 0}, which is
- * what the PM block's SLP_TYP decoding calls soft-off. */
+ * making its table sum to zero. The DSDT is dsdt.asl, compiled by iasl at build
+ * time: the PCI root bridge, the ISA devices and \_S5 = {0, 0}, which is what
+ * the PM block's SLP_TYP decoding calls soft-off. */
 #include "devices/acpi.h"
 
 #include <string.h>
 
+#include "acpi_dsdt.h"
 #include "base/err.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
@@ -71,12 +73,18 @@ static void acpi_gas(uint8_t *g, uint8_t bits, uint8_t access, uint64_t addr)
     put64(g + 4, addr);
 }
 
-/* DefinitionBlock with Name (_S5, Package () { 0, 0, 0, 0 }). */
-static const uint8_t acpi_dsdt_aml[] = {
-    0x08, '_', 'S', '5', '_',       /* NameOp "_S5_" */
-    0x12, 0x06, 0x04,               /* PackageOp, PkgLength 6, NumElements 4 */
-    0x00, 0x00, 0x00, 0x00,         /* SLP_TYPa, SLP_TYPb, reserved: ZeroOp */
-};
+/* Overwrite the DWordConst after "Name (NAME," in the DSDT: how the machine's
+ * PCI MMIO window reaches the compiled AML. 0, or -1 if dsdt.asl lost it. */
+static int acpi_dsdt_patch(uint8_t *t, size_t len, const char name[4], uint32_t v)
+{
+    for (size_t i = ACPI_HDR_LEN; i + 9 <= len; i++) {
+        if (t[i - 1] == 0x08 && !memcmp(t + i, name, 4) && t[i + 4] == 0x0c) { /* NameOp, DWordPrefix */
+            put32(t + i + 5, v);
+            return 0;
+        }
+    }
+    return -1;
+}
 
 static size_t align(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -158,9 +166,12 @@ int acpi_build(uint8_t *mem, uint64_t mem_gpa, size_t len, const struct acpi_con
     c.ioapic_addr = c.ioapic_addr ? c.ioapic_addr : (uint32_t)IOAPIC_MMIO_BASE;
     c.pm_base = c.pm_base ? c.pm_base : ACPI_PM_BASE_DEFAULT;
     c.sci_irq = c.sci_irq ? c.sci_irq : ACPI_SCI_IRQ_DEFAULT;
+    c.pci_mmio_base = c.pci_mmio_base ? c.pci_mmio_base : ACPI_PCI_MMIO_BASE_DEFAULT;
+    if (c.pci_mmio_base >= c.ioapic_addr)
+        return HV_EINVAL;
 
     dsdt = align(ACPI_RSDP_LEN, 16);
-    facs = align(dsdt + ACPI_HDR_LEN + sizeof acpi_dsdt_aml, 64);
+    facs = align(dsdt + acpi_dsdt_aml_len, 64);
     fadt = align(facs + ACPI_FACS_LEN, 16);
     madt = align(fadt + ACPI_FADT_LEN, 16);
     rsdt = align(madt + acpi_madt_len(ncpus), 16);
@@ -170,9 +181,11 @@ int acpi_build(uint8_t *mem, uint64_t mem_gpa, size_t len, const struct acpi_con
         return HV_ERANGE;
     memset(mem, 0, end);
 
-    t = mem + dsdt;
-    acpi_header(t, "DSDT", (uint32_t)(ACPI_HDR_LEN + sizeof acpi_dsdt_aml), 2);
-    memcpy(t + ACPI_HDR_LEN, acpi_dsdt_aml, sizeof acpi_dsdt_aml);
+    t = mem + dsdt; /* the window ends below the I/O APIC, as QEMU's */
+    memcpy(t, acpi_dsdt_aml, acpi_dsdt_aml_len);
+    if (acpi_dsdt_patch(t, acpi_dsdt_aml_len, "PMIN", c.pci_mmio_base) ||
+        acpi_dsdt_patch(t, acpi_dsdt_aml_len, "PMAX", c.ioapic_addr - 1))
+        return HV_EINVAL;
     acpi_seal(t);
 
     t = mem + facs; /* no checksum in the FACS */

@@ -43,6 +43,10 @@
 #define RTC_HOUR_PM 0x80
 #define RTC_ALARM_DONT_CARE 0xc0
 #define RTC_UIP_NS 244000 /* UIP rises this long before each update */
+/* An access to 0x70/0x71 is an LPC I/O cycle: about 1 us on a PC (Linux's
+ * port-0x80 io_delay relies on the same order). Charging it makes a guest
+ * polling UIP for the next second spin 2 us a poll, not a few ns. */
+#define RTC_ACCESS_NS 1000
 #define RTC_BASE_HZ 32768
 #define RTC_MAGIC 0x434d4f53 /* "CMOS" */
 
@@ -428,6 +432,7 @@ const struct dev_ops cmos_rtc_ops = {
     .reset = rtc_reset,
     .save = rtc_save,
     .load = rtc_load,
+    .access_ns = RTC_ACCESS_NS,
 };
 
 /* BIOS memory bytes, as QEMU's pc_cmos_init fills them. */

@@ -1,6 +1,8 @@
 /* PCI configuration mechanism #1 (PCI Local Bus Spec. 3.0 3.2.2.3.2): CONFIG_ADDRESS
  * selects bus/device/function/register, CONFIG_DATA reads or writes it; absent
- * functions read all-ones. Byte port 0xcf9 is the PIIX reset control register. */
+ * functions read all-ones. Byte port 0xcf9 is the PIIX reset control register.
+ * INTx (spec 2.2.6, 6.2.2): functions share four wired-OR lines, routed as the
+ * DSDT's _PRT says. */
 #include "devices/pci_host.h"
 
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 
 struct pci_host {
     struct pci_func *funcs[256]; /* by devfn on bus 0 */
+    struct irq_line intx[PCI_INTX_LINES];
+    uint8_t intx_level[PCI_INTX_LINES]; /* the wired-OR of the functions on each line */
     pci_reset_fn *reset_fn;
     void *reset_opaque;
     uint32_t addr;
@@ -45,6 +49,8 @@ struct pci_func *pci_host_add_func(struct pci_host *h, unsigned dev, unsigned fn
         log_error("pci: out of memory");
         return NULL;
     }
+    f->host = h;
+    f->devfn = (uint8_t)devfn;
     pci_put16(f->cfg + PCI_VENDOR_ID, vendor);
     pci_put16(f->cfg + PCI_DEVICE_ID, device);
     for (int i = 0; i < 4; i++)
@@ -81,6 +87,63 @@ uint32_t pci_func_read32(const struct pci_func *fn, unsigned off)
     return fn->cfg[off] | fn->cfg[off + 1] << 8 | fn->cfg[off + 2] << 16 | (uint32_t)fn->cfg[off + 3] << 24;
 }
 
+void pci_host_set_intx_line(struct pci_host *h, unsigned n, struct irq_line line)
+{
+    if (n < PCI_INTX_LINES)
+        h->intx[n] = line;
+}
+
+void pci_func_set_intx_pin(struct pci_func *fn, unsigned pin)
+{
+    fn->cfg[PCI_INTERRUPT_PIN] = pin <= 4 ? (uint8_t)pin : 0;
+}
+
+static unsigned pci_func_intx_line(const struct pci_func *fn)
+{
+    return ((fn->devfn >> 3) + fn->cfg[PCI_INTERRUPT_PIN] - 1) % PCI_INTX_LINES;
+}
+
+/* A function drives its line while it requests (status) and may (command). */
+static int pci_func_intx_out(const struct pci_func *f)
+{
+    return f->cfg[PCI_INTERRUPT_PIN] && (f->cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT) &&
+           !(f->cfg[PCI_COMMAND + 1] & (PCI_COMMAND_INTX_DISABLE >> 8));
+}
+
+static void pci_intx_levels(const struct pci_host *h, uint8_t level[PCI_INTX_LINES])
+{
+    for (unsigned n = 0; n < PCI_INTX_LINES; n++)
+        level[n] = 0;
+    for (unsigned i = 0; i < 256; i++)
+        if (h->funcs[i] && pci_func_intx_out(h->funcs[i]))
+            level[pci_func_intx_line(h->funcs[i])] = 1;
+}
+
+/* Recompute each line from every function's output and drive the changes. */
+static void pci_intx_update(struct pci_host *h)
+{
+    uint8_t level[PCI_INTX_LINES];
+
+    pci_intx_levels(h, level);
+    for (unsigned n = 0; n < PCI_INTX_LINES; n++) {
+        if (level[n] != h->intx_level[n]) {
+            h->intx_level[n] = level[n];
+            irq_line_set(&h->intx[n], level[n]);
+        }
+    }
+}
+
+void pci_func_set_intx(struct pci_func *fn, int level)
+{
+    if (!fn->cfg[PCI_INTERRUPT_PIN])
+        return;
+    if (level)
+        fn->cfg[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
+    else
+        fn->cfg[PCI_STATUS] &= ~PCI_STATUS_INTERRUPT;
+    pci_intx_update(fn->host);
+}
+
 void pci_host_set_reset_fn(struct pci_host *h, pci_reset_fn *fn, void *opaque)
 {
     h->reset_fn = fn;
@@ -106,6 +169,8 @@ static uint64_t pci_read(void *opaque, uint64_t off, unsigned size)
         return h->addr;
     if (off == PCI_RCR && size == 1)
         return h->rcr;
+    if (off < PCI_CONFIG_DATA && (size == 1 || size == 2) && off + size <= PCI_CONFIG_DATA)
+        return dev_ones(size); /* only dword accesses reach CONFIG_ADDRESS */
     if (off < PCI_CONFIG_DATA || off + size > PCI_HOST_PORT_LEN || (size != 1 && size != 2 && size != 4)) {
         log_guest("pci: %u-byte read at 0x%llx", size, (unsigned long long)(PCI_HOST_PORT + off));
         return dev_ones(size);
@@ -136,6 +201,10 @@ static void pci_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         h->rcr = (uint8_t)val & PCI_RCR_SYS_RST;
         return;
     }
+    /* Linux's type-1 probe writes a byte to 0xcfb: sub-dword writes to
+     * CONFIG_ADDRESS are ignored, as the PIIX does. */
+    if (off < PCI_CONFIG_DATA && (size == 1 || size == 2) && off + size <= PCI_CONFIG_DATA)
+        return;
     if (off < PCI_CONFIG_DATA || off + size > PCI_HOST_PORT_LEN || (size != 1 && size != 2 && size != 4)) {
         log_guest("pci: %u-byte write at 0x%llx", size, (unsigned long long)(PCI_HOST_PORT + off));
         return;
@@ -148,6 +217,8 @@ static void pci_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         uint8_t b = (uint8_t)(val >> (8 * i)), m = f->wmask[reg + i];
         f->cfg[reg + i] = (f->cfg[reg + i] & ~m) | (b & m);
     }
+    if (reg < PCI_COMMAND + 2 && reg + size > PCI_COMMAND + 1)
+        pci_intx_update(h); /* Interrupt Disable changed the line */
     if (f->on_write)
         f->on_write(f->opaque, f, reg, size);
 }
@@ -163,6 +234,7 @@ static void pci_reset(void *opaque)
         for (unsigned o = 0; f && o < 256; o++)
             f->cfg[o] &= ~f->wmask[o];
     }
+    pci_intx_update(h);
 }
 
 static int pci_save(void *opaque, struct buf *b)
@@ -210,6 +282,9 @@ static int pci_load(void *opaque, struct buf_reader *r)
     }
     h->addr = addr & 0x80fffffc;
     h->rcr = rcr;
+    /* Line levels follow from the loaded status and command registers; the
+     * receivers keep their own input levels, so only the cache is refreshed. */
+    pci_intx_levels(h, h->intx_level);
     return HV_OK;
 }
 

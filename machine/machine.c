@@ -39,9 +39,20 @@ static void after_access(struct machine *m)
         cpu_kick(m->cpu);
 }
 
+/* The bus time of a port access (the device's access_ns) passes before the
+ * device sees it, as the CPU stalls for the cycle. */
+static void charge_bus(struct machine *m, uint16_t port)
+{
+    uint8_t o = m->io.port_owner[port];
+    uint32_t ns = o ? m->io.regions[o - 1].ops->access_ns : 0;
+    if (ns)
+        cpu_add_cycles(m->cpu, vtime_to_cycles(ns, m->cfg.hz));
+}
+
 static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 {
     struct machine *m = o;
+    charge_bus(m, port);
     sync_time(m);
     uint32_t v = iomap_pio_read(&m->io, port, size);
     after_access(m);
@@ -51,6 +62,7 @@ static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
 {
     struct machine *m = o;
+    charge_bus(m, port);
     sync_time(m);
     iomap_pio_write(&m->io, port, val, size);
     after_access(m);
@@ -156,6 +168,13 @@ static void irq0_set(void *o, int level) { isa_irq(o, 0, level); }
 static void irq4_set(void *o, int level) { isa_irq(o, COM1_IRQ, level); }
 static void irq8_set(void *o, int level) { isa_irq(o, 8, level); }
 static void irq9_set(void *o, int level) { isa_irq(o, 9, level); }
+
+/* PCI INTx lines A-D go to I/O APIC GSIs 16-19, as the DSDT's _PRT says. */
+#define PCI_GSI_BASE 16
+static void pci_intx0_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 0, level); }
+static void pci_intx1_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 1, level); }
+static void pci_intx2_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 2, level); }
+static void pci_intx3_set(void *o, int level) { ioapic_set_irq(((struct machine *)o)->ioapic, PCI_GSI_BASE + 3, level); }
 
 static int pic_pending_hook(void *o) { return pic_intr_pending(o); }
 static int pic_ack_hook(void *o) { return pic_intr_ack(o); }
@@ -327,10 +346,14 @@ struct machine *machine_create(const struct machine_config *cfg)
     m->bios = bios_create(m->cpu, m->ram.base, cfg->mem_bytes);
     if (!m->pit || !m->uart || !m->dbg || !m->rtc || !m->pm || !m->fwcfg || !m->pci || !m->bios)
         goto fail_after_devices;
+    pci_host_set_intx_line(m->pci, 0, (struct irq_line){ .set = pci_intx0_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 1, (struct irq_line){ .set = pci_intx1_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 2, (struct irq_line){ .set = pci_intx2_set, .opaque = m });
+    pci_host_set_intx_line(m->pci, 3, (struct irq_line){ .set = pci_intx3_set, .opaque = m });
     /* ACPI tables in the BIOS area, where kernels scan for the RSDP. */
     if (acpi_build(m->ram.base + ACPI_RSDP_AREA_START, ACPI_RSDP_AREA_START,
                    ACPI_RSDP_AREA_END - ACPI_RSDP_AREA_START,
-                   &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1 }) < 0) {
+                   &(struct acpi_config){ .ncpus = 1, .ioapic_id = 1, .pci_mmio_base = (uint32_t)cfg->mem_bytes }) < 0) {
         log_error("machine: cannot build the ACPI tables");
         goto fail_after_devices;
     }

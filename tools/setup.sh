@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config gcc-multilib libcapstone-dev libpcap-dev libsdl2-dev
-      libcriterion-dev liblua5.4-dev zlib1g-dev tshark qemu-system-x86 iproute2 isc-dhcp-client iputils-ping python3)
+      libcriterion-dev liblua5.4-dev zlib1g-dev acpica-tools tshark qemu-system-x86 iproute2 isc-dhcp-client iputils-ping python3)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,9 +1,13 @@
 /* Tests for the ACPI table builder: the RSDP is found by the scan kernels do,
  * every checksum holds, RSDT and XSDT lead to the FADT and MADT, the FADT
  * describes the PM block and DSDT, the MADT lists CPUs, the I/O APIC and the
- * IRQ0 override, and the DSDT carries \_S5. */
+ * IRQ0 override, and the DSDT carries \_S5; the DSDT is valid AML that iasl
+ * disassembles into the PCI root bridge, its routing and the ISA devices. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "devices/acpi.h"
@@ -144,4 +148,67 @@ Test(acpi, rejects_bad_placement)
     cr_assert_eq(acpi_build(area, GPA + 8, sizeof area, &cfg), HV_EINVAL);
     cr_assert_eq(acpi_build(area, GPA, 100, &cfg), HV_ERANGE);
     cr_assert_eq(acpi_build(area, 0xffffff00ULL, sizeof area, &cfg), HV_ERANGE);
+}
+
+Test(acpi, rejects_pci_window_over_ioapic)
+{
+    struct acpi_config cfg = { .ncpus = 1, .pci_mmio_base = 0xfec00000u };
+    cr_assert_eq(acpi_build(area, GPA, sizeof area, &cfg), HV_EINVAL);
+}
+
+static const uint8_t *build_dsdt(uint32_t pci_mmio_base)
+{
+    struct acpi_config cfg = { .ncpus = 1, .pci_mmio_base = pci_mmio_base };
+    cr_assert_gt(acpi_build(area, GPA, sizeof area, &cfg), 0);
+    const uint8_t *rsdt = table(le32(find_rsdp() + 16), "RSDT");
+    const uint8_t *fadt = table(le32(rsdt + 36), "FACP");
+    return table(le32(fadt + 40), "DSDT");
+}
+
+/* Disassemble the DSDT with iasl -d and return the ASL text (malloc'd). */
+static char *disassemble(const uint8_t *dsdt)
+{
+    char dir[] = "/tmp/hvsim_dsdt_XXXXXX", path[64], cmd[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/dsdt.aml", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(dsdt, 1, le32(dsdt + 4), f), le32(dsdt + 4));
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cd %s && %s -d dsdt.aml >iasl.log 2>&1", dir, HVSIM_IASL);
+    cr_assert_eq(system(cmd), 0, "iasl -d failed: see %s/iasl.log", dir);
+    snprintf(path, sizeof path, "%s/dsdt.dsl", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "iasl wrote no %s", path);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    return text;
+}
+
+Test(acpi, dsdt_disassembles_to_root_bridge_and_devices)
+{
+    const char *asl = disassemble(build_dsdt(0x10000000u));
+    static const char *const want[] = {
+        "Device (PCI0)", "EisaId (\"PNP0A03\")", "Method (_CRS", "WordBusNumber", "Method (_PRT",
+        "Device (ISA)", "EisaId (\"PNP0B00\")", "EisaId (\"PNP0501\")", "EisaId (\"PNP0000\")",
+        "EisaId (\"PNP0100\")", "Name (_S5,",
+        /* the machine's window, patched into the compiled AML */
+        "Name (PMIN, 0x10000000)", "Name (PMAX, 0xFEBFFFFF)",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_not_null(strstr(asl, want[i]), "the disassembled DSDT lacks %s", want[i]);
+}
+
+Test(acpi, dsdt_window_follows_ram)
+{
+    const uint8_t *dsdt = build_dsdt(0x20000000u);
+    int found = 0;
+    for (uint32_t i = 36; i + 9 <= le32(dsdt + 4); i++)
+        if (!memcmp(dsdt + i, "PMIN", 4) && dsdt[i + 4] == 0x0c)
+            found = le32(dsdt + i + 5) == 0x20000000u;
+    cr_assert(found, "PMIN is the RAM end");
 }

@@ -1,6 +1,7 @@
 /* Tests for the CMOS RTC through its ops table: time from the epoch and virtual
  * clock, BCD/binary and 12/24 h, setting the clock, UIP, periodic, update and
- * alarm interrupts, register C, memory bytes, NMI bit, save/load. */
+ * alarm interrupts, register C, memory bytes, NMI bit, save/load, the exact
+ * UIP/UF edges and the bus cost of an access. */
 #include <criterion/criterion.h>
 
 #include "base/err.h"
@@ -189,4 +190,43 @@ Test(rtc, save_load_keeps_clock_and_events)
     buf_reader_init(&r, b.data, b.len - 1);
     cr_assert_eq(cmos_rtc_ops.load(c, &r), HV_ECORRUPT);
     buf_free(&b);
+}
+
+Test(rtc, uip_and_uf_edges_exact)
+{
+    q.now = 5 * VTIME_S + 500 * VTIME_MS;
+    rd(0x0c); /* clears the flags of the updates at 1-5 s */
+    q.now = 6 * VTIME_S - 244 * VTIME_US - 1;
+    cr_assert_eq(rd(0x0a) & 0x80, 0, "UIP still low 244 us + 1 ns before the update");
+    q.now = 6 * VTIME_S - 244 * VTIME_US;
+    cr_assert_eq(rd(0x0a) & 0x80, 0x80, "UIP rises 244 us before it");
+    q.now = 6 * VTIME_S - 1;
+    cr_assert_eq(rd(0x0a) & 0x80, 0x80);
+    cr_assert_eq(rd(0x0c) & 0x10, 0, "no UF before the update");
+    q.now = 6 * VTIME_S;
+    cr_assert_eq(rd(0x0a) & 0x80, 0, "UIP falls at the update");
+    cr_assert_eq(rd(0x0c) & 0x10, 0x10, "UF at the update");
+    cr_assert_eq(rd(0x00), 0x06, "and the seconds moved on");
+}
+
+Test(rtc, update_interrupt_on_the_second)
+{
+    q.now = 5 * VTIME_S + 300 * VTIME_MS;
+    wr(0x0b, 0x12); /* UIE */
+    cr_assert_eq(evq_next(&q), 6 * VTIME_S, "the next update, not a second from now");
+    evq_run_until(&q, 6 * VTIME_S - 1);
+    cr_assert_eq(level, 0);
+    evq_run_until(&q, 6 * VTIME_S);
+    cr_assert_eq(level, 1);
+    cr_assert_eq(rd(0x0c) & 0x90, 0x90);
+    evq_run_until(&q, 7 * VTIME_S);
+    cr_assert_eq(rises, 2, "one a second");
+}
+
+Test(rtc, an_access_costs_an_isa_cycle)
+{
+    /* A poll of UIP (OUT 0x70, IN 0x71) must cost what a PC's does, about
+     * 1 us an access, so a one-second wait is some 500000 polls, not 10^8. */
+    cr_assert(cmos_rtc_ops.access_ns >= 500 && cmos_rtc_ops.access_ns <= 2000, "access_ns %u",
+              cmos_rtc_ops.access_ns);
 }

@@ -101,6 +101,9 @@ uint64_t cpu_instructions(const struct cpu *c);
 /* While halted, let time pass until `cycles` (no instructions retire). */
 void cpu_idle_until(struct cpu *c, uint64_t cycles);
 uint64_t cpu_cycles_at(const struct cpu *c, vtime_t t);
+/* A modelled cost of the instruction running now (a slow bus access): time
+ * moves on by `cycles` for the engine executing, root or VMX guest. */
+void cpu_add_cycles(struct cpu *c, uint64_t cycles);
 
 /* Something changed outside (an interrupt line, an earlier event): re-evaluate at
  * the next instruction-block boundary. Safe from any callback. */

@@ -1,6 +1,6 @@
 /* ACPI tables for the pc-like machine: RSDP (revision 2), RSDT, XSDT, FADT,
- * FACS, MADT and a minimal DSDT with \_S5, built into guest RAM. Follows the
- * ACPI 6.4 specification, chapter 5. */
+ * FACS, MADT and a DSDT (devices/dsdt.asl: PCI root bridge, ISA devices, \_S5),
+ * built into guest RAM. Follows the ACPI 6.4 specification, chapter 5. */
 #ifndef DEVICES_ACPI_H
 #define DEVICES_ACPI_H
 
@@ -13,6 +13,7 @@
 
 #define ACPI_SCI_IRQ_DEFAULT 9
 #define ACPI_SLP_TYP_S5 0          /* the DSDT's \_S5 SLP_TYP, as QEMU's PIIX4 PM */
+#define ACPI_PCI_MMIO_BASE_DEFAULT 0xc0000000u /* above the most RAM hvsim maps below 4 GiB */
 
 struct acpi_config {
     unsigned ncpus;        /* one MADT local APIC per CPU, APIC IDs 0..ncpus-1; 0 means 1 */
@@ -22,6 +23,7 @@ struct acpi_config {
     uint16_t pm_base;      /* 0: ACPI_PM_BASE_DEFAULT */
     uint8_t sci_irq;       /* 0: ACPI_SCI_IRQ_DEFAULT */
     int reset_reg;         /* advertise the 0xcf9 reset register in the FADT */
+    uint32_t pci_mmio_base; /* PCI0's MMIO window: here (0: the default) to ioapic_addr - 1 */
 };
 
 /* Write the RSDP at mem_gpa (16-byte aligned, below 4 GiB) and every table

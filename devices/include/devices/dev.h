@@ -16,6 +16,9 @@ struct dev_ops {
     void (*reset)(void *opaque);
     int (*save)(void *opaque, struct buf *out);           /* every field of state */
     int (*load)(void *opaque, struct buf_reader *in);     /* 0 or HV_ECORRUPT */
+    /* Bus time one access holds the CPU, in ns (an ISA/LPC cycle is about a
+     * microsecond); the machine adds it to virtual time. 0: free. */
+    uint32_t access_ns;
 };
 
 /* A device raises an interrupt through this; level 1 asserts, 0 deasserts.
