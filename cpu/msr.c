@@ -10,35 +10,6 @@
 #include "cpu_priv.h"
 #include "vmx_priv.h"
 
-#define MSR_TSC 0x10
-#define MSR_PLATFORM_ID 0x17
-#define MSR_APIC_BASE 0x1b
-#define MSR_FEATURE_CONTROL 0x3a
-#define MSR_BIOS_SIGN_ID 0x8b
-#define MSR_MTRRCAP 0xfe
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_MCG_CAP 0x179
-#define MSR_DEBUGCTL 0x1d9
-#define MSR_MCG_STATUS 0x17a
-#define MSR_MISC_ENABLE 0x1a0
-#define MSR_MTRR_PHYSBASE0 0x200
-#define MSR_MTRR_FIX64K 0x250
-#define MSR_MTRR_FIX16K_80000 0x258
-#define MSR_MTRR_FIX16K_A0000 0x259
-#define MSR_MTRR_FIX4K_C0000 0x268
-#define MSR_PAT 0x277
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_EFER 0xc0000080
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_FMASK 0xc0000084
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
 
 /* The microcode revision IA32_BIOS_SIGN_ID reports in bits 63:32: a released
  * revision for family 6 model 0x5e stepping 3 (cpuid.c), recent enough that
@@ -73,15 +44,15 @@ static int uc_msr(struct cpu *c, uint32_t msr, uint64_t *val, bool write)
 
 static uint64_t *mtrr_slot(struct cpu *c, uint32_t msr)
 {
-    if (msr >= MSR_MTRR_PHYSBASE0 && msr < MSR_MTRR_PHYSBASE0 + 16)
-        return &c->msr.mtrr_var[msr - MSR_MTRR_PHYSBASE0];
-    if (msr == MSR_MTRR_FIX64K)
+    if (msr >= MSR_IA32_MTRR_PHYSBASE0 && msr < MSR_IA32_MTRR_PHYSBASE0 + 16)
+        return &c->msr.mtrr_var[msr - MSR_IA32_MTRR_PHYSBASE0];
+    if (msr == MSR_IA32_MTRR_FIX64K_00000)
         return &c->msr.mtrr_fixed[0];
-    if (msr == MSR_MTRR_FIX16K_80000 || msr == MSR_MTRR_FIX16K_A0000)
-        return &c->msr.mtrr_fixed[1 + msr - MSR_MTRR_FIX16K_80000];
-    if (msr >= MSR_MTRR_FIX4K_C0000 && msr < MSR_MTRR_FIX4K_C0000 + 8)
-        return &c->msr.mtrr_fixed[3 + msr - MSR_MTRR_FIX4K_C0000];
-    if (msr == MSR_MTRR_DEF_TYPE)
+    if (msr == MSR_IA32_MTRR_FIX16K_80000 || msr == MSR_IA32_MTRR_FIX16K_A0000)
+        return &c->msr.mtrr_fixed[1 + msr - MSR_IA32_MTRR_FIX16K_80000];
+    if (msr >= MSR_IA32_MTRR_FIX4K_C0000 && msr < MSR_IA32_MTRR_FIX4K_C0000 + 8)
+        return &c->msr.mtrr_fixed[3 + msr - MSR_IA32_MTRR_FIX4K_C0000];
+    if (msr == MSR_IA32_MTRR_DEF_TYPE)
         return &c->msr.mtrr_def_type;
     return NULL;
 }
@@ -96,29 +67,29 @@ int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
     if (c->vmx && (r = vmx_msr_read(c, msr, val)) <= 0)
         return r;
     switch (msr) {
-    case MSR_TSC: *val = msr_tsc(c); return 0;
-    case MSR_PLATFORM_ID: case MSR_MCG_CAP: *val = 0; return 0;
-    case MSR_BIOS_SIGN_ID: *val = MICROCODE_REVISION << 32; return 0;
-    case MSR_DEBUGCTL: *val = c->msr.debugctl; return 0;
+    case MSR_IA32_TSC: *val = msr_tsc(c); return 0;
+    case MSR_IA32_PLATFORM_ID: case MSR_IA32_MCG_CAP: *val = 0; return 0;
+    case MSR_IA32_BIOS_SIGN_ID: *val = MICROCODE_REVISION << 32; return 0;
+    case MSR_IA32_DEBUGCTL: *val = c->msr.debugctl; return 0;
     case MSR_PLATFORM_INFO:
         /* Maximum non-turbo and maximum efficiency ratios (bits 15:8,
          * 47:40) of the 100 MHz bus clock CPUID 0x16 reports: the TSC rate. */
         *val = ((c->hz / 100000000u) & 0xff) << 8 | ((c->hz / 100000000u) & 0xff) << 40;
         return 0;
-    case MSR_MCG_STATUS: *val = c->msr.mcg_status; return 0;
-    case MSR_FEATURE_CONTROL: *val = c->msr.feature_control; return 0;
-    case MSR_MTRRCAP: *val = 0x508; return 0; /* 8 variable ranges, fixed ranges, WC */
-    case MSR_SYSENTER_CS: *val = c->msr.sysenter_cs; return 0;
-    case MSR_SYSENTER_ESP: *val = c->msr.sysenter_esp; return 0;
-    case MSR_SYSENTER_EIP: *val = c->msr.sysenter_eip; return 0;
-    case MSR_MISC_ENABLE: *val = c->msr.misc_enable; return 0;
-    case MSR_PAT: *val = c->msr.pat; return 0;
-    case MSR_STAR: *val = c->msr.star; return 0;
-    case MSR_LSTAR: *val = c->msr.lstar; return 0;
-    case MSR_CSTAR: *val = c->msr.cstar; return 0;
-    case MSR_FMASK: *val = c->msr.fmask; return 0;
-    case MSR_TSC_AUX: *val = c->msr.tsc_aux; return 0;
-    case MSR_EFER: case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+    case MSR_IA32_MCG_STATUS: *val = c->msr.mcg_status; return 0;
+    case MSR_IA32_FEATURE_CONTROL: *val = c->msr.feature_control; return 0;
+    case MSR_IA32_MTRRCAP: *val = 0x508; return 0; /* 8 variable ranges, fixed ranges, WC */
+    case MSR_IA32_SYSENTER_CS: *val = c->msr.sysenter_cs; return 0;
+    case MSR_IA32_SYSENTER_ESP: *val = c->msr.sysenter_esp; return 0;
+    case MSR_IA32_SYSENTER_EIP: *val = c->msr.sysenter_eip; return 0;
+    case MSR_IA32_MISC_ENABLE: *val = c->msr.misc_enable; return 0;
+    case MSR_IA32_PAT: *val = c->msr.pat; return 0;
+    case MSR_IA32_STAR: *val = c->msr.star; return 0;
+    case MSR_IA32_LSTAR: *val = c->msr.lstar; return 0;
+    case MSR_IA32_CSTAR: *val = c->msr.cstar; return 0;
+    case MSR_IA32_FMASK: *val = c->msr.fmask; return 0;
+    case MSR_IA32_TSC_AUX: *val = c->msr.tsc_aux; return 0;
+    case MSR_IA32_EFER: case MSR_IA32_FS_BASE: case MSR_IA32_GS_BASE: case MSR_IA32_KERNEL_GS_BASE:
         return uc_msr(c, msr, val, false);
     }
     if ((slot = mtrr_slot(c, msr))) {
@@ -136,24 +107,24 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
     if (c->plat.msr_write && (r = c->plat.msr_write(c->plat.opaque, msr, val)) <= 0)
         return r;
     switch (msr) {
-    case MSR_TSC: c->msr.tsc_offset = val - c->cycles; return 0;
-    case MSR_BIOS_SIGN_ID: return 0; /* microcode update trigger: nothing to load */
-    case MSR_MCG_STATUS: c->msr.mcg_status = val; return 0;
-    case MSR_DEBUGCTL:
+    case MSR_IA32_TSC: c->msr.tsc_offset = val - c->cycles; return 0;
+    case MSR_IA32_BIOS_SIGN_ID: return 0; /* microcode update trigger: nothing to load */
+    case MSR_IA32_MCG_STATUS: c->msr.mcg_status = val; return 0;
+    case MSR_IA32_DEBUGCTL:
         if (val & ~DEBUGCTL_WRITABLE)
             return -1;
         c->msr.debugctl = val & ~DEBUGCTL_LBR;
         return 0;
-    case MSR_FEATURE_CONTROL:
+    case MSR_IA32_FEATURE_CONTROL:
         if (c->msr.feature_control & 1)
             return -1; /* locked until reset */
         c->msr.feature_control = val;
         return 0;
-    case MSR_SYSENTER_CS: c->msr.sysenter_cs = val & 0xffff; return uc_msr(c, msr, &val, true);
-    case MSR_SYSENTER_ESP: c->msr.sysenter_esp = val; return uc_msr(c, msr, &val, true);
-    case MSR_SYSENTER_EIP: c->msr.sysenter_eip = val; return uc_msr(c, msr, &val, true);
-    case MSR_MISC_ENABLE: c->msr.misc_enable = val; return 0;
-    case MSR_PAT:
+    case MSR_IA32_SYSENTER_CS: c->msr.sysenter_cs = val & 0xffff; return uc_msr(c, msr, &val, true);
+    case MSR_IA32_SYSENTER_ESP: c->msr.sysenter_esp = val; return uc_msr(c, msr, &val, true);
+    case MSR_IA32_SYSENTER_EIP: c->msr.sysenter_eip = val; return uc_msr(c, msr, &val, true);
+    case MSR_IA32_MISC_ENABLE: c->msr.misc_enable = val; return 0;
+    case MSR_IA32_PAT:
         for (int i = 0; i < 8; i++) {
             unsigned t = (val >> (8 * i)) & 0xff;
             if (t == 2 || t == 3 || t > 7)
@@ -161,24 +132,24 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
         }
         c->msr.pat = val;
         return 0;
-    case MSR_STAR: c->msr.star = val; return uc_msr(c, msr, &val, true);
-    case MSR_LSTAR:
+    case MSR_IA32_STAR: c->msr.star = val; return uc_msr(c, msr, &val, true);
+    case MSR_IA32_LSTAR:
         if (!canonical(val))
             return -1;
         c->msr.lstar = val;
         return uc_msr(c, msr, &val, true);
-    case MSR_CSTAR:
+    case MSR_IA32_CSTAR:
         if (!canonical(val))
             return -1;
         c->msr.cstar = val;
         return uc_msr(c, msr, &val, true);
-    case MSR_FMASK:
+    case MSR_IA32_FMASK:
         if (val >> 32)
             return -1; /* bits 63:32 are reserved */
         c->msr.fmask = val;
         return uc_msr(c, msr, &val, true);
-    case MSR_TSC_AUX: c->msr.tsc_aux = val & 0xffffffffu; return 0;
-    case MSR_EFER: {
+    case MSR_IA32_TSC_AUX: c->msr.tsc_aux = val & 0xffffffffu; return 0;
+    case MSR_IA32_EFER: {
         uint64_t cur = 0;
         if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
             return -1;
@@ -189,7 +160,7 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
             return -1;
         return uc_msr(c, msr, &val, true);
     }
-    case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+    case MSR_IA32_FS_BASE: case MSR_IA32_GS_BASE: case MSR_IA32_KERNEL_GS_BASE:
         if (!canonical(val))
             return -1;
         return uc_msr(c, msr, &val, true);
@@ -204,11 +175,11 @@ int msr_write(struct cpu *c, uint32_t msr, uint64_t val)
 void msr_sync_engine(struct cpu *c)
 {
     static const struct { uint32_t msr; size_t off; } list[] = {
-        { MSR_STAR, offsetof(struct msr_file, star) },   { MSR_LSTAR, offsetof(struct msr_file, lstar) },
-        { MSR_CSTAR, offsetof(struct msr_file, cstar) }, { MSR_FMASK, offsetof(struct msr_file, fmask) },
-        { MSR_SYSENTER_CS, offsetof(struct msr_file, sysenter_cs) },
-        { MSR_SYSENTER_ESP, offsetof(struct msr_file, sysenter_esp) },
-        { MSR_SYSENTER_EIP, offsetof(struct msr_file, sysenter_eip) },
+        { MSR_IA32_STAR, offsetof(struct msr_file, star) },   { MSR_IA32_LSTAR, offsetof(struct msr_file, lstar) },
+        { MSR_IA32_CSTAR, offsetof(struct msr_file, cstar) }, { MSR_IA32_FMASK, offsetof(struct msr_file, fmask) },
+        { MSR_IA32_SYSENTER_CS, offsetof(struct msr_file, sysenter_cs) },
+        { MSR_IA32_SYSENTER_ESP, offsetof(struct msr_file, sysenter_esp) },
+        { MSR_IA32_SYSENTER_EIP, offsetof(struct msr_file, sysenter_eip) },
     };
     /* The seven are consecutive in the file (SYSENTER_CS..FMASK): most calls,
      * one per VM entry and exit, find nothing changed. */

@@ -3,9 +3,10 @@
  * reserved, RAM from 1 MiB to the I/O APIC, the I/O APIC and local APIC pages. */
 #include "machine/e820.h"
 
-#define RAM_TOP_BELOW_4G 0xfec00000ULL
-#define IOAPIC_PAGE 0xfec00000ULL
-#define LAPIC_PAGE 0xfee00000ULL
+#include "arch/pc.h"
+
+/* RAM below 4 GiB ends where the I/O APIC's page starts. */
+#define RAM_TOP_BELOW_4G IOAPIC_MMIO_BASE
 
 static uint64_t ram_below_hole(uint64_t ram_size)
 {
@@ -19,8 +20,8 @@ int e820_build(uint64_t ram_size, struct e820_entry out[E820_MAX])
         { E820_EBDA_BASE, 0xa0000 - E820_EBDA_BASE, E820_RESERVED },
         { E820_BIOS_AREA, 0x100000 - E820_BIOS_AREA, E820_RESERVED },
         { 0x100000, ram_below_hole(ram_size) - 0x100000, E820_RAM },
-        { IOAPIC_PAGE, 0x1000, E820_RESERVED },
-        { LAPIC_PAGE, 0x1000, E820_RESERVED },
+        { IOAPIC_MMIO_BASE, 0x1000, E820_RESERVED },
+        { LAPIC_MMIO_BASE, 0x1000, E820_RESERVED },
     };
     int n = (int)(sizeof map / sizeof map[0]);
     for (int i = 0; i < n; i++)

@@ -3,17 +3,15 @@
  * paths and the VM entry and exit loads (SDM vol. 3A 9.8.5 and 2.5). */
 #include "cpu_priv.h"
 
-#define EFER_MSR 0xc0000080u
-
 /* Unicorn starts with LMA set and paging off, a state hardware never has. LMA is
  * cleared only by turning paging off, so turn it on, then off (no memory is
  * touched in between), then clear LME: legacy protected mode without paging. */
 int engine_leave_start_state(struct cpu *c)
 {
-    uc_x86_msr efer = { .rid = EFER_MSR, .value = 0 };
-    reg_set(c, UC_X86_REG_CR4, 0x20);          /* PAE */
-    reg_set(c, UC_X86_REG_CR0, 0x80000011ULL); /* PG, ET, PE */
-    reg_set(c, UC_X86_REG_CR0, 0x11);          /* PG off: LMA off */
+    uc_x86_msr efer = { .rid = MSR_IA32_EFER, .value = 0 };
+    reg_set(c, UC_X86_REG_CR4, CR4_PAE);
+    reg_set(c, UC_X86_REG_CR0, CR0_PG | CR0_ET | CR0_PE);
+    reg_set(c, UC_X86_REG_CR0, CR0_ET | CR0_PE); /* PG off: LMA off */
     if (uc_reg_write(c->uc, UC_X86_REG_MSR, &efer) != UC_ERR_OK)
         return -1;
     reg_set(c, UC_X86_REG_CR4, 0);
@@ -30,8 +28,8 @@ void engine_load_paging(struct cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4,
             reg_set(c, UC_X86_REG_CR3, cr3);
         return;
     }
-    uc_x86_msr m = { .rid = EFER_MSR, .value = efer & ~0x400ULL }; /* LMA follows */
-    reg_set(c, UC_X86_REG_CR0, 0x11);
+    uc_x86_msr m = { .rid = MSR_IA32_EFER, .value = efer & ~EFER_LMA }; /* LMA follows */
+    reg_set(c, UC_X86_REG_CR0, CR0_ET | CR0_PE);
     uc_reg_write(c->uc, UC_X86_REG_MSR, &m);
     reg_set(c, UC_X86_REG_CR4, cr4);
     reg_set(c, UC_X86_REG_CR3, cr3);
