@@ -455,7 +455,11 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
         }
         if (console_input_serve(m))
             { finish(m, res, MACHINE_END_OBSERVER, 1); return true; }
+        if (m->stop_flag && *m->stop_flag)
+            return false; /* the world sees the flag too and ends the run here */
         vtime_t next = evq_next(&m->q);
+        if (m->stop_flag && cpu_now(m->cpu) + m->stop_slice < next)
+            next = cpu_now(m->cpu) + m->stop_slice;
         m->deadline = console_input_deadline(m, next < until ? next : until);
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
@@ -483,6 +487,12 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             { finish(m, res, MACHINE_END_ERROR, 1); return true; }
         }
     }
+}
+
+void machine_set_stop_flag(struct machine *m, const volatile sig_atomic_t *flag, vtime_t slice)
+{
+    m->stop_flag = flag;
+    m->stop_slice = slice ? slice : 1;
 }
 
 void machine_result_time_limit(struct machine *m, struct machine_result *res)
