@@ -455,8 +455,6 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
         }
         if (console_input_serve(m))
             { finish(m, res, MACHINE_END_OBSERVER, 1); return true; }
-        if (m->stop_flag && *m->stop_flag)
-            return false; /* the world sees the flag too and ends the run here */
         vtime_t next = evq_next(&m->q);
         if (m->stop_flag && cpu_now(m->cpu) + m->stop_slice < next)
             next = cpu_now(m->cpu) + m->stop_slice;
@@ -468,7 +466,9 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
         switch (why) {
         case CPU_EXIT_LIMIT:
-            if (cpu_now(m->cpu) >= until)
+            /* A stop from outside ends here, where a run given this `until`
+             * would have ended: so the record of it replays (sim/replay.c). */
+            if (cpu_now(m->cpu) >= until || (m->stop_flag && *m->stop_flag))
                 return false;
             break;
         case CPU_EXIT_HALT:
@@ -478,6 +478,8 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             cpu_idle_until(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
             if (m->deadline == until && cpu_now(m->cpu) >= until && evq_next(&m->q) > until)
                 return false;
+            if (m->stop_flag && *m->stop_flag && evq_next(&m->q) > cpu_now(m->cpu))
+                return false; /* as above, and as the line before would for this time */
             break;
         case CPU_EXIT_STOP:
             break; /* m->stopping says why */

@@ -7,7 +7,8 @@
 # status 130, the console log whole (as many bytes as the run counted) and its
 # --record replays. `hvsim net` with a TAP (paced to the wall clock, so it lasts)
 # gets SIGINT: status 130 and pcaps that capinfos reads (skipped without TAPs).
-# Polls for the first line with a timeout, so a loaded host only makes it slower.
+# After SIGKILL the record log replays with --salvage and the trace reports
+# with --salvage. Polls for the first line with a timeout, so a loaded host only makes it slower.
 # usage: signals.sh HVSIM SPIN_KERNEL SCENARIO_DIR   (from the build directory)
 set -u
 hvsim=$1 spin=$2 dir=$3
@@ -72,6 +73,26 @@ if "$hvsim" report "$tmp/boot.hvtrace" >"$tmp/report.out" 2>&1 && grep -qF "Doma
     ok "boot: the trace reports"
 else
     bad "boot: hvsim report of the trace"; sed 's/^/  | /' "$tmp/report.out" | head
+fi
+
+# --- boot, SIGKILL: nothing is closed, yet what was written stays usable ---
+"$hvsim" boot "$spin" --record "$tmp/kill.hvrec" --trace "$tmp/kill.hvtrace" >"$tmp/kill.out" 2>&1 &
+pid=$!
+wait_for "$tmp/kill.out" "cli_spin: spinning" || bad "boot (to be killed): no console line"
+sleep 1
+stop KILL
+"$hvsim" replay "$tmp/kill.hvrec" --quiet >/dev/null 2>"$tmp/kreplay.err"
+r=$?
+if [ "$rc" -eq 137 ] && [ "$r" -ne 0 ] && "$hvsim" replay "$tmp/kill.hvrec" --salvage --quiet >/dev/null \
+       2>"$tmp/kreplay.err" && grep -qF "salvaged log" "$tmp/kreplay.err"; then
+    ok "SIGKILL: the record log is refused whole and replays with --salvage ($(tail -1 "$tmp/kreplay.err"))"
+else
+    bad "SIGKILL (status $rc): replay --salvage of the record log"; sed 's/^/  | /' "$tmp/kreplay.err"
+fi
+if "$hvsim" report "$tmp/kill.hvtrace" --salvage >"$tmp/kreport.out" 2>&1 && grep -qF "Domains" "$tmp/kreport.out"; then
+    ok "SIGKILL: the trace reports with --salvage"
+else
+    bad "SIGKILL: report --salvage of the trace"; sed 's/^/  | /' "$tmp/kreport.out" | head
 fi
 
 # --- run, SIGINT ---
