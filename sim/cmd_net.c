@@ -58,7 +58,7 @@ static void print_ip(const char *what, uint32_t ip)
 }
 
 /* Virtual time follows the wall clock; TAP frames enter at the virtual time they are read. */
-static void run_paced(struct world *w, struct netsim_tap **taps, int ntaps, vtime_t duration)
+static void run_paced(struct world *w, struct netsim_topo *t, struct netsim_tap **taps, int ntaps, vtime_t duration)
 {
     struct pollfd pfd[NET_MAX_TAPS];
     double t0 = wall_now();
@@ -79,6 +79,10 @@ static void run_paced(struct world *w, struct netsim_tap **taps, int ntaps, vtim
         world_run_until(w, wall_v < duration ? wall_v : duration);
         for (int i = 0; i < ntaps; i++)
             netsim_tap_poll(taps[i]);
+        /* Captures on disk as they happen (a few ms behind at most), so even a
+         * SIGKILL leaves whole pcap records; a paced loop has time for it. */
+        for (int i = 0; i < t->npcaps; i++)
+            fflush(t->pcaps[i]->f);
     }
 }
 
@@ -179,7 +183,7 @@ int cmd_net(int argc, char **argv)
     }
     if (ntaps) {
         fflush(stdout);
-        run_paced(w, taps, ntaps, duration);
+        run_paced(w, t, taps, ntaps, duration);
     } else {
         struct netsim_nic_opts o = { .ip = NET_GUEST_ROUTE_IP };
         guest = netsim_client_new(&net, "guest1", "eth0", guest_mac, seed, "www." NETSIM_WORLD_ZONE);

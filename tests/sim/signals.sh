@@ -6,7 +6,8 @@
 # held in a buffer until exit). `hvsim run` of a spinning scenario gets SIGINT:
 # status 130, the console log whole (as many bytes as the run counted) and its
 # --record replays. `hvsim net` with a TAP (paced to the wall clock, so it lasts)
-# gets SIGINT: status 130 and pcaps that capinfos reads (skipped without TAPs).
+# gets SIGINT: status 130 and pcaps that capinfos reads, and after SIGKILL its
+# pcap still reads whole (skipped without TAPs).
 # After SIGKILL the record log replays with --salvage and the trace reports
 # with --salvage. Polls for the first line with a timeout, so a loaded host only makes it slower.
 # usage: signals.sh HVSIM SPIN_KERNEL SCENARIO_DIR   (from the build directory)
@@ -136,6 +137,18 @@ if [ -w /dev/net/tun ] && command -v capinfos >/dev/null; then
             fi
         done
         [ -e "$tmp/pcap/virbr0.pcap" ] || bad "net: no virbr0.pcap"
+        # SIGKILL: the paced loop keeps the captures flushed, so they read whole.
+        "$hvsim" net --mode nat --tap vif9.0=hvsik$$ --duration 60s --pcap "$tmp/kpcap" >"$tmp/knet.out" 2>&1 &
+        pid=$!
+        wait_for "$tmp/knet.out" "TAP hvsik" || bad "net (to be killed): did not start"
+        sleep 1
+        stop KILL
+        if [ "$rc" -eq 137 ] && capinfos "$tmp/kpcap/virbr0.pcap" >"$tmp/capinfos.out" 2>&1 &&
+           ! grep -qi "cut short\|appears to be damaged" "$tmp/capinfos.out"; then
+            ok "net SIGKILL: capinfos reads virbr0.pcap whole ($(grep -F -m1 'Number of packets' "$tmp/capinfos.out" | tr -s ' '))"
+        else
+            bad "net SIGKILL (status $rc): capinfos virbr0.pcap"; sed 's/^/  | /' "$tmp/capinfos.out"
+        fi
     else
         kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
         echo "skip net: no TAP device could be made here"; sed 's/^/  | /' "$tmp/net.err" | head -3
