@@ -76,6 +76,13 @@ else
     bad "boot: hvsim report of the trace"; sed 's/^/  | /' "$tmp/report.out" | head
 fi
 
+# --- boot, SIGHUP (a closed terminal): the same clean end, status 129 ---
+"$hvsim" boot "$spin" >"$tmp/hup.out" 2>"$tmp/hup.err" &
+pid=$!
+wait_for "$tmp/hup.out" "cli_spin: spinning" || bad "boot (to be hung up): no console line"
+stop HUP
+check_end "boot SIGHUP" 129 SIGHUP "$tmp/hup.err"
+
 # --- boot, SIGKILL: nothing is closed, yet what was written stays usable ---
 "$hvsim" boot "$spin" --record "$tmp/kill.hvrec" --trace "$tmp/kill.hvtrace" >"$tmp/kill.out" 2>&1 &
 pid=$!
