@@ -56,10 +56,11 @@ int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *
  * is invisible to the guest, like a checkpoint tick. */
 bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *res);
 /* Let the run be stopped from outside: *flag (set by a signal handler, nothing
- * else) is read at every instruction-block boundary between CPU runs, and CPU
- * runs last at most `slice` of virtual time so it is read often. When it is
- * nonzero, machine_run_until returns false (still running) where the machine
- * stands. Invisible to the guest, like stopping at `until`. NULL: no flag. */
+ * else) is read each time a CPU run ends at its limit or idles, and CPU runs
+ * last at most `slice` of virtual time so it is read often. When it is nonzero,
+ * machine_run_until returns false (still running) at an instruction-block
+ * boundary where a run given that time as `until` would have returned too, so a
+ * record of the run replays. Invisible to the guest. NULL: no flag. */
 void machine_set_stop_flag(struct machine *m, const volatile sig_atomic_t *flag, vtime_t slice);
 /* Fill res for a run that was given no more time (`boot --max-time`): status 4. */
 void machine_result_time_limit(struct machine *m, struct machine_result *res);
