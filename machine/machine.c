@@ -456,6 +456,8 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
         if (console_input_serve(m))
             { finish(m, res, MACHINE_END_OBSERVER, 1); return true; }
         vtime_t next = evq_next(&m->q);
+        if (m->stop_flag && cpu_now(m->cpu) + m->stop_slice < next)
+            next = cpu_now(m->cpu) + m->stop_slice;
         m->deadline = console_input_deadline(m, next < until ? next : until);
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
@@ -464,7 +466,9 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
         switch (why) {
         case CPU_EXIT_LIMIT:
-            if (cpu_now(m->cpu) >= until)
+            /* A stop from outside ends here, where a run given this `until`
+             * would have ended: so the record of it replays (sim/replay.c). */
+            if (cpu_now(m->cpu) >= until || (m->stop_flag && *m->stop_flag))
                 return false;
             break;
         case CPU_EXIT_HALT:
@@ -474,6 +478,8 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             cpu_idle_until(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
             if (m->deadline == until && cpu_now(m->cpu) >= until && evq_next(&m->q) > until)
                 return false;
+            if (m->stop_flag && *m->stop_flag && evq_next(&m->q) > cpu_now(m->cpu))
+                return false; /* as above, and as the line before would for this time */
             break;
         case CPU_EXIT_STOP:
             break; /* m->stopping says why */
@@ -483,6 +489,12 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
             { finish(m, res, MACHINE_END_ERROR, 1); return true; }
         }
     }
+}
+
+void machine_set_stop_flag(struct machine *m, const volatile sig_atomic_t *flag, vtime_t slice)
+{
+    m->stop_flag = flag;
+    m->stop_slice = slice ? slice : 1;
 }
 
 void machine_result_time_limit(struct machine *m, struct machine_result *res)

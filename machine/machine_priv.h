@@ -3,6 +3,7 @@
 #ifndef MACHINE_MACHINE_PRIV_H
 #define MACHINE_MACHINE_PRIV_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "base/evq.h"
@@ -51,6 +52,10 @@ struct machine {
     machine_tick_fn *tick_fn;
     void *tick_opaque;
     struct evtrace *trace;   /* NULL: no event trace */
+    /* A stop from outside (a signal's flag, sim/run_stop.c): read between CPU
+     * runs, which last at most stop_slice while it is set up. */
+    const volatile sig_atomic_t *stop_flag;
+    vtime_t stop_slice;
     uint64_t console_bytes;  /* COM1 output so far, and its FNV-1a hash */
     uint64_t console_hash;
 

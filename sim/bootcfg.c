@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "run_stop.h"
 #include "world.h"
 
 #define BOOT_HZ 1000000000ULL
@@ -254,8 +255,12 @@ void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res)
         world_destroy(w);
         return;
     }
-    if (world_run_until(w, max_time))
+    if (world_run_until(w, max_time)) {
         machine_result_time_limit(m, res);
+        /* Ended from outside: the record's end chunk says so (replay.c). */
+        if (run_stop_signal() && res->time < max_time)
+            res->exit_status = 128 + run_stop_signal();
+    }
     else
         *res = *world_result(w, 0);
     world_destroy(w);

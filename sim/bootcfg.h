@@ -66,7 +66,10 @@ int boot_config_check_binaries(const struct boot_config *bc, const struct reclog
                                char *err, size_t errlen);
 
 /* Run the machine alone in a world (sim/world.c) until it ends or max_time
- * passes (then status 4, MACHINE_END_TIME_LIMIT). */
+ * passes (then status 4, MACHINE_END_TIME_LIMIT), or a signal ends it earlier
+ * (run_stop.h: MACHINE_END_TIME_LIMIT with status 128+signo). */
 void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res);
+/* An exit status that says a signal ended the run (128+signo, as a shell says). */
+static inline int boot_status_is_signal(int status) { return status > 128 && status <= 128 + 64; }
 
 #endif

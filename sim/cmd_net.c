@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "netsim/preset.h"
 #include "netsim/route.h"
 #include "netsim/tap.h"
+#include "run_stop.h"
 #include "world.h"
 
 #define NET_MAX_TAPS 8
@@ -43,10 +43,6 @@ static void usage(FILE *out)
                  "  --seed N     seed of the run (default 1)\n");
 }
 
-/* Ctrl-C ends a paced run cleanly, so captures are flushed and counters printed. */
-static volatile sig_atomic_t net_stop;
-static void on_sigint(int sig) { net_stop = 1; }
-
 /* Only run_paced (--tap) reads it: the live TAP is the one place the wall clock
  * enters netsim, deciding when outside frames arrive (see the file comment). */
 static double wall_now(void)
@@ -62,7 +58,7 @@ static void print_ip(const char *what, uint32_t ip)
 }
 
 /* Virtual time follows the wall clock; TAP frames enter at the virtual time they are read. */
-static void run_paced(struct world *w, struct netsim_tap **taps, int ntaps, vtime_t duration)
+static void run_paced(struct world *w, struct netsim_topo *t, struct netsim_tap **taps, int ntaps, vtime_t duration)
 {
     struct pollfd pfd[NET_MAX_TAPS];
     double t0 = wall_now();
@@ -71,22 +67,23 @@ static void run_paced(struct world *w, struct netsim_tap **taps, int ntaps, vtim
         pfd[i].fd = taps[i]->fd;
         pfd[i].events = POLLIN;
     }
-    net_stop = 0;
-    signal(SIGINT, on_sigint);
-    while (world_now(w) < duration && !net_stop) {
+    while (world_now(w) < duration && !run_stop_signal()) {
         vtime_t next = evq_next(world_queue(w));
         vtime_t wall_v = (vtime_t)((wall_now() - t0) * 1e9);
         int wait_ms = 10;
 
         if (next != VTIME_NEVER && next > wall_v && (next - wall_v) / VTIME_MS < 10)
             wait_ms = (int)((next - wall_v) / VTIME_MS);
-        poll(pfd, (nfds_t)ntaps, wait_ms);
+        poll(pfd, (nfds_t)ntaps, wait_ms); /* a signal cuts it short (EINTR) */
         wall_v = (vtime_t)((wall_now() - t0) * 1e9);
         world_run_until(w, wall_v < duration ? wall_v : duration);
         for (int i = 0; i < ntaps; i++)
             netsim_tap_poll(taps[i]);
+        /* Captures on disk as they happen (a few ms behind at most), so even a
+         * SIGKILL leaves whole pcap records; a paced loop has time for it. */
+        for (int i = 0; i < t->npcaps; i++)
+            fflush(t->pcaps[i]->f);
     }
-    signal(SIGINT, SIG_DFL);
 }
 
 int cmd_net(int argc, char **argv)
@@ -150,6 +147,9 @@ int cmd_net(int argc, char **argv)
         return 2;
     }
 
+    /* SIGINT, SIGTERM, SIGHUP: the run ends where it stands, captures closed. */
+    run_stop_arm();
+    setvbuf(stdout, NULL, _IOLBF, 0);
     /* The network alone in a world: its clock is the one machines will share. */
     if (!(w = world_create())) {
         fprintf(stderr, "hvsim net: out of memory\n");
@@ -183,7 +183,7 @@ int cmd_net(int argc, char **argv)
     }
     if (ntaps) {
         fflush(stdout);
-        run_paced(w, taps, ntaps, duration);
+        run_paced(w, t, taps, ntaps, duration);
     } else {
         struct netsim_nic_opts o = { .ip = NET_GUEST_ROUTE_IP };
         guest = netsim_client_new(&net, "guest1", "eth0", guest_mac, seed, "www." NETSIM_WORLD_ZONE);
@@ -220,6 +220,9 @@ out_topo:
     netsim_topo_free(t);
 out_net:
     netsim_destroy(&net);
+    vtime_t end = world_now(w);
     world_destroy(w);
+    if (run_stop_signal())
+        return run_stop_report("net", end); /* after the captures are closed */
     return status;
 }

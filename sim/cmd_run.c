@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run_stop.h"
 #include "scenario.h"
 
 #define DEFAULT_BUDGET 100000000ULL /* Lua instructions */
@@ -22,7 +23,8 @@ static void usage(FILE *f)
           "  --seed N       seed of math.random (default 0)\n"
           "  --budget N     Lua instructions before the script counts as a runaway (default 100000000)\n"
           "  --console      also copy every console to stdout, each line prefixed with [NAME]\n"
-          "exit status: 0 every expectation held, 1 the scenario failed (file:line on stderr), 2 usage errors.\n",
+          "exit status: 0 every expectation held, 1 the scenario failed (file:line on stderr), 2 usage errors,\n"
+          "  128+N a signal N (SIGINT, SIGTERM, SIGHUP) ended the run; consoles, logs and --record are closed.\n",
           f);
 }
 
@@ -73,6 +75,7 @@ int cmd_run(int argc, char **argv)
     fclose(f);
 
     struct scenario s;
+    run_stop_arm(); /* before the machines join the world: they read its flag */
     if (scenario_init(&s, &o))
         return EXIT_USAGE;
     int failed = scenario_run_script(&s);
@@ -81,6 +84,8 @@ int cmd_run(int argc, char **argv)
     if (scenario_finish(&s))
         failed = 1;
     char t[32];
+    if (run_stop_signal())
+        return run_stop_report("run", end);
     if (failed)
         fprintf(stderr, "hvsim: run: %s failed at t=%s s\n", o.script, cli_fmt_time(t, end));
     else

@@ -20,6 +20,7 @@
 #include "machine/machine.h"
 #include "record.h"
 #include "replay.h"
+#include "run_stop.h"
 
 static void usage(FILE *f)
 {
@@ -43,7 +44,8 @@ static void usage(FILE *f)
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
-          "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung.\n"
+          "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung,\n"
+          "      128+N ended by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129) with every file closed.\n"
           "exit status of replay: 0 the replay matched the record, 5 it diverged (the first divergent\n"
           "      checkpoint is named), 2 usage errors or a log that is refused.\n"
           "run: `hvsim run SCENARIO.lua [--out DIR] [--record FILE] [--seed N]` runs a Lua scenario\n"
@@ -201,6 +203,9 @@ static int cmd_boot(int argc, char **argv)
     boot_config_defaults(&bc);
     if ((r = parse_boot(argc, argv, &bc, &o)) >= 0)
         return r;
+    /* The console reaches a pipe or file line by line, as it is produced. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    run_stop_arm();
     struct machine *m = boot_config_create(&bc, stdout, err, sizeof err);
     if (!m) {
         fprintf(stderr, "hvsim: error: %s\n", err);
@@ -243,6 +248,14 @@ static int cmd_boot(int argc, char **argv)
     if (trace && cli_trace_close(trace, o.trace))
         failed = 1;
     machine_destroy(m);
+    if (boot_status_is_signal(res.exit_status)) {
+        fflush(stdout);
+        if (!o.quiet)
+            fprintf(stderr, "hvsim: stopped from outside, virtual time %.9f s, %llu instructions\n",
+                    (double)res.time / 1e9, (unsigned long long)res.instructions);
+        r = run_stop_report("boot", res.time);
+        return failed ? 1 : r;
+    }
     cli_print_result(&res, o.quiet);
     return failed ? 1 : res.exit_status;
 }

@@ -234,11 +234,15 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
         machine_set_tick(m, every, replay_tick, &rp);
     /* A run a scenario ended from outside stopped at the end chunk's time (the
      * first instruction-block boundary at or after the scenario's last step). */
+    /* A boot a signal ended (end status 128+signo, run_stop.h) stopped the same way. */
     vtime_t limit = bc.max_time;
-    if (bc.stopped_outside && rp.end && rp.end->exit_status == 4 && rp.end->time < limit)
+    bool by_signal = rp.end && boot_status_is_signal(rp.end->exit_status);
+    if (((bc.stopped_outside && rp.end && rp.end->exit_status == 4) || by_signal) && rp.end->time < limit)
         limit = rp.end->time;
     struct machine_result res;
     boot_run(m, limit, &res);
+    if (by_signal && res.end == MACHINE_END_TIME_LIMIT && res.time == rp.end->time)
+        res.exit_status = rp.end->exit_status;
     if (res.end != MACHINE_END_OBSERVER)
         cli_print_result(&res, quiet);
     if (cursor.missed) {

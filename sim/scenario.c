@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "cli.h"
 #include "record.h"
+#include "run_stop.h"
 
 #define WIN_KEEP 8192           /* output kept before the cursor, for failure messages */
 #define WIN_COMPACT (64 * 1024) /* drop consumed output once this much piles up */
@@ -273,6 +274,8 @@ static void advance(struct scenario *s, vtime_t t)
     world_run_until(s->w, t);
     collect_ends(s);
     flush_logs(s);
+    if (run_stop_signal())
+        return; /* stopped from outside: the machines stand where the signal found them */
     if (world_now(s->w) < t)
         evq_run_until(world_queue(s->w), t);
 }
@@ -291,6 +294,8 @@ int scenario_wait(struct scen_machine *sm, vtime_t deadline, scen_pred_fn *pred,
             return 1;
         if (sm->ended)
             return -1;
+        if (run_stop_signal())
+            return -2;
         vtime_t now = world_now(s->w);
         if (now >= deadline)
             return 0;

@@ -98,7 +98,8 @@ int scenario_type(struct scen_machine *sm, const void *data, size_t len, char *e
 
 /* Wait until pred holds, looking every SCEN_WATCH_PERIOD, or until deadline.
  * Returns 1 when pred held, 0 at the deadline, -1 when the machine ended first
- * (pred is asked once more after the end). */
+ * (pred is asked once more after the end), -2 when a signal ends the run
+ * (run_stop.h; scen_lua_check_stop raises the script's error). */
 typedef int scen_pred_fn(struct scen_machine *sm, void *ctx);
 int scenario_wait(struct scen_machine *sm, vtime_t deadline, scen_pred_fn *pred, void *ctx);
 

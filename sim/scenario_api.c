@@ -295,6 +295,7 @@ static int l_expect(lua_State *L)
     lua_settop(L, 3);
     vtime_t deadline = scenario_now(s) + timeout;
     int r = scenario_wait(sm, deadline, expect_pred, &c);
+    scen_lua_check_stop(L);
     if (r == 1) {
         s->expects++;
         return c.nres;
@@ -337,7 +338,9 @@ static int l_wait_exit(lua_State *L)
     struct scen_machine *sm = check_machine(L, 1);
     char b[32], t[32];
     vtime_t timeout = opt_timeout(L, 2, "wait_exit: timeout");
-    if (scenario_wait(sm, scenario_now(sm->s) + timeout, ended_pred, NULL) == 0) {
+    int r = scenario_wait(sm, scenario_now(sm->s) + timeout, ended_pred, NULL);
+    scen_lua_check_stop(L);
+    if (r == 0) {
         luaL_where(L, 1);
         lua_pushfstring(L, "wait_exit on '%s' timed out after %s s (t=%s s); ", sm->name, cli_fmt_time(b, timeout),
                         cli_fmt_time(t, scenario_now(sm->s)));
@@ -437,6 +440,7 @@ static int l_sleep(lua_State *L)
 {
     struct scenario *s = scen_lua_get(L);
     scenario_sleep_until(s, scenario_now(s) + scen_lua_time(L, 1, "sleep"));
+    scen_lua_check_stop(L);
     return 0;
 }
 

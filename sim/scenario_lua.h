@@ -24,6 +24,9 @@ void scen_lua_open_api(lua_State *L);
  * friends on the simulation's clock, math.random on the run's seed, pairs in a
  * fixed order, strict globals and the instruction budget (scenario_sandbox.c). */
 void scen_lua_open_sandbox(lua_State *L, struct scenario *s);
+/* When a signal asked the run to end (run_stop.h), raise the script's error
+ * "FILE:LINE: ended by SIGINT" so it unwinds and the runner closes everything. */
+void scen_lua_check_stop(lua_State *L);
 /* After the API is in place: unknown global names become errors. */
 void scen_lua_strict(lua_State *L);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "run_stop.h"
 #include "scenario.h"
 #include "scenario_lua.h"
 
@@ -248,10 +249,22 @@ static int l_print(lua_State *L)
 
 /* ---- the budget ---- */
 
+void scen_lua_check_stop(lua_State *L)
+{
+    int signo = run_stop_signal();
+    if (!signo)
+        return;
+    luaL_where(L, 1);
+    lua_pushfstring(L, "ended by %s", run_stop_name(signo));
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct scenario *s = scen_lua_get(L);
+    scen_lua_check_stop(L); /* a script busy in Lua alone ends on a signal too */
     s->lua_used += HOOK_EVERY;
     if (s->lua_used <= s->o.budget)
         return;

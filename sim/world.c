@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 
+#include "run_stop.h"
+
 struct world {
     struct evq q;
     struct machine *m[WORLD_MAX_MACHINES];
@@ -48,6 +50,8 @@ int world_add_machine(struct world *w, struct machine *m)
         return -1;
     w->m[w->n] = m;
     w->ended[w->n] = false;
+    if (run_stop_armed())
+        machine_set_stop_flag(m, run_stop_flag(), RUN_STOP_SLICE);
     return w->n++;
 }
 
@@ -57,6 +61,8 @@ int world_replace_machine(struct world *w, int i, struct machine *m)
         return -1;
     w->m[i] = m;
     w->ended[i] = false;
+    if (run_stop_armed())
+        machine_set_stop_flag(m, run_stop_flag(), RUN_STOP_SLICE);
     return 0;
 }
 
@@ -78,7 +84,7 @@ static int running(const struct world *w)
 
 int world_run_until(struct world *w, vtime_t t)
 {
-    while (w->q.now < t) {
+    while (w->q.now < t && !run_stop_signal()) {
         vtime_t end = evq_next(&w->q);
         if (end > t)
             end = t;
@@ -89,6 +95,8 @@ int world_run_until(struct world *w, vtime_t t)
                 w->ended[i] = machine_run_until(w->m[i], end, &w->res[i]);
         if (w->n && !running(w))
             break; /* the run is over: the world's time stays where it ended */
+        if (run_stop_signal())
+            break; /* stopped from outside: the machines stand at a block boundary */
         evq_run_until(&w->q, end);
     }
     return running(w);

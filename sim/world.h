@@ -45,7 +45,9 @@ void world_rewind(struct world *w, vtime_t t);
 struct machine *world_machine(const struct world *w, int i);
 
 /* Run every machine and the world's events in time order until t, or until
- * every machine has ended (when there is at least one). Returns how many
+ * every machine has ended (when there is at least one), or until a signal asks
+ * the run to end (run_stop.h: then the machines stand at an instruction-block
+ * boundary, maybe before the world's time moved on). Returns how many
  * machines are still running. Deterministic: machines step in the order they
  * were added, then the world's events due at the step's end run. */
 int world_run_until(struct world *w, vtime_t t);

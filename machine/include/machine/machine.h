@@ -3,6 +3,7 @@
 #ifndef MACHINE_MACHINE_H
 #define MACHINE_MACHINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,13 @@ int machine_load_multiboot(struct machine *m, const struct mb_config *mb, char *
  * queued ends the run (MACHINE_END_HUNG). Stopping at `until` and going on later
  * is invisible to the guest, like a checkpoint tick. */
 bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *res);
+/* Let the run be stopped from outside: *flag (set by a signal handler, nothing
+ * else) is read each time a CPU run ends at its limit or idles, and CPU runs
+ * last at most `slice` of virtual time so it is read often. When it is nonzero,
+ * machine_run_until returns false (still running) at an instruction-block
+ * boundary where a run given that time as `until` would have returned too, so a
+ * record of the run replays. Invisible to the guest. NULL: no flag. */
+void machine_set_stop_flag(struct machine *m, const volatile sig_atomic_t *flag, vtime_t slice);
 /* Fill res for a run that was given no more time (`boot --max-time`): status 4. */
 void machine_result_time_limit(struct machine *m, struct machine_result *res);
 
