@@ -236,6 +236,8 @@ static int inject(struct cpu *g, uint8_t *vmcs)
         kind = type == VMX_INTR_TYPE_SW_INTR ? EV_SOFT_INT : EV_EXCEPTION;
     }
     g->halted = false;
+    if (type == VMX_INTR_TYPE_NMI)
+        g->nmi_blocked = true; /* an injected NMI blocks (virtual) NMIs as a real one does (26.6.1.2) */
     return exc_deliver(g, vector, kind, has_err, err);
 }
 
@@ -357,6 +359,9 @@ int vmx_enter(struct cpu *root)
     if (kind == VMX_ENTRY_LAUNCH)
         vmcs_launch_state_set(vmcs, VMCS_LAUNCH_LAUNCHED);
     v->active = g;
+    /* Blocking by NMI (virtual-NMI blocking with virtual NMIs): until the
+     * guest's IRET (nmi_iret) or an NMI-window exit's entry that clears it. */
+    g->nmi_blocked = (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_NMI) != 0;
     if (inject(g, vmcs))
         vmx_nr_exit(g, EXIT_REASON_TRIPLE_FAULT, 0, 0);
     return 0;

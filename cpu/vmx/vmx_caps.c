@@ -27,7 +27,8 @@ static void caps_fill_controls(struct vmx_caps *c)
                     VMX_PROC_CR3_STORE_EXITING | VMX_PROC_CR8_LOAD_EXITING |
                     VMX_PROC_CR8_STORE_EXITING | VMX_PROC_UNCOND_IO_EXITING |
                     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS |
-                    VMX_PROC_ACTIVATE_SECONDARY |
+                    VMX_PROC_ACTIVATE_SECONDARY | VMX_PROC_MOV_DR_EXITING |
+                    VMX_PROC_MONITOR_EXITING | VMX_PROC_MWAIT_EXITING |
                     (nmi ? VMX_PROC_NMI_WINDOW_EXITING : 0);
     c->procbased = ctls_msr(VMX_PROC_DEFAULT1, proc);
     /* CR3-load and CR3-store exiting may be 0 (they are, with EPT). */

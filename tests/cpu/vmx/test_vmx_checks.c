@@ -202,7 +202,7 @@ static const struct mutation failing[] = {
     /* 26.2.1.1 */
     { "pin default1 cleared", BASE_64, M1(CLR, VMCS_CTRL_PIN_BASED, 2), .want = VMX_CHECK_PIN_CTLS, .seg = NONE },
     { "posted interrupts", BASE_64, M1(OR, VMCS_CTRL_PIN_BASED, VMX_PIN_POSTED_INTERRUPTS), .want = VMX_CHECK_PIN_CTLS, .seg = NONE },
-    { "MOV-DR exiting", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_MOV_DR_EXITING), .want = VMX_CHECK_PROC_CTLS, .seg = NONE },
+    { "monitor trap flag", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_MONITOR_TRAP_FLAG), .want = VMX_CHECK_PROC_CTLS, .seg = NONE },
     { "unrestricted guest not advertised", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED2, VMX_PROC2_UNRESTRICTED_GUEST), .want = VMX_CHECK_PROC2_CTLS, .seg = NONE },
     { "CR3-target count 5", BASE_64, M1(SET, VMCS_CTRL_CR3_TARGET_COUNT, 5), .want = VMX_CHECK_CR3_TARGET_COUNT, .seg = NONE },
     { "I/O bitmap A unaligned", BASE_64, M2(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_USE_IO_BITMAPS, SET, VMCS_CTRL_IO_BITMAP_A, 0x1001), .want = VMX_CHECK_IO_BITMAP_ADDR, .seg = NONE },
