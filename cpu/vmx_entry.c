@@ -337,10 +337,15 @@ int vmx_enter(struct cpu *root)
     /* MSRs the VMCS does not switch are the CPU's own: the guest shares them. */
     g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
-    if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live)
+    if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live) {
+        /* The engine's nmi_blocked is still what the exit saved in bit 3. */
         load_guest_rip_rsp(root, g, vmcs);
-    else
+    } else {
         load_guest_state(root, g, vmcs);
+        /* Blocking by NMI (virtual-NMI blocking with virtual NMIs), until the
+         * guest's IRET (nmi_iret). */
+        g->nmi_blocked = (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_NMI) != 0;
+    }
     slot->engine_current = false; /* until the exit saves the state again */
     uint32_t bad = load_msr_list(g, root, vmcs);
     if (bad) {
@@ -359,9 +364,6 @@ int vmx_enter(struct cpu *root)
     if (kind == VMX_ENTRY_LAUNCH)
         vmcs_launch_state_set(vmcs, VMCS_LAUNCH_LAUNCHED);
     v->active = g;
-    /* Blocking by NMI (virtual-NMI blocking with virtual NMIs): until the
-     * guest's IRET (nmi_iret) or an NMI-window exit's entry that clears it. */
-    g->nmi_blocked = (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_NMI) != 0;
     if (inject(g, vmcs))
         vmx_nr_exit(g, EXIT_REASON_TRIPLE_FAULT, 0, 0);
     return 0;
