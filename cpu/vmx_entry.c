@@ -337,6 +337,8 @@ int vmx_enter(struct cpu *root)
     /* MSRs the VMCS does not switch are the CPU's own: the guest shares them. */
     g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
+    if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_PAT)
+        g->msr.pat = vget(vmcs, VMCS_GUEST_PAT); /* checked valid (26.3.1.1) */
     if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live) {
         /* The engine's nmi_blocked is still what the exit saved in bit 3. */
         load_guest_rip_rsp(root, g, vmcs);

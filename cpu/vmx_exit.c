@@ -104,6 +104,8 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
         vset(vmcs, VMCS_GUEST_EFER, efer);
+    if (exit_ctl & VMX_EXIT_SAVE_PAT)
+        vset(vmcs, VMCS_GUEST_PAT, g->msr.pat);
     /* The IA-32e mode guest control follows EFER.LMA (27.2). */
     uint32_t entry = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY);
     entry = (efer & 0x400) ? entry | VMX_ENTRY_IA32E_MODE_GUEST : entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
@@ -131,6 +133,8 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     engine_load_paging(root, cr0, cr3, cr4, efer,
                        cr0 == reg_get(root, UC_X86_REG_CR0) && cr4 == reg_get(root, UC_X86_REG_CR4) &&
                            efer == efer_get(root));
+    if (exit_ctl & VMX_EXIT_LOAD_PAT)
+        root->msr.pat = vget(vmcs, VMCS_HOST_PAT); /* checked valid on entry (26.2.2) */
     uc_x86_mmr t = { .base = vget(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
     uc_blob_write_mmr(root, UC_X86_REG_GDTR, &t);
     t = (uc_x86_mmr){ .base = vget(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };

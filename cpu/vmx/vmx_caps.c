@@ -43,13 +43,14 @@ static void caps_fill_controls(struct vmx_caps *c)
 
     uint32_t exit = VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_HOST_ADDR_SPACE_SIZE |
                     VMX_EXIT_ACK_INTR_ON_EXIT | VMX_EXIT_SAVE_EFER |
-                    VMX_EXIT_LOAD_EFER | VMX_EXIT_SAVE_PREEMPTION_TIMER;
+                    VMX_EXIT_LOAD_EFER | VMX_EXIT_SAVE_PREEMPTION_TIMER | VMX_EXIT_SAVE_PAT |
+                    VMX_EXIT_LOAD_PAT;
     c->exit = ctls_msr(VMX_EXIT_DEFAULT1, exit);
     /* "Save debug controls" may be 0 in the TRUE form. */
     c->true_exit = ctls_msr(VMX_EXIT_DEFAULT1 & ~VMX_EXIT_SAVE_DEBUG_CONTROLS, exit);
 
     uint32_t entry = VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |
-                     VMX_ENTRY_LOAD_EFER;
+                     VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT;
     c->entry = ctls_msr(VMX_ENTRY_DEFAULT1, entry);
     c->true_entry = ctls_msr(VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS, entry);
 }

@@ -5,13 +5,15 @@
  * information, held back by blocking by NMI in the interruptibility state
  * until the guest's IRET), and with virtual NMIs, NMI-window exiting (exit 8
  * once the guest's IRET ends virtual-NMI blocking) while a real NMI still
- * exits; INVEPT runs with CR0.TS set (no #NM). The guest shares the host's GDT, IDT and page tables (no EPT) and
+ * exits; INVEPT runs with CR0.TS set (no #NM); IA32_PAT is loaded on entry
+ * and saved and loaded on exit, and checked on entry. The guest shares the host's GDT, IDT and page tables (no EPT) and
  * sends itself NMIs through the local APIC's ICR. Intel SDM vol. 3C 24.6.1-
  * 24.6.2 (the controls), 25.1.3 and 25.2-25.3 (what exits), 27.2.1-27.2.2
  * (exit information), 24.4.2 (interruptibility state). 64-bit. */
 #include "klib/console.h"
 #include "klib/kernel.h"
 #include "klib/lapic.h"
+#include "klib/paging.h"
 #include "klib/test.h"
 #include "klib/vmx.h"
 #include "klib/x86.h"
@@ -20,14 +22,19 @@
 #define NMI_INFO       (VMX_INTR_INFO_VALID | VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT | 2)
 #define DR7_VALUE      0x400ull   /* DR7 with only its fixed bit 10 */
 
-uint64_t dr7_native;
+uint64_t dr7_native, pat_seen;
+#define GUEST_PAT      0x0006050400070106ull   /* WB WC WT UC | UC- WP WB (bytes 0-7: 06 01 07 00 04 05 06 00) */
+#define GUEST_PAT_BAD  0x0006050400070206ull   /* entry 1 = 2: a reserved memory type */
+#define GUEST_PAT_NEW  0x0007000401050406ull   /* what the guest writes */
+#define HOST_PAT       0x0001050400070406ull   /* the power-on entries 0-3, then WP WT WC UC */
 static char guest_stack[8192] __attribute__((aligned(16)));
 
 /* The guest. Labels mark where the host expects exits. iret_self: an IRETQ
  * to the next instruction (it ends blocking by NMI, SDM vol. 3A 6.7.1). */
 extern char guest_ctls[], g_mov_to_dr7[], g_mov_from_dr3[], g_dr_native[], g_monitor[], g_mwait[],
     g_nmi_sent[], g_nmi_spin_end[], g_blocked_sent[], g_blocked_iret[], g_after_iret1[], g_blocked_spin_end[],
-    g_vnmi_iret[], g_after_iret2[], g_vnmi_sent[], g_vnmi_spin_end[], g_done[], host_iret_self[];
+    g_vnmi_iret[], g_after_iret2[], g_vnmi_sent[], g_vnmi_spin_end[], g_done[], g_pat[], g_pat_done[],
+    host_iret_self[];
 asm(".text\n"
     ".macro iret_self\n"
     "    mov %ss, %eax\n"
@@ -98,6 +105,18 @@ asm(".text\n"
     "g_done:\n"
     "    vmcall\n"
     "    jmp g_done\n"
+    /* IA32_PAT: read the PAT VM entry loaded, write another, exit. */
+    "g_pat:\n"
+    "    mov $0x277, %ecx\n"
+    "    rdmsr\n"
+    "    mov %eax, pat_seen(%rip)\n"
+    "    mov %edx, pat_seen+4(%rip)\n"
+    "    mov $0x01050406, %eax\n"
+    "    mov $0x00070004, %edx\n"
+    "    wrmsr\n"
+    "g_pat_done:\n"
+    "    vmcall\n"
+    "    jmp g_pat_done\n"
     "host_iret_self:\n"
     "    iret_self\n"
     "    ret\n");
@@ -225,5 +244,40 @@ void kmain(struct multiboot_info *mbi)
     int r = invept(INVEPT_ALL_CONTEXT, 0);
     write_cr0(read_cr0() & ~(uint64_t)CR0_TS);
     check(r == VMX_OK, "INVEPT all-context with TS set: VMsucceed, no #NM (got %s)", vmx_result_str(r));
+
+    /* Xen enables HAP (EPT) only with "load IA32_PAT" on entry (XSA-60). */
+    test_section("load and save IA32_PAT (SDM 24.7.1, 24.8.1, 26.2.2, 26.3.1.1, 27.3.1, 27.5.1)");
+    uint32_t pat_exit = VMX_EXIT_SAVE_PAT | VMX_EXIT_LOAD_PAT;
+    missing = vmx_missing_controls(MSR_IA32_VMX_EXIT_CTLS, pat_exit) |
+              vmx_missing_controls(MSR_IA32_VMX_ENTRY_CTLS, VMX_ENTRY_LOAD_PAT);
+    if (!check(!missing, "exit controls save/load IA32_PAT and entry control load IA32_PAT allowed (missing %#x)",
+               missing))
+        test_finish();
+    uint8_t *msr_bitmap = palloc(); /* all clear: RDMSR and WRMSR of IA32_PAT run in the guest */
+    vmw(VMCS_CTRL_MSR_BITMAP, (uintptr_t)msr_bitmap);
+    vmw(VMCS_CTRL_PROC_BASED, (proc & ~VMX_PROC_MOV_DR_EXITING) | VMX_PROC_USE_MSR_BITMAPS);
+    vmw(VMCS_CTRL_EXIT, vmr(VMCS_CTRL_EXIT) | pat_exit);
+    vmw(VMCS_CTRL_ENTRY, vmr(VMCS_CTRL_ENTRY) | VMX_ENTRY_LOAD_PAT);
+    vmx_goto(&v, (void (*)(void))g_pat, guest_stack + sizeof(guest_stack), 2);
+    vmw(VMCS_HOST_PAT, HOST_PAT);
+    vmw(VMCS_GUEST_PAT, GUEST_PAT_BAD);
+    vmx_check_exit(&v, EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE, 0,
+                   "guest IA32_PAT entry 1 = 2 (reserved type): VM-entry failure, invalid guest state");
+    /* A failed guest-state check loads the host state as an exit does (26.8). */
+    check(rdmsr(MSR_IA32_PAT) == HOST_PAT, "  host IA32_PAT loaded by the failed entry: %#llx (got %#llx)", HOST_PAT,
+          (unsigned long long)rdmsr(MSR_IA32_PAT));
+    vmw(VMCS_GUEST_PAT, GUEST_PAT);
+    vmw(VMCS_HOST_PAT, GUEST_PAT_BAD);
+    r = vmx_enter(&v.regs, v.launched);
+    check(r == VMX_FAIL_VALID && vmx_error() == VMXERR_ENTRY_INVALID_HOST_STATE_FIELD,
+          "host IA32_PAT with a reserved type: VMfailValid(8) (got %s)", vmx_result_str(r));
+    vmw(VMCS_HOST_PAT, HOST_PAT);
+    vmx_expect_exit(&v, EXIT_REASON_VMCALL, RIP(g_pat_done), "the guest reads and writes IA32_PAT");
+    check(pat_seen == GUEST_PAT, "  the guest read the guest IA32_PAT the entry loaded, %#llx (got %#llx)",
+          GUEST_PAT, (unsigned long long)pat_seen);
+    check(vmr(VMCS_GUEST_PAT) == GUEST_PAT_NEW, "  the exit saved the PAT the guest wrote, %#llx (got %#llx)",
+          GUEST_PAT_NEW, (unsigned long long)vmr(VMCS_GUEST_PAT));
+    check(rdmsr(MSR_IA32_PAT) == HOST_PAT, "  the exit loaded the host IA32_PAT %#llx (got %#llx)", HOST_PAT,
+          (unsigned long long)rdmsr(MSR_IA32_PAT));
     test_finish();
 }

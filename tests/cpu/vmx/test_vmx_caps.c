@@ -36,10 +36,10 @@ Test(vmx_caps, control_msrs_default_features)
     cr_assert_eq(msr(&c, MSR_IA32_VMX_PROCBASED_CTLS), 0xb7d9f7fe0401e172ull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), 0xb7d9f7fe04006172ull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_PROCBASED_CTLS2), 0x0000002200000000ull);
-    cr_assert_eq(msr(&c, MSR_IA32_VMX_EXIT_CTLS), 0x0073efff00036dffull);
-    cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_EXIT_CTLS), 0x0073efff00036dfbull);
-    cr_assert_eq(msr(&c, MSR_IA32_VMX_ENTRY_CTLS), 0x000093ff000011ffull);
-    cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_ENTRY_CTLS), 0x000093ff000011fbull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_EXIT_CTLS), 0x007fefff00036dffull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_EXIT_CTLS), 0x007fefff00036dfbull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_ENTRY_CTLS), 0x0000d3ff000011ffull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_ENTRY_CTLS), 0x0000d3ff000011fbull);
 }
 
 Test(vmx_caps, allowed_1_contains_allowed_0)
