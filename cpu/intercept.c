@@ -306,11 +306,16 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
 {
     unsigned id = in->id;
     *is_site = true;
-    /* MOV CR everywhere: in VMX operation CR0/CR4 must keep their fixed bits. */
+    /* MOV CR (0F 20, 0F 22) everywhere: in VMX operation CR0/CR4 must keep
+     * their fixed bits. MOV DR (0F 21, 0F 23) in non-root engines: it may exit. */
     if (id == X86_INS_MOV)
         for (unsigned k = 0; k + 1 < in->size; k++)
-            if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
-                return SITE_MOVCR;
+            if (in->bytes[k] == 0x0f && (in->bytes[k + 1] & 0xfc) == 0x20) {
+                if (!(in->bytes[k + 1] & 1))
+                    return SITE_MOVCR;
+                if (c->nr)
+                    return SITE_MOVDR;
+            }
     if (id == X86_INS_INVLPG && (c->nr || c->tlb.env))
         return SITE_INVLPG; /* non-root: may exit; root: fast stores note code pages again */
     if (guard_insn(id))
@@ -326,11 +331,6 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
         case X86_INS_MONITOR: return SITE_MONITOR;
         case X86_INS_MWAIT: return SITE_MWAIT;
         }
-        /* MOV DR (0F 21, 0F 23): may exit (MOV-DR exiting). */
-        if (id == X86_INS_MOV)
-            for (unsigned k = 0; k + 1 < in->size; k++)
-                if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x21 || in->bytes[k + 1] == 0x23))
-                    return SITE_MOVDR;
     }
     switch (id) {
     case X86_INS_RDMSR: return SITE_RDMSR;

@@ -299,18 +299,22 @@ bool vmx_nr_check_events(struct cpu *g)
         vmx_nr_exit(g, EXIT_REASON_PREEMPTION_TIMER, 0, 0);
         return true;
     }
-    if ((pin & VMX_PIN_NMI_EXITING) && nmi_exits(g, root, pin))
-        return true;
-    if ((proc & VMX_PROC_NMI_WINDOW_EXITING) && !g->nmi_blocked) {
-        /* No virtual-NMI blocking: the NMI window is open (25.2), unless an
-         * STI or MOV SS shadow holds it one more instruction. */
-        uc_blob_save(g);
-        if (!g->halted && (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)) {
-            g->irq_after_block = true;
-            return false;
+    /* NMI-window exiting needs virtual NMIs, which need NMI exiting (26.2.1.1):
+     * one test when none is on. */
+    if (pin & VMX_PIN_NMI_EXITING) {
+        if (nmi_exits(g, root, pin))
+            return true;
+        if ((proc & VMX_PROC_NMI_WINDOW_EXITING) && !g->nmi_blocked) {
+            /* No virtual-NMI blocking: the NMI window is open (25.2), unless
+             * an STI or MOV SS shadow holds it one more instruction. */
+            uc_blob_save(g);
+            if (!g->halted && (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)) {
+                g->irq_after_block = true;
+                return false;
+            }
+            vmx_nr_exit(g, EXIT_REASON_NMI_WINDOW, 0, 0);
+            return true;
         }
-        vmx_nr_exit(g, EXIT_REASON_NMI_WINDOW, 0, 0);
-        return true;
     }
     if ((pin & VMX_PIN_EXT_INTR_EXITING) && root->plat.intr_pending &&
         root->plat.intr_pending(root->plat.opaque) >= 0) {
