@@ -106,8 +106,8 @@ Test(vmcs_fields, reserved_encoding_bits_name_nothing)
 
 Test(vmcs_fields, unadvertised_features_have_no_fields)
 {
-    cr_assert_null(vmcs_field_find(0x2804)); /* guest IA32_PAT */
-    cr_assert_null(vmcs_field_find(0x2c00)); /* host IA32_PAT */
+    cr_assert_not_null(vmcs_field_find(0x2804)); /* guest IA32_PAT: PAT load/save are advertised */
+    cr_assert_not_null(vmcs_field_find(0x2c00)); /* host IA32_PAT */
     cr_assert_null(vmcs_field_find(0x2808)); /* guest PERF_GLOBAL_CTRL */
     cr_assert_null(vmcs_field_find(0x2012)); /* virtual-APIC address */
     cr_assert_null(vmcs_field_find(0x401c)); /* TPR threshold */
