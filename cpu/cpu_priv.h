@@ -69,7 +69,7 @@ struct block_cache {
 enum site_kind {
     SITE_RDMSR, SITE_WRMSR, SITE_IO,
     /* only in non-root engines, where they may cause VM exits */
-    SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR,
+    SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR, SITE_MOVDR, SITE_MONITOR, SITE_MWAIT,
     /* root engines: IRET ends NMI blocking (nmi.c) */
     SITE_IRET,
     /* both: instructions that would read host state or state not modelled (guard.c) */
@@ -81,8 +81,8 @@ struct intercept_site {
     uint8_t io_size;  /* 1, 2 or 4 */
     int32_t io_port;  /* immediate port, or -1 for DX */
     bool io_in, io_string, io_rep;
-    uint8_t cr, gpr;  /* MOV CR: control register and general register numbers */
-    bool to_cr;       /* MOV to CR (else from) */
+    uint8_t cr, gpr;  /* MOV CR/DR: control or debug register and general register numbers */
+    bool to_cr;       /* MOV to CR/DR (else from) */
     struct cpu *cpu;
 };
 

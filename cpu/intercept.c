@@ -188,7 +188,7 @@ static void io_operands(const uint8_t *b, unsigned len, bool def16, struct inter
     s->io_port = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) && i + 1 < len ? b[i + 1] : -1;
 }
 
-/* MOV to/from CRn: 0F 22 /r or 0F 20 /r; ModRM.reg is the CR (REX.R adds 8),
+/* MOV to/from CRn (0F 22 /r, 0F 20 /r) or DRn (0F 23 /r, 0F 21 /r); ModRM.reg is the CR or DR (REX.R adds 8),
  * ModRM.rm the general register (REX.B adds 8). */
 static void movcr_operands(const uint8_t *b, unsigned len, struct intercept_site *s)
 {
@@ -201,7 +201,7 @@ static void movcr_operands(const uint8_t *b, unsigned len, struct intercept_site
     if (i + 2 >= len)
         return;
     uint8_t modrm = b[i + 2];
-    s->to_cr = b[i + 1] == 0x22;
+    s->to_cr = b[i + 1] == 0x22 || b[i + 1] == 0x23;
     s->cr = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0));
     s->gpr = (uint8_t)((modrm & 7) | ((rex & 1) ? 8 : 0));
 }
@@ -221,7 +221,7 @@ static void fill_site(struct site_with_bytes *sb, const cs_insn *in, enum site_k
     memcpy(sb->bytes, in->bytes, in->size);
     if (kind == SITE_IO)
         io_operands(in->bytes, in->size, def16, s);
-    if (kind == SITE_MOVCR)
+    if (kind == SITE_MOVCR || kind == SITE_MOVDR)
         movcr_operands(in->bytes, in->size, s);
 }
 
@@ -306,26 +306,30 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
 {
     unsigned id = in->id;
     *is_site = true;
-    /* MOV CR everywhere: in VMX operation CR0/CR4 must keep their fixed bits. */
+    /* MOV CR (0F 20, 0F 22) everywhere: in VMX operation CR0/CR4 must keep
+     * their fixed bits. MOV DR (0F 21, 0F 23) in non-root engines: it may exit. */
     if (id == X86_INS_MOV)
         for (unsigned k = 0; k + 1 < in->size; k++)
-            if (in->bytes[k] == 0x0f && (in->bytes[k + 1] == 0x20 || in->bytes[k + 1] == 0x22))
-                return SITE_MOVCR;
+            if (in->bytes[k] == 0x0f && (in->bytes[k + 1] & 0xfc) == 0x20) {
+                if (!(in->bytes[k + 1] & 1))
+                    return SITE_MOVCR;
+                if (c->nr)
+                    return SITE_MOVDR;
+            }
     if (id == X86_INS_INVLPG && (c->nr || c->tlb.env))
         return SITE_INVLPG; /* non-root: may exit; root: fast stores note code pages again */
     if (guard_insn(id))
         return SITE_GUARD;
     if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_IRETQ) {
-        if (!c->nr)
-            return SITE_IRET; /* it ends NMI blocking (nmi.c) */
-        *is_site = false;
-        return SITE_IO;
+        return SITE_IRET; /* it ends (virtual-)NMI blocking (nmi.c) */
     }
     if (c->nr) {
         switch (id) {
         case X86_INS_CPUID: return SITE_CPUID;
         case X86_INS_HLT: return SITE_HLT;
         case X86_INS_RDTSC: return SITE_RDTSC;
+        case X86_INS_MONITOR: return SITE_MONITOR;
+        case X86_INS_MWAIT: return SITE_MWAIT;
         }
     }
     switch (id) {

@@ -4,8 +4,9 @@
  * IRET unblocks at its start, so a faulting IRET unblocks too (vol. 3C 27.2.3:
  * "NMI unblocking due to IRET" is how VT-x reports exactly that). Unicorn
  * runs IRET natively; a code hook on each IRET (intercept.c, SITE_IRET) tells
- * us. In VMX non-root operation NMIs stay in the platform's latch until the
- * next VM exit: NMI exiting and virtual NMIs are not modelled (docs/nmi.md). */
+ * us. In VMX non-root operation NMIs stay in the platform's latch: with NMI
+ * exiting they cause VM exits (vmx_nonroot.c), without it they wait for the
+ * next VM exit; the guest's IRET ends its (virtual-)NMI blocking here. */
 #include "cpu_priv.h"
 
 #define VEC_NMI 2
@@ -37,6 +38,7 @@ void nmi_iret(struct cpu *c)
     if (!c->nmi_blocked)
         return;
     c->nmi_blocked = false;
-    if (c->nmi_pending)
+    /* Non-root: an NMI (window) exit may be due now (vmx_nr_check_events). */
+    if (c->nmi_pending || c->nr)
         c->stop_cycles = 0; /* deliver at the boundary after the IRET */
 }

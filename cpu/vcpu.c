@@ -485,6 +485,8 @@ static int deliver_pending(struct cpu *c)
         e.has_err = kind != EV_SOFT_INT && exc_has_error_code(e.vector);
         e.err = e.has_err ? uc_blob_error_code(c) : 0;
     }
+    if (e.vector == 7 && e.from_unicorn && (c->vmx || c->nr) && vmx_insn_nm(c))
+        return 0; /* INVEPT/INVVPID under CR0.TS: QEMU's #NM, not the CPU's (vmx_insn.c) */
     if (c->nr && e.vector == 14 && kind == EV_EXCEPTION && vmx_nr_walk_fault(c))
         return 0; /* the guest's page walk left the EPT: an EPT exit, not a #PF */
     if (c->nr && vmx_nr_exception(c, e.vector, kind == EV_SOFT_INT, e.has_err, e.err)) {

@@ -236,6 +236,8 @@ static int inject(struct cpu *g, uint8_t *vmcs)
         kind = type == VMX_INTR_TYPE_SW_INTR ? EV_SOFT_INT : EV_EXCEPTION;
     }
     g->halted = false;
+    if (type == VMX_INTR_TYPE_NMI)
+        g->nmi_blocked = true; /* an injected NMI blocks (virtual) NMIs as a real one does (26.6.1.2) */
     return exc_deliver(g, vector, kind, has_err, err);
 }
 
@@ -335,10 +337,17 @@ int vmx_enter(struct cpu *root)
     /* MSRs the VMCS does not switch are the CPU's own: the guest shares them. */
     g->msr = root->msr;
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
-    if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live)
+    if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_PAT)
+        g->msr.pat = vget(vmcs, VMCS_GUEST_PAT); /* checked valid (26.3.1.1) */
+    if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live) {
+        /* The engine's nmi_blocked is still what the exit saved in bit 3. */
         load_guest_rip_rsp(root, g, vmcs);
-    else
+    } else {
         load_guest_state(root, g, vmcs);
+        /* Blocking by NMI (virtual-NMI blocking with virtual NMIs), until the
+         * guest's IRET (nmi_iret). */
+        g->nmi_blocked = (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_NMI) != 0;
+    }
     slot->engine_current = false; /* until the exit saves the state again */
     uint32_t bad = load_msr_list(g, root, vmcs);
     if (bad) {

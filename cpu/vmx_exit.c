@@ -98,10 +98,14 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
     vset(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
     vset(vmcs, VMCS_GUEST_ACTIVITY_STATE, g->halted ? 1 : 0);
-    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? 1 : 0);
+    /* Bit 3: blocking by NMI, or virtual-NMI blocking with virtual NMIs on. */
+    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, ((uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? VMX_INTERRUPTIBILITY_STI : 0) |
+                                                (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
     uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
         vset(vmcs, VMCS_GUEST_EFER, efer);
+    if (exit_ctl & VMX_EXIT_SAVE_PAT)
+        vset(vmcs, VMCS_GUEST_PAT, g->msr.pat);
     /* The IA-32e mode guest control follows EFER.LMA (27.2). */
     uint32_t entry = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY);
     entry = (efer & 0x400) ? entry | VMX_ENTRY_IA32E_MODE_GUEST : entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
@@ -129,6 +133,8 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     engine_load_paging(root, cr0, cr3, cr4, efer,
                        cr0 == reg_get(root, UC_X86_REG_CR0) && cr4 == reg_get(root, UC_X86_REG_CR4) &&
                            efer == efer_get(root));
+    if (exit_ctl & VMX_EXIT_LOAD_PAT)
+        root->msr.pat = vget(vmcs, VMCS_HOST_PAT); /* checked valid on entry (26.2.2) */
     uc_x86_mmr t = { .base = vget(vmcs, VMCS_HOST_GDTR_BASE), .limit = 0xffff };
     uc_blob_write_mmr(root, UC_X86_REG_GDTR, &t);
     t = (uc_x86_mmr){ .base = vget(vmcs, VMCS_HOST_IDTR_BASE), .limit = 0xffff };

@@ -435,3 +435,19 @@ bool vmx_insn_root(struct cpu *c)
 out:
     return true;
 }
+
+/* QEMU's decoder checks CR0.TS for the whole 0F 38 opcode map, so INVEPT and
+ * INVVPID (66 0F 38 80 and 81) raise #NM in Unicorn while TS = 1 (Xen leaves TS
+ * set: lazy FPU), which hardware never does for them. The #NM is taken back
+ * here and the instruction runs as from the #UD hook. */
+bool vmx_insn_nm(struct cpu *c)
+{
+    if (!(reg_get(c, UC_X86_REG_CR0) & CR0_TS))
+        return false;
+    if (c->nr)
+        return vmx_nr_invalid_insn(c); /* INVEPT and INVVPID exit (25.1.2) */
+    /* Only 0F 38 instructions fault so; other VMX instructions never get here.
+     * vmx_insn_root is false for anything not VMX (decode_at stays inlined
+     * there: the VM round trip's VMRESUME runs through it). */
+    return c->vmx && vmx_insn_root(c);
+}

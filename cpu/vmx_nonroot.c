@@ -121,6 +121,12 @@ static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
     return true; /* the site hook moves RIP past it */
 }
 
+static unsigned cpl_of(struct cpu *g)
+{
+    uc_blob_save(g);
+    return uc_blob_hflags(g) & HF_CPL_MASK;
+}
+
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
 {
     uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
@@ -167,6 +173,29 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
             return true;
         }
         return movcr_emulate(g, s);
+    case SITE_MOVDR:
+        /* The #GP of CPL > 0 outranks the exit (25.1.1); at CPL 0 the exit
+         * comes first, before DR7.GD's #DB and CR4.DE's #UD for DR4/DR5. */
+        if (!(proc & VMX_PROC_MOV_DR_EXITING) || cpl_of(g) != 0)
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_DR_ACCESS, vmx_qual_mov_dr(s->cr, !s->to_cr, s->gpr), s->len);
+        return true;
+    case SITE_MONITOR:
+    case SITE_MWAIT: {
+        /* Both are #UD at CPL > 0 (hvsim enables no user-level MONITOR), a
+         * fault that outranks the exit (25.1.1). Otherwise the exit comes
+         * before the #UD a clear CPUID.01H:ECX.MONITOR would give: the
+         * hypervisor decides what its guest's CPUID says. */
+        bool mon = s->kind == SITE_MONITOR;
+        if (cpl_of(g) != 0)
+            return false;
+        if (!(proc & (mon ? VMX_PROC_MONITOR_EXITING : VMX_PROC_MWAIT_EXITING)))
+            return false;
+        /* MWAIT: bit 0 tells whether a MONITOR armed the monitoring hardware
+         * (27.2.1); in hvsim a MONITOR that runs in the guest never arms it. */
+        vmx_nr_exit(g, mon ? EXIT_REASON_MONITOR : EXIT_REASON_MWAIT, 0, s->len);
+        return true;
+    }
     }
     (void)bytes;
     return false;
@@ -235,6 +264,30 @@ bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32
     return true;
 }
 
+/* NMI exiting (25.2, 25.3): an NMI from the platform's latch exits with
+ * reason 0 and NMI interruption information instead of reaching the guest's
+ * IDT. Blocking by NMI holds it back while virtual NMIs are off; with them on,
+ * bit 3 of the interruptibility state is virtual-NMI blocking, which real NMIs
+ * ignore. NMIs stay blocked after the exit until the host's next IRET. */
+static bool nmi_exits(struct cpu *g, struct cpu *root, uint32_t pin)
+{
+    if (!root->nmi_pending && root->plat.nmi_take && root->plat.nmi_take(root->plat.opaque))
+        root->nmi_pending = true;
+    if (!root->nmi_pending || (!(pin & VMX_PIN_VIRTUAL_NMIS) && g->nmi_blocked))
+        return false;
+    uc_blob_save(g);
+    if (!g->halted && (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)) {
+        /* A MOV SS (or STI) shadow blocks it for one instruction, as in nmi.c. */
+        g->irq_after_block = true;
+        return false;
+    }
+    root->nmi_pending = false;
+    root->nmi_blocked = true;
+    vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, 0, 0);
+    g->nr->exit.intr_info = VMX_INTR_INFO_VALID | VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT | 2;
+    return true;
+}
+
 /* Checked at each instruction-block boundary of the guest engine. */
 bool vmx_nr_check_events(struct cpu *g)
 {
@@ -245,6 +298,23 @@ bool vmx_nr_check_events(struct cpu *g)
     if (g->cycles >= g->nr->timer_deadline) {
         vmx_nr_exit(g, EXIT_REASON_PREEMPTION_TIMER, 0, 0);
         return true;
+    }
+    /* NMI-window exiting needs virtual NMIs, which need NMI exiting (26.2.1.1):
+     * one test when none is on. */
+    if (pin & VMX_PIN_NMI_EXITING) {
+        if (nmi_exits(g, root, pin))
+            return true;
+        if ((proc & VMX_PROC_NMI_WINDOW_EXITING) && !g->nmi_blocked) {
+            /* No virtual-NMI blocking: the NMI window is open (25.2), unless
+             * an STI or MOV SS shadow holds it one more instruction. */
+            uc_blob_save(g);
+            if (!g->halted && (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)) {
+                g->irq_after_block = true;
+                return false;
+            }
+            vmx_nr_exit(g, EXIT_REASON_NMI_WINDOW, 0, 0);
+            return true;
+        }
     }
     if ((pin & VMX_PIN_EXT_INTR_EXITING) && root->plat.intr_pending &&
         root->plat.intr_pending(root->plat.opaque) >= 0) {

@@ -121,6 +121,8 @@ struct vmx_guest_slot *vmx_slot_of(struct vmx_root *v, uint64_t pa);
 void vmx_root_init(struct cpu *c);
 void vmx_root_free(struct cpu *c);
 bool vmx_insn_root(struct cpu *c); /* true: handled (emulated or a fault raised) */
+/* A #NM Unicorn raised for INVEPT or INVVPID: true when it ran (or exited) instead. */
+bool vmx_insn_nm(struct cpu *c);
 /* Linear address of a decoded memory operand in c's current register state. */
 uint64_t vmx_mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, bool lma);
 /* Guest-physical to host-physical for a non-root engine (EPT or identity). */

@@ -86,11 +86,12 @@ const char *vmx_exit_name(uint32_t reason)
 {
     static const char *const names[] = {
         [0] = "exception or NMI", [1] = "external interrupt", [2] = "triple fault", [3] = "INIT",
-        [7] = "interrupt window", [9] = "task switch", [10] = "CPUID", [12] = "HLT", [14] = "INVLPG",
+        [7] = "interrupt window", [8] = "NMI window", [9] = "task switch", [10] = "CPUID", [12] = "HLT", [14] = "INVLPG",
         [16] = "RDTSC", [18] = "VMCALL", [19] = "VMCLEAR", [20] = "VMLAUNCH", [21] = "VMPTRLD",
         [22] = "VMPTRST", [23] = "VMREAD", [24] = "VMRESUME", [25] = "VMWRITE", [26] = "VMXOFF",
-        [27] = "VMXON", [28] = "CR access", [30] = "I/O instruction", [31] = "RDMSR", [32] = "WRMSR",
+        [27] = "VMXON", [28] = "CR access", [29] = "MOV DR", [30] = "I/O instruction", [31] = "RDMSR", [32] = "WRMSR",
         [33] = "VM-entry failure: invalid guest state", [34] = "VM-entry failure: MSR loading",
+        [36] = "MWAIT", [39] = "MONITOR",
         [48] = "EPT violation", [49] = "EPT misconfiguration", [50] = "INVEPT", [52] = "preemption timer",
         [53] = "INVVPID",
     };

@@ -7,7 +7,7 @@
 
 #include "vmx/vmcs.h"
 
-/* Only fields whose feature the capability MSRs advertise are here: no PAT, perf
+/* Only fields whose feature the capability MSRs advertise are here: no perf
  * or APIC-virtualization fields, no shadow-VMCS or VM-function fields. */
 #define VMCS_FIELD_LIST(X)                                                     \
     X(VMCS_CTRL_VPID, "virtual-processor identifier")                          \
@@ -135,7 +135,9 @@
     X(VMCS_HOST_SYSENTER_ESP, "host IA32_SYSENTER_ESP")                        \
     X(VMCS_HOST_SYSENTER_EIP, "host IA32_SYSENTER_EIP")                        \
     X(VMCS_HOST_RSP, "host RSP")                                               \
-    X(VMCS_HOST_RIP, "host RIP")
+    X(VMCS_HOST_RIP, "host RIP")                                               \
+    X(VMCS_GUEST_PAT, "guest IA32_PAT")                                        \
+    X(VMCS_HOST_PAT, "host IA32_PAT")
 
 enum {
 #define VMCS_FIELD_INDEX(enc, name) FIELD_IDX_##enc,

@@ -27,7 +27,8 @@ static void caps_fill_controls(struct vmx_caps *c)
                     VMX_PROC_CR3_STORE_EXITING | VMX_PROC_CR8_LOAD_EXITING |
                     VMX_PROC_CR8_STORE_EXITING | VMX_PROC_UNCOND_IO_EXITING |
                     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS |
-                    VMX_PROC_ACTIVATE_SECONDARY |
+                    VMX_PROC_ACTIVATE_SECONDARY | VMX_PROC_MOV_DR_EXITING |
+                    VMX_PROC_MONITOR_EXITING | VMX_PROC_MWAIT_EXITING |
                     (nmi ? VMX_PROC_NMI_WINDOW_EXITING : 0);
     c->procbased = ctls_msr(VMX_PROC_DEFAULT1, proc);
     /* CR3-load and CR3-store exiting may be 0 (they are, with EPT). */
@@ -42,13 +43,14 @@ static void caps_fill_controls(struct vmx_caps *c)
 
     uint32_t exit = VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_HOST_ADDR_SPACE_SIZE |
                     VMX_EXIT_ACK_INTR_ON_EXIT | VMX_EXIT_SAVE_EFER |
-                    VMX_EXIT_LOAD_EFER | VMX_EXIT_SAVE_PREEMPTION_TIMER;
+                    VMX_EXIT_LOAD_EFER | VMX_EXIT_SAVE_PREEMPTION_TIMER | VMX_EXIT_SAVE_PAT |
+                    VMX_EXIT_LOAD_PAT;
     c->exit = ctls_msr(VMX_EXIT_DEFAULT1, exit);
     /* "Save debug controls" may be 0 in the TRUE form. */
     c->true_exit = ctls_msr(VMX_EXIT_DEFAULT1 & ~VMX_EXIT_SAVE_DEBUG_CONTROLS, exit);
 
     uint32_t entry = VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |
-                     VMX_ENTRY_LOAD_EFER;
+                     VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT;
     c->entry = ctls_msr(VMX_ENTRY_DEFAULT1, entry);
     c->true_entry = ctls_msr(VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS, entry);
 }

@@ -156,6 +156,8 @@ static enum vmx_check check_host_regs(const uint8_t *vmcs, const struct vmx_caps
         if (!!(efer & EFER_LMA) != host64 || !!(efer & EFER_LME) != host64)
             return VMX_CHECK_HOST_EFER_LMA_LME;
     }
+    if ((vmcs_get(vmcs, VMCS_CTRL_EXIT) & VMX_EXIT_LOAD_PAT) && !vmx_pat_valid(vmcs_get(vmcs, VMCS_HOST_PAT)))
+        return VMX_CHECK_HOST_PAT;
     return VMX_CHECK_OK;
 }
 

@@ -85,6 +85,8 @@ static enum vmx_check check_regs(const struct guest *g)
         if ((g->cr0 & CR0_PG) && lma != !!(efer & EFER_LME))
             return VMX_CHECK_GUEST_EFER_LME;
     }
+    if ((g->entry & VMX_ENTRY_LOAD_PAT) && !vmx_pat_valid(vmcs_get(vmcs, VMCS_GUEST_PAT)))
+        return VMX_CHECK_GUEST_PAT;
     return VMX_CHECK_OK;
 }
 

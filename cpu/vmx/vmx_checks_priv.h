@@ -12,6 +12,19 @@ static inline bool vmx_canonical(uint64_t v)
     return (uint64_t)((int64_t)(v << 16) >> 16) == v;
 }
 
+/* IA32_PAT: each of the eight entries a memory type WRMSR accepts (0 UC, 1 WC,
+ * 4 WT, 5 WP, 6 WB, 7 UC-), as VM entry requires of a PAT it loads (26.2.2,
+ * 26.3.1.1). */
+static inline bool vmx_pat_valid(uint64_t pat)
+{
+    for (int i = 0; i < 8; i++) {
+        unsigned t = (pat >> (8 * i)) & 0xff;
+        if (t == 2 || t == 3 || t > 7)
+            return false;
+    }
+    return true;
+}
+
 /* No bit at or above the physical-address width. */
 static inline bool vmx_phys_ok(const struct vmx_caps *caps, uint64_t pa)
 {

@@ -49,12 +49,14 @@
 /* 64-bit guest-state fields (B.2.3). */
 #define VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_DEBUGCTL 0x2802
+#define VMCS_GUEST_PAT 0x2804
 #define VMCS_GUEST_EFER 0x2806
 #define VMCS_GUEST_PDPTE0 0x280a
 #define VMCS_GUEST_PDPTE1 0x280c
 #define VMCS_GUEST_PDPTE2 0x280e
 #define VMCS_GUEST_PDPTE3 0x2810
 /* 64-bit host-state field (B.2.4). */
+#define VMCS_HOST_PAT 0x2c00
 #define VMCS_HOST_EFER 0x2c02
 
 /* 32-bit control fields (B.3.1). */

@@ -108,9 +108,9 @@ Test(vmcs, outside_64_bit_mode_operands_are_32_bits)
 Test(vmcs, unsupported_component_is_error_12)
 {
     uint64_t v = 77;
-    cr_assert_eq(vmcs_read(region, 0x2804, true, &v), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+    cr_assert_eq(vmcs_read(region, 0x2808, true, &v), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
     cr_assert_eq(v, 77, "destination untouched");
-    cr_assert_eq(vmcs_write(region, 0x2804, 1, true, false), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+    cr_assert_eq(vmcs_write(region, 0x2808, 1, true, false), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
     cr_assert_eq(vmcs_read(region, VMCS_GUEST_RIP | 1, true, &v), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
     cr_assert_eq(vmcs_read(region, (1ull << 32) | VMCS_GUEST_RIP, true, &v),
                  VMXERR_UNSUPPORTED_VMCS_COMPONENT);

@@ -202,7 +202,7 @@ static const struct mutation failing[] = {
     /* 26.2.1.1 */
     { "pin default1 cleared", BASE_64, M1(CLR, VMCS_CTRL_PIN_BASED, 2), .want = VMX_CHECK_PIN_CTLS, .seg = NONE },
     { "posted interrupts", BASE_64, M1(OR, VMCS_CTRL_PIN_BASED, VMX_PIN_POSTED_INTERRUPTS), .want = VMX_CHECK_PIN_CTLS, .seg = NONE },
-    { "MOV-DR exiting", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_MOV_DR_EXITING), .want = VMX_CHECK_PROC_CTLS, .seg = NONE },
+    { "monitor trap flag", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_MONITOR_TRAP_FLAG), .want = VMX_CHECK_PROC_CTLS, .seg = NONE },
     { "unrestricted guest not advertised", BASE_64, M1(OR, VMCS_CTRL_PROC_BASED2, VMX_PROC2_UNRESTRICTED_GUEST), .want = VMX_CHECK_PROC2_CTLS, .seg = NONE },
     { "CR3-target count 5", BASE_64, M1(SET, VMCS_CTRL_CR3_TARGET_COUNT, 5), .want = VMX_CHECK_CR3_TARGET_COUNT, .seg = NONE },
     { "I/O bitmap A unaligned", BASE_64, M2(OR, VMCS_CTRL_PROC_BASED, VMX_PROC_USE_IO_BITMAPS, SET, VMCS_CTRL_IO_BITMAP_A, 0x1001), .want = VMX_CHECK_IO_BITMAP_ADDR, .seg = NONE },
@@ -214,12 +214,12 @@ static const struct mutation failing[] = {
     { "EPTP 5-level", BASE_64, M1(SET, VMCS_CTRL_EPTP, 0x1000 | 6 | 4 << 3), .want = VMX_CHECK_EPTP, .seg = NONE },
     { "unrestricted guest without EPT", BASE_64, VMX_FEAT_UNRESTRICTED_GUEST, M1(SET, VMCS_CTRL_PROC_BASED2, VMX_PROC2_UNRESTRICTED_GUEST | VMX_PROC2_ENABLE_VPID), .want = VMX_CHECK_UG_WITHOUT_EPT, .seg = NONE },
     /* 26.2.1.2 */
-    { "exit load PAT", BASE_64, M1(OR, VMCS_CTRL_EXIT, VMX_EXIT_LOAD_PAT), .want = VMX_CHECK_EXIT_CTLS, .seg = NONE },
+    { "exit load PERF_GLOBAL_CTRL", BASE_64, M1(OR, VMCS_CTRL_EXIT, VMX_EXIT_LOAD_PERF_GLOBAL_CTRL), .want = VMX_CHECK_EXIT_CTLS, .seg = NONE },
     { "save timer without timer", BASE_64, M1(OR, VMCS_CTRL_EXIT, VMX_EXIT_SAVE_PREEMPTION_TIMER), .want = VMX_CHECK_SAVE_TIMER, .seg = NONE },
     { "exit MSR-store unaligned", BASE_64, M2(SET, VMCS_CTRL_EXIT_MSR_STORE_COUNT, 1, SET, VMCS_CTRL_EXIT_MSR_STORE_ADDR, 0x1008), .want = VMX_CHECK_EXIT_MSR_STORE_ADDR, .seg = NONE },
     { "exit MSR-load area end too wide", BASE_64, M2(SET, VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 2, SET, VMCS_CTRL_EXIT_MSR_LOAD_ADDR, (1ull << 39) - 16), .want = VMX_CHECK_EXIT_MSR_LOAD_ADDR, .seg = NONE },
     /* 26.2.1.3 */
-    { "entry load PAT", BASE_64, M1(OR, VMCS_CTRL_ENTRY, VMX_ENTRY_LOAD_PAT), .want = VMX_CHECK_ENTRY_CTLS, .seg = NONE },
+    { "entry load PERF_GLOBAL_CTRL", BASE_64, M1(OR, VMCS_CTRL_ENTRY, VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL), .want = VMX_CHECK_ENTRY_CTLS, .seg = NONE },
     { "inject type 1", BASE_64, M1(SET, VMCS_CTRL_ENTRY_INTR_INFO, INJ(1, 0)), .want = VMX_CHECK_INJECT_TYPE, .seg = NONE },
     { "inject other event without MTF", BASE_64, M1(SET, VMCS_CTRL_ENTRY_INTR_INFO, INJ(7, 0)), .want = VMX_CHECK_INJECT_TYPE, .seg = NONE },
     { "inject NMI vector 3", BASE_64, M1(SET, VMCS_CTRL_ENTRY_INTR_INFO, INJ(2, 3)), .want = VMX_CHECK_INJECT_VECTOR, .seg = NONE },
@@ -238,6 +238,7 @@ static const struct mutation failing[] = {
     { "host CR4.LA57 unsupported", BASE_64, M1(OR, VMCS_HOST_CR4, 1 << 12), .want = VMX_CHECK_HOST_CR4, .seg = NONE },
     { "host CR3 too wide", BASE_64, M1(SET, VMCS_HOST_CR3, 1ull << 39), .want = VMX_CHECK_HOST_CR3, .seg = NONE },
     { "host SYSENTER_ESP", BASE_64, M1(SET, VMCS_HOST_SYSENTER_ESP, NONCANON), .want = VMX_CHECK_HOST_SYSENTER, .seg = NONE },
+    { "host PAT reserved type", BASE_64, M2(OR, VMCS_CTRL_EXIT, VMX_EXIT_LOAD_PAT, SET, VMCS_HOST_PAT, 0x0007040600070403ull), .want = VMX_CHECK_HOST_PAT, .seg = NONE },
     { "host EFER reserved", BASE_64, M2(OR, VMCS_CTRL_EXIT, VMX_EXIT_LOAD_EFER, SET, VMCS_HOST_EFER, 0x502), .want = VMX_CHECK_HOST_EFER_RESERVED, .seg = NONE },
     { "host EFER.LMA clear", BASE_64, M2(OR, VMCS_CTRL_EXIT, VMX_EXIT_LOAD_EFER, SET, VMCS_HOST_EFER, 0x100), .want = VMX_CHECK_HOST_EFER_LMA_LME, .seg = NONE },
     /* 26.2.3 */
@@ -265,6 +266,7 @@ static const struct mutation failing[] = {
     { "guest CR3 too wide", BASE_64, M1(SET, VMCS_GUEST_CR3, 1ull << 39), .want = VMX_CHECK_GUEST_CR3, .seg = NONE },
     { "guest DR7 high", BASE_64, M1(SET, VMCS_GUEST_DR7, 1ull << 32), .want = VMX_CHECK_GUEST_DR7, .seg = NONE },
     { "guest SYSENTER_EIP", BASE_64, M1(SET, VMCS_GUEST_SYSENTER_EIP, NONCANON), .want = VMX_CHECK_GUEST_SYSENTER, .seg = NONE },
+    { "guest PAT type 8", BASE_64, M2(OR, VMCS_CTRL_ENTRY, VMX_ENTRY_LOAD_PAT, SET, VMCS_GUEST_PAT, 0x0807040600070406ull), .want = VMX_CHECK_GUEST_PAT, .seg = NONE },
     { "guest EFER reserved", BASE_64, M1(OR, VMCS_GUEST_EFER, 4), .want = VMX_CHECK_GUEST_EFER_RESERVED, .seg = NONE },
     { "guest EFER.LMA clear", BASE_64, M1(SET, VMCS_GUEST_EFER, EFER_LME), .want = VMX_CHECK_GUEST_EFER_LMA, .seg = NONE },
     { "guest EFER.LME clear", BASE_64, M1(SET, VMCS_GUEST_EFER, EFER_LMA), .want = VMX_CHECK_GUEST_EFER_LME, .seg = NONE },

@@ -22,7 +22,7 @@
 #define VMX_FEAT_NMI (1u << 1) /* NMI exiting, virtual NMIs, NMI-window exiting */
 #define VMX_FEAT_VMWRITE_ALL (1u << 2) /* MISC[29]: VMWRITE to exit-info fields */
 /* What the model advertises. Flip a feature on here once cpu/ models it. */
-#define VMX_FEATURES_DEFAULT 0u
+#define VMX_FEATURES_DEFAULT VMX_FEAT_NMI
 
 /* Physical-address width (CPUID.80000008H:EAX[7:0]) unless the CPU says otherwise. */
 #define VMX_DEFAULT_MAXPHYADDR 39

@@ -53,6 +53,7 @@ enum vmx_check_class {
     X(HOST_SYSENTER, HOST, 0, "26.2.2", "host IA32_SYSENTER_ESP or IA32_SYSENTER_EIP not canonical") \
     X(HOST_EFER_RESERVED, HOST, 0, "26.2.2", "host IA32_EFER: reserved bit set")           \
     X(HOST_EFER_LMA_LME, HOST, 0, "26.2.2", "host IA32_EFER: LMA or LME differs from host address-space size") \
+    X(HOST_PAT, HOST, 0, "26.2.2", "host IA32_PAT: a memory type other than 0, 1, 4, 5, 6, 7") \
     X(HOST_SELECTOR, HOST, 0, "26.2.3", "selector: RPL or TI set")          \
     X(HOST_CS_NULL, HOST, 0, "26.2.3", "host CS selector null")                            \
     X(HOST_TR_NULL, HOST, 0, "26.2.3", "host TR selector null")                            \
@@ -76,6 +77,7 @@ enum vmx_check_class {
     X(GUEST_EFER_RESERVED, GUEST, 0, "26.3.1.1", "guest IA32_EFER: reserved bit set")    \
     X(GUEST_EFER_LMA, GUEST, 0, "26.3.1.1", "guest IA32_EFER.LMA differs from IA-32e mode guest") \
     X(GUEST_EFER_LME, GUEST, 0, "26.3.1.1", "guest IA32_EFER.LME differs from LMA with CR0.PG set") \
+    X(GUEST_PAT, GUEST, 0, "26.3.1.1", "guest IA32_PAT: a memory type other than 0, 1, 4, 5, 6, 7") \
     X(SEG_TI, GUEST, 0, "26.3.1.2", "selector: TI set")                                   \
     X(SEG_SS_RPL, GUEST, 0, "26.3.1.2", "selector: RPL differs from the RPL of CS")      \
     X(SEG_V86_BASE, GUEST, 0, "26.3.1.2", "base: not selector * 16 for a virtual-8086 guest") \
