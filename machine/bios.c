@@ -23,7 +23,6 @@
 
 /* BIOS data area (segment 0x40) and EBDA offsets used here. */
 #define BDA_COM1 0x400
-#define BDA_EBDA_SEG 0x40e
 #define BDA_EQUIPMENT 0x410
 #define BDA_BASE_MEM_KIB 0x413
 #define BDA_KBD_FLAG0 0x417
@@ -113,7 +112,7 @@ void bios_install(uint8_t *ram, uint64_t ram_size)
     /* BDA: one serial port, no parallel ports, no disks, an empty keyboard buffer. */
     memset(ram + 0x400, 0, 0x100);
     put16(ram, BDA_COM1, COM1_PORT);
-    put16(ram, BDA_EBDA_SEG, E820_EBDA_BASE >> 4);
+    put16(ram, BDA_EBDA_SEGMENT, E820_EBDA_BASE >> 4);
     put16(ram, BDA_EQUIPMENT, BIOS_EQUIPMENT);
     put16(ram, BDA_BASE_MEM_KIB, E820_EBDA_BASE / 1024);
     put16(ram, BDA_KBD_HEAD, 0x1e);
@@ -121,8 +120,8 @@ void bios_install(uint8_t *ram, uint64_t ram_size)
     put16(ram, BDA_KBD_BUF_START, 0x1e);
     put16(ram, BDA_KBD_BUF_END, 0x3e);
     /* EBDA: its first word is its size in KiB. */
-    memset(ram + E820_EBDA_BASE, 0, 0xa0000 - E820_EBDA_BASE);
-    put16(ram, E820_EBDA_BASE, (0xa0000 - E820_EBDA_BASE) / 1024);
+    memset(ram + E820_EBDA_BASE, 0, VGA_MEM_BASE - E820_EBDA_BASE);
+    put16(ram, E820_EBDA_BASE, (VGA_MEM_BASE - E820_EBDA_BASE) / 1024);
 }
 
 static void set_cf(struct bios_regs *r, int on)

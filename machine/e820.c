@@ -17,9 +17,10 @@ int e820_build(uint64_t ram_size, struct e820_entry out[E820_MAX])
 {
     const struct e820_entry map[] = {
         { 0, E820_EBDA_BASE, E820_RAM },
-        { E820_EBDA_BASE, 0xa0000 - E820_EBDA_BASE, E820_RESERVED },
-        { E820_BIOS_AREA, 0x100000 - E820_BIOS_AREA, E820_RESERVED },
-        { 0x100000, ram_below_hole(ram_size) - 0x100000, E820_RAM },
+        { E820_EBDA_BASE, VGA_MEM_BASE - E820_EBDA_BASE, E820_RESERVED },
+        /* ACPI tables and the BIOS ROM, up to 1 MiB */
+        { ACPI_RSDP_AREA_START, HIGH_MEM_BASE - ACPI_RSDP_AREA_START, E820_RESERVED },
+        { HIGH_MEM_BASE, ram_below_hole(ram_size) - HIGH_MEM_BASE, E820_RAM },
         { IOAPIC_MMIO_BASE, 0x1000, E820_RESERVED },
         { LAPIC_MMIO_BASE, 0x1000, E820_RESERVED },
     };
@@ -31,5 +32,5 @@ int e820_build(uint64_t ram_size, struct e820_entry out[E820_MAX])
 
 uint64_t e820_extended_kib(uint64_t ram_size)
 {
-    return (ram_below_hole(ram_size) - 0x100000) / 1024;
+    return (ram_below_hole(ram_size) - HIGH_MEM_BASE) / 1024;
 }

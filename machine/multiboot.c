@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "arch/pc.h"
 #include "base/buf.h"
 #include "machine/e820.h"
 
@@ -120,7 +121,7 @@ static int check_range(const char *path, const char *what, uint64_t lo, uint64_t
     if (lo < MB_SCRATCH_PAGE + 0x1000 && hi > MB_SCRATCH_PAGE)
         return fail(err, errlen, "%s: %s [%#llx, %#llx) overlaps the boot GDT page at %#x", path, what,
                     (unsigned long long)lo, (unsigned long long)hi, MB_SCRATCH_PAGE);
-    if (lo < 0x100000 && hi > MB_BIOS_AREA)
+    if (lo < ACPI_RSDP_AREA_END && hi > ACPI_RSDP_AREA_START)
         return fail(err, errlen, "%s: %s [%#llx, %#llx) overlaps the BIOS area [0xe0000, 0x100000)", path, what,
                     (unsigned long long)lo, (unsigned long long)hi);
     return 0;

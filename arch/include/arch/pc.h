@@ -32,7 +32,9 @@
 
 /* Memory. */
 #define BDA_EBDA_SEGMENT 0x40e /* BIOS data area: real-mode segment of the EBDA */
+#define VGA_MEM_BASE PC_ADDR(0xa0000)         /* legacy video memory: conventional RAM ends here */
 #define BIOS_ROM_BASE PC_ADDR(0xf0000)        /* the BIOS ROM segment F000h */
+#define HIGH_MEM_BASE PC_ADDR(0x100000)       /* 1 MiB: extended memory starts here */
 #define ACPI_RSDP_AREA_START PC_ADDR(0xe0000) /* BIOS area searched for the RSDP; */
 #define ACPI_RSDP_AREA_END PC_ADDR(0x100000)  /* hvsim's ACPI tables live here */
 #define IOAPIC_MMIO_BASE PC_ADDR(0xfec00000)

@@ -11,7 +11,7 @@
 #include "cpu/cpu.h"
 #include "devices/dev.h"
 
-#define BIOS_ROM_SEG 0xf000u      /* BIOS_ROM_BASE >> 4 (arch/pc.h) */
+#define BIOS_ROM_SEG ((uint16_t)(BIOS_ROM_BASE >> 4)) /* the ROM's real-mode segment */
 #define BIOS_STUBS 0xe100u        /* offset of the service stubs (INT 10h first) in the ROM segment */
 #define BIOS_STUB_SIZE 16
 #define BIOS_EQUIPMENT 0x0202u    /* one serial port (bits 9-11), FPU (bit 1), no VGA */

@@ -10,7 +10,6 @@
 #define E820_RESERVED 2
 
 #define E820_EBDA_BASE 0x9fc00u   /* 1 KiB extended BIOS data area, as SeaBIOS */
-#define E820_BIOS_AREA 0xe0000u   /* ACPI tables and the BIOS ROM up to 1 MiB */
 #define E820_MAX 8
 
 struct e820_entry {

@@ -9,7 +9,6 @@
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u
 #define MB_SCRATCH_PAGE 0x1000u   /* the CPU's boot GDT lives here */
-#define MB_BIOS_AREA 0xe0000u     /* ACPI tables and the BIOS ROM: 0xe0000-0xfffff, reserved */
 
 struct mb_module {
     const char *path;
