@@ -287,6 +287,10 @@ void msr_sync_engine(struct cpu *c);
 /* insn_trace.c: arm, disarm and bound the instruction-trace hook around cpu_run */
 uint64_t insn_trace_step(struct cpu *c, uint64_t stop);
 
+/* XSAVE state components the model offers (CPUID.0xD, XSETBV): x87 and SSE only.
+ * Unicorn's model lists AVX state (XCR0 bit 2) but its TCG has no AVX. */
+#define CPU_XCR0_SUPPORTED 0x3ULL
+
 /* cpuid.c */
 void cpuid_init(struct cpu *c);
 void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);

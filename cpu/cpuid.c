@@ -7,10 +7,8 @@
 #include "cpu_priv.h"
 
 #define MAX_LEAF 0x16
-/* XSAVE: x87 and SSE state only. Unicorn's model lists AVX state (XCR0 bit 2)
- * but its TCG has no AVX, so neither is offered; the legacy area and the
- * XSAVE header take 576 bytes whichever of the two XCR0 enables. */
-#define XSTATE_SUPPORTED 0x3u
+/* The legacy area and the XSAVE header: 576 bytes whichever of the
+ * components of CPU_XCR0_SUPPORTED (cpu_priv.h) XCR0 enables. */
 #define XSTATE_SIZE 576u
 
 static void native(struct cpu *c, uint32_t leaf, uint32_t out[4])
@@ -102,7 +100,7 @@ void cpuid_query(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         if (leaf < 0x20 && leaf <= c->cpuid_native[0][0] && leaf != 0x4 && leaf != 0xd)
             memcpy(out, c->cpuid_native[leaf], 16);
         if (leaf == 0xd && sub == 0) {
-            out[0] = XSTATE_SUPPORTED;
+            out[0] = (uint32_t)CPU_XCR0_SUPPORTED;
             out[1] = out[2] = XSTATE_SIZE;
         }
         return; /* leaf 0xd sub-leaf 1: no XSAVEOPT, XSAVEC, XGETBV with ECX=1 or XSAVES */

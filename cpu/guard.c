@@ -8,8 +8,6 @@
 #include "cpu_priv.h"
 
 
-/* XCR0 components CPUID.0xD advertises (cpuid.c): x87 and SSE. */
-#define XCR0_SUPPORTED 0x3ULL
 
 enum guard_op { G_NONE, G_RDRAND, G_RDPMC, G_XGETBV, G_XSETBV };
 
@@ -167,7 +165,7 @@ int guard_site(struct cpu *c, const struct intercept_site *s, const uint8_t *byt
         if (!(reg_get(c, UC_X86_REG_CR4) & CR4_OSXSAVE))
             return 0;
         uint64_t v = (reg_get(c, UC_X86_REG_RAX) & 0xffffffffu) | ((reg_get(c, UC_X86_REG_RDX) & 0xffffffffu) << 32);
-        if (cpl(c) != 0 || (uint32_t)reg_get(c, UC_X86_REG_RCX) != 0 || !(v & 1) || (v & ~XCR0_SUPPORTED))
+        if (cpl(c) != 0 || (uint32_t)reg_get(c, UC_X86_REG_RCX) != 0 || !(v & 1) || (v & ~CPU_XCR0_SUPPORTED))
             return guard_fault(c, EXC_GP);
         return 0;
     }
