@@ -9,8 +9,6 @@
  * next VM exit; the guest's IRET ends its (virtual-)NMI blocking here. */
 #include "cpu_priv.h"
 
-#define VEC_NMI 2
-
 int nmi_take(struct cpu *c)
 {
     c->nmi_one_block = false;
@@ -30,7 +28,7 @@ int nmi_take(struct cpu *c)
     c->nmi_pending = false;
     c->nmi_blocked = true;
     c->halted = false;
-    return exc_deliver(c, VEC_NMI, EV_EXTERNAL, false, 0) ? -1 : 1;
+    return exc_deliver(c, EXC_NMI, EV_EXTERNAL, false, 0) ? -1 : 1;
 }
 
 void nmi_iret(struct cpu *c)
