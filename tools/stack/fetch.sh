@@ -3,10 +3,15 @@
 # hypervisor, Linux 6.1 kernel, static busybox) in an ignored cache inside the
 # project, from Debian packages fetched with the machine's own apt configuration
 # (`apt-get download`, then `dpkg -x`; nothing is installed on the system), and
-# checks them against tools/stack/stack.lock.
+# checks them against tools/stack/stack.lock. With `--set dom0` it does the same for
+# the packages of Domain-0's userland (Xen's xl toolstack, its libraries, bash,
+# iproute2, bridge-utils; tools/stack/dom0.packages), into <cache>/dom0 against
+# tools/stack/dom0.lock; tools/stack/mkdom0.sh builds Domain-0's initramfs from them.
 #
-# usage: tools/stack/fetch.sh [--cache DIR] [--update-lock] [--quiet]
-#   --cache DIR     the cache folder (default: $HVSIM_STACK_CACHE or <project>/cache/stack)
+# usage: tools/stack/fetch.sh [--set boot|dom0] [--cache DIR] [--update-lock] [--quiet]
+#   --set NAME      boot (default): the three images; dom0: Domain-0's userland packages
+#   --cache DIR     the cache folder (default: $HVSIM_STACK_CACHE or <project>/cache/stack,
+#                   and its dom0/ subfolder for --set dom0)
 #   --update-lock   record the cache's packages in stack.lock (nothing else writes it,
 #                   except the very first run, when there is no lock yet)
 #   --quiet         no progress lines, only warnings and errors
@@ -27,18 +32,26 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
-lock=${HVSIM_STACK_LOCK:-$here/stack.lock}
-cache=${HVSIM_STACK_CACHE:-$project/cache/stack}
+set_name=boot
+cache=""
 update_lock=0
 quiet=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --set) set_name=${2:?--set needs boot or dom0}; shift 2 ;;
         --cache) cache=${2:?--cache needs a folder}; shift 2 ;;
         --update-lock) update_lock=1; shift ;;
         --quiet) quiet=1; shift ;;
-        *) echo "usage: $0 [--cache DIR] [--update-lock] [--quiet]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--set boot|dom0] [--cache DIR] [--update-lock] [--quiet]" >&2; exit 2 ;;
     esac
 done
+case "$set_name" in
+    boot) lock=${HVSIM_STACK_LOCK:-$here/stack.lock}
+          cache=${cache:-${HVSIM_STACK_CACHE:-$project/cache/stack}} ;;
+    dom0) lock=${HVSIM_STACK_LOCK:-$here/dom0.lock}
+          cache=${cache:-${HVSIM_STACK_CACHE:-$project/cache/stack}/dom0} ;;
+    *) echo "stack/fetch: error: --set $set_name: the sets are boot and dom0" >&2; exit 2 ;;
+esac
 
 say() { [ "$quiet" -eq 1 ] || echo "stack/fetch: $*" >&2; }
 warn() { echo "stack/fetch: warning: $*" >&2; }
@@ -46,9 +59,15 @@ die() { echo "stack/fetch: error: $*" >&2; exit 1; }
 
 # The roles, their package (or package line) and the image each provides,
 # as a path inside the unpacked package; %ABI% is the kernel's ABI name.
-roles=(xen kernel busybox)
-declare -A image_of=([xen]=boot/xen-4.17-amd64.gz [kernel]=boot/vmlinuz-%ABI% [busybox]=bin/busybox)
-declare -A link_of=([xen]=xen-4.17-amd64.gz [kernel]=vmlinuz [busybox]=busybox)
+# The dom0 set's roles are its package names, and they provide no single image.
+declare -A image_of=() link_of=()
+if [ "$set_name" = boot ]; then
+    roles=(xen kernel busybox)
+    image_of=([xen]=boot/xen-4.17-amd64.gz [kernel]=boot/vmlinuz-%ABI% [busybox]=bin/busybox)
+    link_of=([xen]=xen-4.17-amd64.gz [kernel]=vmlinuz [busybox]=busybox)
+else
+    mapfile -t roles < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/dom0.packages" | awk '{print $1}')
+fi
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
@@ -74,6 +93,7 @@ cache_complete() {
     for role in "${roles[@]}"; do
         deb=$(field "$manifest" deb "$role" 5)
         [ -n "$deb" ] && [ -f "$cache/debs/$deb" ] || return 1
+        [ -n "${image_of[$role]:-}" ] || continue
         path=$(field "$manifest" image "$role" 3)
         want=$(field "$manifest" image "$role" 4)
         [ -n "$path" ] && [ -f "$cache/root/$path" ] || return 1
@@ -93,6 +113,13 @@ offers() {
     [ "$offers_read" -eq 0 ] || return 0
     offers_read=1
     local kernels p v
+    if [ "$set_name" = dom0 ]; then
+        while read -r p v; do off_pkg[$p]=$p; off_ver[$p]=$v; done < <(
+            apt-cache policy "${roles[@]}" 2>/dev/null |
+            awk '/^[^ ].*:$/ { p = substr($1, 1, length($1) - 1) }
+                 $1 == "Candidate:" && $2 != "(none)" { print p, $2 }')
+        return 0
+    fi
     kernels=$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
               grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -V -r || true)
     declare -A cand=()
@@ -152,16 +179,15 @@ else
         local role
         offers
         for role in "${roles[@]}"; do
-            pkg[$role]=${off_pkg[$role]}
-            ver[$role]=${off_ver[$role]}
+            pkg[$role]=${off_pkg[$role]:-}
+            ver[$role]=${off_ver[$role]:-}
             [ -n "${pkg[$role]}" ] && [ -n "${ver[$role]}" ] || return 1
         done
     }
     download() {
-        local dir=$1 role
-        for role in "${roles[@]}"; do
-            (cd "$dir" && apt-get download -q "${pkg[$role]}=${ver[$role]}" >&2) || return 1
-        done
+        local dir=$1 role specs=()
+        for role in "${roles[@]}"; do specs+=("${pkg[$role]}=${ver[$role]}"); done
+        (cd "$dir" && apt-get download -q "${specs[@]}" >&2) || return 1
     }
     offline() {
         echo "stack/fetch: the cache $cache lacks the stack's images and the Debian archive" \
@@ -178,7 +204,7 @@ else
         apt-get update -q >&2 || offline "apt-get update failed"
         offers_read=0
         rm -f "$work"/*.deb
-        resolve || die "apt offers no xen-hypervisor-4.17-amd64, linux-image-6.1.0-N-amd64-unsigned or busybox-static; is this Debian 12 (bookworm) with its security suite?"
+        resolve || die "apt does not offer every package of the $set_name set (${roles[*]}); is this Debian 12 (bookworm) with its security suite?"
         download "$work" || offline "apt-get download failed"
     fi
     rm -rf "$cache/debs" "$cache/root" "$manifest"
@@ -192,7 +218,8 @@ else
             echo "deb $role ${pkg[$role]} ${ver[$role]} $deb $(sha "$cache/debs/$deb")"
         done
         for role in "${roles[@]}"; do
-            path=${image_of[$role]}
+            path=${image_of[$role]:-}
+            [ -n "$path" ] || continue
             if [ "$role" = kernel ]; then
                 abi=${pkg[kernel]#linux-image-}; abi=${abi%-unsigned}
                 path=${path//%ABI%/$abi}
@@ -203,6 +230,7 @@ else
     } >"$work/manifest"
     mv "$work/manifest" "$manifest"
     for role in "${roles[@]}"; do
+        [ -n "${link_of[$role]:-}" ] || continue
         ln -sfn "root/$(field "$manifest" image "$role" 3)" "$cache/${link_of[$role]}"
     done
     say "unpacked $(awk '$1 == "deb" {printf "%s %s; ", $3, $4}' "$manifest")into $cache"
@@ -211,7 +239,7 @@ fi
 # The lock: written by the first run and by --update-lock, never silently.
 if [ ! -f "$lock" ] || [ "$update_lock" -eq 1 ]; then
     {
-        echo "# tools/stack/stack.lock: the Debian packages of the real stack and the SHA-256"
+        echo "# tools/stack/$(basename "$lock"): the Debian packages of the real stack ($set_name set) and the SHA-256"
         echo "# of each .deb and of the image taken from it (tools/stack/fetch.sh writes it"
         echo "# on its first run and with --update-lock; docs/stack.md)."
         echo "# deb ROLE PACKAGE VERSION FILE SHA256"
@@ -224,6 +252,7 @@ else
     report_drift "$lock" "$lock"
     # Image sums follow from the .deb's; a differing one with equal .debs is corruption.
     for role in "${roles[@]}"; do
+        [ -n "${image_of[$role]:-}" ] || continue
         if [ "$(field "$lock" deb "$role" 6)" = "$(field "$manifest" deb "$role" 6)" ] &&
            [ "$(field "$lock" image "$role" 4)" != "$(field "$manifest" image "$role" 4)" ]; then
             die "the $role image in $cache/root differs from the lock's SHA-256 though its .deb matches"
