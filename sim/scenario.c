@@ -304,12 +304,8 @@ int scenario_wait(struct scen_machine *sm, vtime_t deadline, scen_pred_fn *pred,
     }
 }
 
-int scenario_type(struct scen_machine *sm, const void *data, size_t len, char *err, size_t errlen)
+int scenario_typed_append(struct scen_machine *sm, const void *data, size_t len, char *err, size_t errlen)
 {
-    if (sm->ended) {
-        snprintf(err, errlen, "machine '%s' has ended", sm->name);
-        return -1;
-    }
     if (sm->typed_len + len > sm->typed_cap) {
         size_t cap = sm->typed_cap ? sm->typed_cap : 256;
         while (cap < sm->typed_len + len)
@@ -324,6 +320,17 @@ int scenario_type(struct scen_machine *sm, const void *data, size_t len, char *e
     }
     memcpy(sm->typed + sm->typed_len, data, len);
     sm->typed_len += len;
+    return 0;
+}
+
+int scenario_type(struct scen_machine *sm, const void *data, size_t len, char *err, size_t errlen)
+{
+    if (sm->ended) {
+        snprintf(err, errlen, "machine '%s' has ended", sm->name);
+        return -1;
+    }
+    if (scenario_typed_append(sm, data, len, err, errlen))
+        return -1;
     if (machine_console_feed(sm->m, data, len, NULL, NULL)) {
         snprintf(err, errlen, "out of memory for the console input");
         return -1;

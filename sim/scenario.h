@@ -113,6 +113,19 @@ const uint8_t *scenario_console_tail(const struct scen_machine *sm, size_t max, 
 int scenario_snapshot(struct scen_machine *sm, struct scen_snapshot *out, char *err, size_t errlen);
 int scenario_restore(struct scen_machine *sm, const struct scen_snapshot *snap, char *err, size_t errlen);
 void scen_snapshot_free(struct scen_snapshot *snap);
+/* Keep bytes as typed into the machine (a restore feeds the prefix again) without
+ * feeding them now: scenario_type's first half. 0, or -1 with err. */
+int scenario_typed_append(struct scen_machine *sm, const void *data, size_t len, char *err, size_t errlen);
+
+/* Snapshots on disk (scenario_snapfile.c). The key: FNV-1a over the machine's
+ * binaries, command lines, memory, RTC epoch and hvsim's version. */
+int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err, size_t errlen);
+int scenario_snapshot_save(const struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
+                           char *err, size_t errlen);
+/* Restore a machine from a snapshot file of its own configuration, the world's
+ * clock moved on to the snapshot's time (*when): 0; 1 when path does not exist;
+ * -1 with err (another configuration, not a snapshot, cut short). */
+int scenario_restore_file(struct scen_machine *sm, const char *path, vtime_t *when, char *err, size_t errlen);
 
 /* "exit status 33 (debug exit)" and the like, for summaries and messages. */
 const char *scenario_end_text(const struct machine_result *res, char *buf, size_t len);

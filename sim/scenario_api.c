@@ -365,9 +365,60 @@ static int l_snapshot(lua_State *L)
     return 1;
 }
 
+/* m:save_snapshot(path): a snapshot of now written to path (docs/scenarios.md). */
+static int l_save_snapshot(lua_State *L)
+{
+    struct scen_machine *sm = check_machine(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    struct scen_snapshot snap = { 0 };
+    char err[1024], t[32], line[4200];
+    if (scenario_snapshot(sm, &snap, err, sizeof err))
+        return luaL_error(L, "save_snapshot: %s", err);
+    int r = scenario_snapshot_save(sm, &snap, path, err, sizeof err);
+    scen_snapshot_free(&snap);
+    if (r)
+        return luaL_error(L, "save_snapshot: %s", err);
+    snprintf(line, sizeof line, "%s: saved a snapshot of t=%s s to %s", sm->name,
+             cli_fmt_time(t, scenario_now(sm->s)), path);
+    scenario_log(sm->s, line);
+    return 0;
+}
+
+/* m:config_key(): the hex key snapshot files of this machine carry. */
+static int l_config_key(lua_State *L)
+{
+    struct scen_machine *sm = check_machine(L, 1);
+    uint64_t key;
+    char err[1024], hex[17];
+    if (scenario_config_key(sm, &key, err, sizeof err))
+        return luaL_error(L, "config_key: %s", err);
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)key);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
+/* m:restore(path): from a snapshot file; true, or false when there is no such file. */
+static int restore_file(lua_State *L, struct scen_machine *sm, const char *path)
+{
+    char err[4200], t[32], line[4400];
+    vtime_t when;
+    int r = scenario_restore_file(sm, path, &when, err, sizeof err);
+    if (r < 0)
+        return luaL_error(L, "restore: %s", err);
+    if (r == 0) {
+        snprintf(line, sizeof line, "%s: restored the snapshot of t=%s s from %s", sm->name,
+                 cli_fmt_time(t, when), path);
+        scenario_log(sm->s, line);
+    }
+    lua_pushboolean(L, r == 0);
+    return 1;
+}
+
 static int l_restore(lua_State *L)
 {
     struct scen_machine *sm = check_machine(L, 1);
+    if (lua_type(L, 2) == LUA_TSTRING)
+        return restore_file(L, sm, lua_tostring(L, 2));
     struct scen_snapshot *snap = luaL_checkudata(L, 2, SNAPSHOT_MT);
     char err[1024], t[32];
     if (scenario_restore(sm, snap, err, sizeof err))
@@ -395,7 +446,8 @@ static int l_snapshot_tostring(lua_State *L)
 
 static const luaL_Reg machine_methods[] = {
     { "type", l_type },         { "expect", l_expect },   { "wait_exit", l_wait_exit },
-    { "snapshot", l_snapshot }, { "restore", l_restore }, { NULL, NULL },
+    { "snapshot", l_snapshot }, { "restore", l_restore }, { "save_snapshot", l_save_snapshot },
+    { "config_key", l_config_key }, { NULL, NULL },
 };
 
 /* m.name, m.ended, m.exit_status, or a method; anything else is a typo. */
@@ -424,7 +476,7 @@ static int l_machine_index(lua_State *L)
         return 1;
     }
     return luaL_error(L, "machine '%s' has no method or field '%s' (methods: type, expect, wait_exit, snapshot, "
-                      "restore; fields: name, ended, exit_status)", sm->name, k);
+                      "restore, save_snapshot, config_key; fields: name, ended, exit_status)", sm->name, k);
 }
 
 static int l_machine_tostring(lua_State *L)

@@ -72,6 +72,15 @@ void world_rewind(struct world *w, vtime_t t)
         w->q.now = t;
 }
 
+int world_jump(struct world *w, vtime_t t)
+{
+    if (evq_next(&w->q) < t)
+        return -1;
+    if (t > w->q.now)
+        w->q.now = t;
+    return 0;
+}
+
 struct machine *world_machine(const struct world *w, int i) { return i >= 0 && i < w->n ? w->m[i] : NULL; }
 
 static int running(const struct world *w)

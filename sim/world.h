@@ -41,6 +41,9 @@ int world_replace_machine(struct world *w, int i, struct machine *m);
 /* Set the world's clock back to t (a restore with one machine: the machine's
  * clock went back to its snapshot). Outside events queued after t stay queued. */
 void world_rewind(struct world *w, vtime_t t);
+/* Move the clock on to t when no outside event is due before it (a machine
+ * restored from a later snapshot): 0, or -1 and the clock stays. */
+int world_jump(struct world *w, vtime_t t);
 /* Machine i itself. */
 struct machine *world_machine(const struct world *w, int i);
 
