@@ -18,8 +18,11 @@ build: setup $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The default scenario: consoles in out/demo/, a summary on stdout.
+# The default scenario: Xen, Domain-0 and two DomUs (scenarios/demo.lua); the
+# images are fetched and built into cache/stack first (tools/stack/images.sh),
+# consoles in out/demo/, a summary on stdout.
 demo: build
+	tools/stack/images.sh
 	$(BUILD)/hvsim run scenarios/demo.lua --out out/demo
 
 bench: build

@@ -70,6 +70,7 @@ enum site_kind {
     SITE_RDMSR, SITE_WRMSR, SITE_IO,
     /* only in non-root engines, where they may cause VM exits */
     SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR, SITE_MOVDR, SITE_MONITOR, SITE_MWAIT,
+    SITE_RDTSCP,
     /* root engines: IRET ends NMI blocking (nmi.c) */
     SITE_IRET,
     /* both: instructions that would read host state or state not modelled (guard.c) */

@@ -108,6 +108,11 @@ static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, ui
     }
     if (s->kind == SITE_MOVCR || s->kind == SITE_INVLPG)
         uc_tlb_forget_page(c); /* the next block's page may map elsewhere */
+    if (c->nr && s->kind == SITE_RDTSCP && !vmx_nr_rdtscp_enabled(c)) {
+        cpu_raise(c, EXC_UD, false, 0); /* "enable RDTSCP" clear: #UD in the guest (25.3) */
+        uc_stop_before(c, ret);
+        return;
+    }
     if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
         if (c->nr->exit.pending)
             uc_stop_before(c, ret); /* vmx_nr_exit marked the stop as ours */
@@ -328,6 +333,7 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
         case X86_INS_CPUID: return SITE_CPUID;
         case X86_INS_HLT: return SITE_HLT;
         case X86_INS_RDTSC: return SITE_RDTSC;
+        case X86_INS_RDTSCP: return SITE_RDTSCP;
         case X86_INS_MONITOR: return SITE_MONITOR;
         case X86_INS_MWAIT: return SITE_MWAIT;
         }

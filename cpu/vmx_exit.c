@@ -39,7 +39,14 @@ static void save_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
     if (ar) {
         struct seg_cache sc = { .flags = t.flags };
         /* Unicorn keeps TR/LDTR flags only when they were loaded by LTR/LLDT or by us. */
-        vset(vmcs, ar, t.flags ? ar_of(&sc) : (reg == UC_X86_REG_TR ? 0x8bu : 1u << 16));
+        uint32_t v = t.flags ? ar_of(&sc) : (reg == UC_X86_REG_TR ? 0x8bu : 1u << 16);
+        /* LTR marks the TSS busy, and the processor's TR holds the busy type from
+         * then on; Unicorn caches the descriptor as it read it, before marking it.
+         * VM entry refuses an available TSS type (SDM 27.3.1.2), so a guest that
+         * ran LTR could never be resumed. */
+        if (reg == UC_X86_REG_TR && !(v & (1u << 16)) && ((v & 0xf) == 1 || (v & 0xf) == 9))
+            v |= 2;
+        vset(vmcs, ar, v);
     }
 }
 

@@ -127,6 +127,12 @@ static unsigned cpl_of(struct cpu *g)
     return uc_blob_hflags(g) & HF_CPL_MASK;
 }
 
+bool vmx_nr_rdtscp_enabled(struct cpu *g)
+{
+    return (field(g, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
+           (field(g, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_RDTSCP);
+}
+
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
 {
     uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
@@ -145,6 +151,13 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
         if (!(proc & VMX_PROC_RDTSC_EXITING))
             return false;
         vmx_nr_exit(g, EXIT_REASON_RDTSC, 0, s->len);
+        return true;
+    case SITE_RDTSCP:
+        /* Enabled (else intercept.c raised #UD): it exits as RDTSC does (25.1.3),
+         * or runs with the guest's TSC offset and IA32_TSC_AUX. */
+        if (!(proc & VMX_PROC_RDTSC_EXITING))
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_RDTSCP, 0, s->len);
         return true;
     case SITE_INVLPG:
         if (!(proc & VMX_PROC_INVLPG_EXITING))

@@ -156,6 +156,8 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs);
 
 /* vmx_nonroot.c: decisions inside the non-root engine */
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes);
+/* The guest's RDTSCP runs (secondary control "enable RDTSCP"), else it is #UD. */
+bool vmx_nr_rdtscp_enabled(struct cpu *g);
 bool vmx_nr_invalid_insn(struct cpu *g);
 bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32_t err);
 bool vmx_nr_check_events(struct cpu *g);  /* external interrupt, windows, timer */

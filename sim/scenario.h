@@ -118,7 +118,7 @@ void scen_snapshot_free(struct scen_snapshot *snap);
 int scenario_typed_append(struct scen_machine *sm, const void *data, size_t len, char *err, size_t errlen);
 
 /* Snapshots on disk (scenario_snapfile.c). The key: FNV-1a over the machine's
- * binaries, command lines, memory, RTC epoch and hvsim's version. */
+ * binaries, command lines, memory, RTC epoch and the hvsim executable. */
 int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err, size_t errlen);
 int scenario_snapshot_save(const struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
                            char *err, size_t errlen);

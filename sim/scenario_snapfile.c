@@ -19,6 +19,25 @@
 #define SNAPFILE_MAGIC "HVSIMSNP"
 #define SNAPFILE_VERSION 1u
 
+/* The running hvsim's own bytes: another build may run the machine differently
+ * (a new device model, a fixed instruction), so its snapshots are not this one's. */
+static uint64_t self_hash(void)
+{
+    static uint64_t h;
+    if (h)
+        return h;
+    h = HASH_FNV1A64_INIT;
+    FILE *f = fopen("/proc/self/exe", "rb");
+    if (!f)
+        return h;
+    uint8_t chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        h = hash_fnv1a64(h, chunk, n);
+    fclose(f);
+    return h;
+}
+
 int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err, size_t errlen)
 {
     const struct boot_config *bc = &sm->bc;
@@ -26,13 +45,15 @@ int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err,
     if (boot_config_binaries(bc, bins, err, errlen))
         return -1;
     /* What the machine computes from: the binaries' bytes (not their paths, so a
-     * moved cache keeps its snapshots), command lines, memory, clock and the
-     * hvsim version and snapshot layout that wrote it. */
+     * moved cache keeps its snapshots), command lines, memory, clock, and the
+     * hvsim build and snapshot layout that wrote it. */
     uint64_t h = HASH_FNV1A64_INIT;
     char line[512];
     int n = snprintf(line, sizeof line, "hvsim %s snapfile %u machine-snapshot mem %llu rtc %llu", HVSIM_VERSION,
                      SNAPFILE_VERSION, (unsigned long long)bc->mem_mib, (unsigned long long)bc->rtc_epoch);
     h = hash_fnv1a64(h, line, (size_t)n);
+    uint64_t self = self_hash();
+    h = hash_fnv1a64(h, &self, sizeof self);
     for (int i = 0; i <= bc->nmods; i++) {
         const char *cl = i == 0 ? bc->cmdline : bc->mods[i - 1].cmdline;
         h = hash_fnv1a64(h, &bins[i].size, sizeof bins[i].size);

@@ -36,7 +36,7 @@ static void caps_fill_controls(struct vmx_caps *c)
                                                        VMX_PROC_CR3_STORE_EXITING),
                                  proc);
 
-    uint32_t proc2 = VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID;
+    uint32_t proc2 = VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP;
     if (c->features & VMX_FEAT_UNRESTRICTED_GUEST)
         proc2 |= VMX_PROC2_UNRESTRICTED_GUEST;
     c->procbased2 = ctls_msr(0, proc2);
