@@ -43,6 +43,7 @@ du=$stage/domU
 tree "$du"
 cp "$here/domU/init" "$du/init"
 cp "$here/domU/profile" "$du/etc/profile"
+cp "$here/domU/inittab" "$du/etc/inittab"
 chmod 755 "$du/init"
 "$here/cpio.sh" "$du" "$stage/domU.cpio" --nod dev/console:5:1
 

@@ -35,7 +35,7 @@ Test(vmx_caps, control_msrs_default_features)
     cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_PINBASED_CTLS), 0x0000007f00000016ull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_PROCBASED_CTLS), 0xb7d9f7fe0401e172ull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), 0xb7d9f7fe04006172ull);
-    cr_assert_eq(msr(&c, MSR_IA32_VMX_PROCBASED_CTLS2), 0x0000002200000000ull);
+    cr_assert_eq(msr(&c, MSR_IA32_VMX_PROCBASED_CTLS2), 0x0000002a00000000ull); /* EPT, RDTSCP, VPID */
     cr_assert_eq(msr(&c, MSR_IA32_VMX_EXIT_CTLS), 0x007fefff00036dffull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_TRUE_EXIT_CTLS), 0x007fefff00036dfbull);
     cr_assert_eq(msr(&c, MSR_IA32_VMX_ENTRY_CTLS), 0x0000d3ff000011ffull);
