@@ -53,6 +53,28 @@ else
     bad "two machines: the console logs"
 fi
 
+# Snapshot files: saved by one run, the next starts from them; the clock goes on
+# from the snapshot's time and the guest from its state; another configuration,
+# or a file cut short, is refused naming the file.
+rm -rf snapfile
+run 0 "snap_save.lua passed" -- run "$dir/snap_save.lua"
+run 0 "snap_load.lua passed" -- run "$dir/snap_load.lua" --out "$tmp/snap"
+checks=$((checks + 1))
+rm -rf snapfile
+saved=$(timeout 60 "$hvsim" run "$dir/snap_save.lua" 2>/dev/null | sed -n 's/^saved at //p')
+loaded=$(timeout 60 "$hvsim" run "$dir/snap_load.lua" 2>/dev/null | sed -n 's/^restored at //p')
+if [ -n "$saved" ] && [ "$saved" = "$loaded" ] && ! grep -qF "shell: ready" "$tmp/snap/shell/console.log"; then
+    ok "the restored run starts at the snapshot's time and key ($saved), its console after it"
+else
+    bad "saved '$saved', restored '$loaded'"
+fi
+run 1 "$dir/bad/snap_other.lua:3: restore: snapfile/shell.hvsnap: made for another configuration" -- \
+    run "$dir/bad/snap_other.lua"
+head -c 1000 snapfile/shell.hvsnap >snapfile/cut.hvsnap && mv snapfile/cut.hvsnap snapfile/shell.hvsnap
+run 1 "snapfile/shell.hvsnap: not a scenario snapshot of this hvsim (layout 1), or cut short" -- \
+    run "$dir/snap_load.lua"
+rm -rf snapfile
+
 # Bad input: file:line and status 1.
 b=$dir/bad
 run 1 "$b/syntax.lua:5: ')' expected (to close '(' at line 4) near 'end'" -- run "$b/syntax.lua"
