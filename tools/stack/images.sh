@@ -13,6 +13,9 @@ project=$(cd "$here/../.." && pwd)
 cache=${HVSIM_STACK_CACHE:-$project/cache/stack}
 if [ "${1:-}" = --cache ]; then cache=${2:?--cache needs a folder}; fi
 "$here/fetch.sh" --cache "$cache" --quiet || exit $?
+# One build at a time per cache (tests and the benchmark may start together).
+exec 8>"$cache/.images.lock"
+flock 8
 "$here/fetch.sh" --set dom0 --cache "$cache/dom0" --quiet || exit $?
 stamp=$( (cd "$here" && find mkdom0.sh cpio.sh dom0 domU -type f | LC_ALL=C sort | xargs sha256sum;
           cat "$cache/manifest" "$cache/dom0/manifest") | sha256sum | awk '{print $1}')
