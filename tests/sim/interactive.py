@@ -7,7 +7,9 @@ Checks: the terminal is raw while keys go to the guest (no echo, no line
 editing, no signal keys, output processing kept) and cooked at the Ctrl-]
 prompt; `status` names virtual time and instructions; `continue` goes back and
 `quit` ends with status 0; the terminal is as it was after every way out (quit,
-the guest's own exit, SIGTERM, SIGABRT, an error before the run); `hvsim
+the guest's own exit, SIGTERM, SIGABRT, an error before the run; SIGTSTP
+from outside stops it with the terminal restored and SIGCONT makes it raw
+again); `hvsim
 replay` of each --record reproduces the session's console byte for byte with
 nobody typing (the keys are in the log with their instruction counts); a
 SIGKILLed session's log replays with --salvage and its trace reports with
@@ -268,6 +270,46 @@ if s.wait_console(b"> ") and is_raw(s.attrs()):
 else:
     bad("SIGABRT: no prompt or not raw", s.stderr_text())
 s.close()
+
+# --- job control from outside: SIGTSTP gives the shell its terminal back, SIGCONT takes it raw again ---
+def proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
+def wait_state(pid, want):
+    end = time.monotonic() + TIMEOUT
+    while time.monotonic() < end:
+        if proc_state(pid) in want:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+s = Session("tstp", ["--interactive", "--record", path("tstp.hvrec")])
+if s.wait_console(b"> ") and is_raw(s.attrs()):
+    s.p.send_signal(signal.SIGTSTP)
+    stopped = wait_state(s.p.pid, "T") and s.restored()
+    s.p.send_signal(signal.SIGCONT)
+    resumed = wait_state(s.p.pid, "RS")
+    time.sleep(0.2)
+    raw_again = is_raw(s.attrs())
+    s.type(b"after\r")
+    answered = s.wait_console(b"echo #1: after")
+    s.type(b"exit 0\r")
+    rc = s.wait_exit()
+    if stopped and resumed and raw_again and answered and rc == 1 and s.restored():
+        ok("SIGTSTP: stopped with the terminal as it was; SIGCONT: raw again, keys still reach the guest")
+    else:
+        bad(f"SIGTSTP: stopped+restored {stopped}, resumed {resumed}, raw again {raw_again}, "
+            f"answered {answered}, status {rc}", s.stderr_text())
+else:
+    bad("SIGTSTP: no prompt or not raw", s.stderr_text())
+s.close()
+replay_matches("SIGTSTP", path("tstp.hvrec"), path("tstp.out"))
 
 # --- an error before the run leaves the terminal alone ---
 s = Session("error", ["--interactive", "--record", path("no/such/dir/x.hvrec")])
