@@ -1,7 +1,8 @@
 /* The interactive console of console_live.h. The run goes in steps of a
  * millisecond of virtual time; between steps the keyboard is read (poll(2)),
  * the console flushed to stdout and, when the simulation is ahead of the wall
- * clock, the loop waits for keys until the wall clock catches up. The steps
+ * clock, the loop waits for keys until the wall clock catches up (a lag is
+ * made up only up to LIVE_MAX_LAG_S). The steps
  * and the waits are invisible to the guest (a run stopped at a step boundary
  * goes on as if it had not been stopped): only the bytes typed enter it, each
  * recorded where it entered, so the wall clock decides what the record holds
@@ -22,6 +23,7 @@
 #include "world.h"
 
 #define LIVE_STEP VTIME_MS          /* virtual time between two looks at the keyboard */
+#define LIVE_MAX_LAG_S 0.1          /* wall-clock lead the simulation may make up by running flat out */
 #define LIVE_TRACE_FLUSH_S 1.0      /* wall time between two flushes of the event trace */
 #define LIVE_LINE_MAX 256           /* a prompt command */
 
@@ -35,8 +37,8 @@ struct console_live {
     bool tty, quiet;
     bool at_prompt, quit;
     uint64_t typed, entered;
-    double wall0;     /* the wall clock at virtual time 0, moved on by each pause */
-    double paused_at;
+    double wall0;     /* the wall clock at virtual time 0, moved on by lags and pauses */
+    double started, paused_at;
     double trace_flushed;
     char line[LIVE_LINE_MAX];
     size_t line_len;
@@ -122,17 +124,15 @@ static void prompt_enter(struct console_live *cl)
 static void prompt_leave(struct console_live *cl)
 {
     cl->at_prompt = false;
-    /* The pause is not time the guest should make up for. */
-    cl->wall0 += wall_now() - cl->paused_at;
-    term_raw();
+    term_raw(); /* the pause is a lag the run forgets (console_live_run) */
 }
 
 static void status_print(const struct console_live *cl)
 {
     char t[32];
-    fprintf(stderr, "hvsim: t=%s s, %llu instructions, %.1f s of wall time; typed %llu bytes, %llu entered the guest",
+    fprintf(stderr, "hvsim: t=%s s, %llu instructions, %.3f s of wall time; typed %llu bytes, %llu entered the guest",
             cli_fmt_time(t, machine_now(cl->m)), (unsigned long long)machine_instructions(cl->m),
-            cl->paused_at - cl->wall0, (unsigned long long)cl->typed, (unsigned long long)cl->entered);
+            cl->paused_at - cl->started, (unsigned long long)cl->typed, (unsigned long long)cl->entered);
     if (cl->rec)
         fprintf(stderr, "; recording %s (%zu checkpoints)", cl->rec_path, recorder_n_checkpoints(cl->rec));
     fputc('\n', stderr);
@@ -247,7 +247,7 @@ static void outputs_flush(struct console_live *cl)
 void console_live_run(struct console_live *cl, vtime_t max_time, struct machine_result *res)
 {
     bool ended = false;
-    cl->wall0 = cl->trace_flushed = wall_now();
+    cl->wall0 = cl->started = cl->trace_flushed = wall_now();
     while (!run_stop_signal() && !cl->quit) {
         outputs_flush(cl);
         if (cl->at_prompt) {
@@ -258,9 +258,15 @@ void console_live_run(struct console_live *cl, vtime_t max_time, struct machine_
         if (now >= max_time)
             break;
         vtime_t target = max_time - now > LIVE_STEP ? now + LIVE_STEP : max_time;
-        /* Never ahead of the wall clock: a guest that waits for keys (halted,
-         * or polling) would otherwise spend hours of virtual time per second. */
-        double ahead = (double)target / 1e9 - (wall_now() - cl->wall0);
+        /* No faster than the wall clock: a guest that waits for keys (halted,
+         * or polling) would otherwise spend hours of virtual time per second.
+         * A lag (a slow boot, a pause at the prompt, a stop by job control)
+         * is forgotten beyond LIVE_MAX_LAG_S, so it is not made up later in a
+         * rush of virtual time: a `sleep 5` typed after a slow boot lasts 5 s. */
+        double wall = wall_now();
+        if (wall - cl->wall0 - (double)now / 1e9 > LIVE_MAX_LAG_S)
+            cl->wall0 = wall - (double)now / 1e9 - LIVE_MAX_LAG_S;
+        double ahead = (double)target / 1e9 - (wall - cl->wall0);
         int wait_ms = ahead > 0 ? (int)(ahead * 1e3) : 0;
         keys_poll(cl, wait_ms + (wait_ms < ahead * 1e3)); /* rounded up */
         if (cl->at_prompt || cl->quit || run_stop_signal())

@@ -5,7 +5,8 @@ echoes what it reads.
 
 Checks: the terminal is raw while keys go to the guest (no echo, no line
 editing, no signal keys, output processing kept) and cooked at the Ctrl-]
-prompt; `status` names virtual time and instructions; `continue` goes back and
+prompt; `status` names virtual time and instructions, and virtual time has not run
+ahead of the wall clock while the guest waited for keys; `continue` goes back and
 `quit` ends with status 0; the terminal is as it was after every way out (quit,
 the guest's own exit, SIGTERM, SIGABRT, an error before the run; SIGTSTP
 from outside stops it with the terminal restored and SIGCONT makes it raw
@@ -20,6 +21,7 @@ usage: interactive.py HVSIM SHELL_KERNEL
 """
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -178,6 +180,7 @@ else:
         ok("session: typed 'hello' + Enter reached the guest live and it answered")
     else:
         bad("session: no answer to 'hello'", read_file(s.out).decode(errors="replace"))
+    time.sleep(0.5)  # the guest waits for keys, halted: virtual time must not race ahead
     mark = len(s.term)
     s.type(b"\x1d")
     if s.wait_term(b"hvsim> ", mark) and is_cooked(s.attrs()):
@@ -187,7 +190,13 @@ else:
     mark = len(s.term)
     s.type(b"status\n")
     if s.wait_term(b"hvsim> ", mark) and b"instructions" in s.term[mark:] and b" s, " in s.term[mark:]:
-        ok("session: status: " + s.term[mark:].decode(errors="replace").splitlines()[1].strip())
+        st = s.term[mark:].decode(errors="replace").splitlines()[1].strip()
+        ok("session: status: " + st)
+        m = re.search(r"t=([0-9.]+) s, .* ([0-9.]+) s of wall time", st)
+        if m and 0.05 < float(m.group(1)) <= float(m.group(2)) + 0.002:
+            ok(f"session: virtual time ({m.group(1)} s) kept to the wall clock ({m.group(2)} s) while the guest waited")
+        else:
+            bad("session: virtual time ran ahead of the wall clock (or did not run)", st)
     else:
         bad("session: status did not tell the virtual time and instructions", s.stderr_text())
     mark = len(s.term)
