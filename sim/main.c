@@ -4,9 +4,11 @@
  * file that calls exit(). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/vtime.h"
@@ -17,6 +19,7 @@
 #endif
 #include "cmd_report.h"
 #include "cmd_run.h"
+#include "console_live.h"
 #include "machine/machine.h"
 #include "record.h"
 #include "replay.h"
@@ -28,6 +31,7 @@ static void usage(FILE *f)
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
+          "                         [--interactive]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
@@ -41,9 +45,13 @@ static void usage(FILE *f)
           "      event trace (exceptions, interrupts, VM exits, run slices) for `hvsim report`;\n"
           "      --trace-insns adds every instruction retired between two virtual times, disassembled.\n"
           "      --console-input feeds a file (or stdin until EOF) to COM1 as the guest reads it.\n"
+          "      --interactive (or --console-input - from a terminal): keys from stdin reach COM1 as they\n"
+          "      are typed (a terminal goes raw), Ctrl-] opens a prompt (continue, status, quit); they\n"
+          "      are recorded where the guest received them, so `hvsim replay` plays the session back.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
-          "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
+          "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off\n"
+          "      or `quit` at the --interactive prompt,\n"
           "      2 usage or input errors, 3 triple fault, 4 virtual-time limit reached or CPU hung,\n"
           "      128+N ended by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129) with every file closed.\n"
           "exit status of replay: 0 the replay matched the record, 5 it diverged (the first divergent\n"
@@ -59,6 +67,7 @@ struct boot_opts {
     vtime_t every;
     uint64_t snapshot_every;
     int quiet;
+    int interactive;
 };
 
 static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot_opts *o)
@@ -71,6 +80,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
         { "trace-insns", required_argument, 0, 'I' }, { "console-input", required_argument, 0, 'i' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
+        { "interactive", no_argument, 0, 'n' },
         { 0, 0, 0, 0 },
     };
     uint64_t smp;
@@ -145,6 +155,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             break;
         }
         case 'q': o->quiet = 1; break;
+        case 'n': o->interactive = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -157,6 +168,20 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
     if (!o->record && (o->every != RECORD_DEFAULT_EVERY || o->snapshot_every)) {
         fprintf(stderr, "hvsim: error: --checkpoint-every and --snapshot-every go with --record FILE\n");
         return EXIT_USAGE;
+    }
+    /* stdin from a terminal cannot be read to its end before the run: a
+     * person is typing, so it is live. */
+    if (bc->console_input && !strcmp(bc->console_input, "-") && isatty(STDIN_FILENO))
+        o->interactive = 1;
+    if (o->interactive) {
+        if (bc->console_input && strcmp(bc->console_input, "-")) {
+            fprintf(stderr, "hvsim: error: --interactive takes keys from stdin; it does not go with "
+                            "--console-input %s\n", bc->console_input);
+            return EXIT_USAGE;
+        }
+        bc->console_input = NULL;
+        bc->has_console_input = 1;
+        bc->stopped_outside = 1; /* `quit` at the prompt ends the run where it stands */
     }
     bc->kernel = argv[optind];
     return -1;
@@ -190,20 +215,39 @@ static int feed_console(struct machine *m, const char *path, struct recorder *re
     return r;
 }
 
+/* Close what the run wrote; nonzero when something could not be written whole. */
+static int boot_close(struct machine *m, struct recorder *rec, struct evtrace *trace, const char *trace_path,
+                      const struct machine_result *res)
+{
+    char err[768];
+    int failed = 0;
+    if (rec && recorder_finish(rec, m, res, err, sizeof err)) {
+        fprintf(stderr, "hvsim: error: %s\n", err);
+        failed = 1;
+    }
+    if (trace && cli_trace_close(trace, trace_path))
+        failed = 1;
+    machine_destroy(m);
+    return failed;
+}
+
 static int cmd_boot(int argc, char **argv)
 {
     struct boot_config bc;
     struct boot_opts o = { .every = RECORD_DEFAULT_EVERY };
     struct recorder *rec = NULL;
     struct evtrace *trace = NULL;
-    struct machine_result res;
+    struct console_live *live = NULL;
+    bool quit = false;
+    struct machine_result res = { .end = MACHINE_END_ERROR, .exit_status = 1 };
     char err[768];
     int r;
 
     boot_config_defaults(&bc);
     if ((r = parse_boot(argc, argv, &bc, &o)) >= 0)
         return r;
-    /* The console reaches a pipe or file line by line, as it is produced. */
+    /* The console reaches a pipe or file line by line, as it is produced (an
+     * interactive run also flushes it between steps, for prompts). */
     setvbuf(stdout, NULL, _IOLBF, 0);
     run_stop_arm();
     struct machine *m = boot_config_create(&bc, stdout, err, sizeof err);
@@ -220,34 +264,31 @@ static int cmd_boot(int argc, char **argv)
         }
         recorder_attach(rec, m);
     }
-    if (bc.console_input && feed_console(m, bc.console_input, rec)) {
-        if (rec)
-            recorder_finish(rec, m, &(struct machine_result){ 0 }, err, sizeof err);
-        machine_destroy(m);
-        return EXIT_USAGE;
-    }
+    if (bc.console_input && feed_console(m, bc.console_input, rec))
+        goto fail;
     if (o.trace) {
         char label[512];
         snprintf(label, sizeof label, "boot %s", bc.kernel);
-        if (!(trace = cli_trace_open(o.trace, m, label))) {
-            if (rec)
-                recorder_finish(rec, m, &(struct machine_result){ 0 }, err, sizeof err);
-            machine_destroy(m);
-            return EXIT_USAGE;
-        }
+        if (!(trace = cli_trace_open(o.trace, m, label)))
+            goto fail;
         machine_set_trace(m, trace);
         if (o.insns_to > o.insns_from)
             machine_trace_insns(m, o.insns_from, o.insns_to);
     }
-    boot_run(m, bc.max_time, &res);
-    int failed = 0;
-    if (rec && recorder_finish(rec, m, &res, err, sizeof err)) {
-        fprintf(stderr, "hvsim: error: %s\n", err);
-        failed = 1;
+    if (o.interactive) {
+        /* Last: the terminal goes raw only once nothing else can fail. */
+        live = console_live_create(m, STDIN_FILENO, rec, o.record, trace, o.quiet, err, sizeof err);
+        if (!live) {
+            fprintf(stderr, "hvsim: error: %s\n", err);
+            goto fail;
+        }
+        console_live_run(live, bc.max_time, &res);
+        quit = console_live_quit(live);
+        console_live_destroy(live); /* the terminal as it was, before the last lines */
+    } else {
+        boot_run(m, bc.max_time, &res);
     }
-    if (trace && cli_trace_close(trace, o.trace))
-        failed = 1;
-    machine_destroy(m);
+    int failed = boot_close(m, rec, trace, o.trace, &res);
     if (boot_status_is_signal(res.exit_status)) {
         fflush(stdout);
         if (!o.quiet)
@@ -256,8 +297,18 @@ static int cmd_boot(int argc, char **argv)
         r = run_stop_report("boot", res.time);
         return failed ? 1 : r;
     }
+    if (quit) {
+        if (!o.quiet)
+            fprintf(stderr, "hvsim: quit at the prompt at t=%.9f s, %llu instructions\n", (double)res.time / 1e9,
+                    (unsigned long long)res.instructions);
+        return failed;
+    }
     cli_print_result(&res, o.quiet);
     return failed ? 1 : res.exit_status;
+
+fail:
+    boot_close(m, rec, trace, o.trace, &(struct machine_result){ 0 });
+    return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

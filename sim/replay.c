@@ -139,8 +139,10 @@ static int seek(struct reclog_reader *r, const char *path, struct machine *m, st
 static FILE *open_console(const char *dir)
 {
     char path[4096];
-    if (!dir)
+    if (!dir) {
+        setvbuf(stdout, NULL, _IOLBF, 0); /* a pipe gets each line as it is replayed */
         return stdout;
+    }
     if (mkdir(dir, 0777) && errno != EEXIST) {
         fprintf(stderr, "hvsim: error: --out %s: cannot create the directory: %s\n", dir, strerror(errno));
         return NULL;
@@ -149,6 +151,8 @@ static FILE *open_console(const char *dir)
     FILE *f = fopen(path, "wb");
     if (!f)
         fprintf(stderr, "hvsim: error: %s: cannot create the console log: %s\n", path, strerror(errno));
+    else
+        setvbuf(f, NULL, _IOLBF, 0); /* readable line by line while the replay runs */
     return f;
 }
 

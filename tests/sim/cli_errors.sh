@@ -49,6 +49,7 @@ expect 2 "--max-time 'soon': expected a virtual time" -- boot --max-time soon "$
 expect 2 "--max-time '10 parsecs'"       -- boot --max-time "10 parsecs" "$spin"
 expect 2 "$tmp/nomod: cannot open"       -- boot --module "$tmp/nomod" "$spin"
 expect 2 "exactly one KERNEL"            -- boot "$spin" "$triple"
+expect 2 "does not go with --console-input" -- boot "$spin" --interactive --console-input "$tmp/notes.txt"
 expect 0 "usage: hvsim boot"             -- --help
 expect 3 "triple fault"                  -- boot "$triple"
 expect 3 "last fault vector 13 at RIP 0x" -- boot "$triple"

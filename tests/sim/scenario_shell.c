@@ -1,9 +1,12 @@
 /* scenario_shell: a line shell on COM1 for the scenario runner's tests. It
  * prompts "> ", reads a line (halting until IRQ4 says the 16550 has data,
- * echoing what it reads as a terminal would), and answers: "count" prints how many lines it
+ * echoing what it reads as a terminal would; a line ends at "\n", "\r" — the
+ * Enter key of a raw terminal, `hvsim boot --interactive` — or "\r\n"), and answers: "count" prints how many lines it
  * has read, "tsc" prints the time stamp counter, "exit N" leaves through
  * isa-debug-exit with value N (status 2N+1), anything else comes back as
  * "echo #K: LINE". The line counter is state a snapshot and a restore must keep. */
+#include <stdbool.h>
+
 #include "klib/console.h"
 #include "klib/kernel.h"
 #include "klib/memlayout.h"
@@ -42,13 +45,19 @@ void kmain(struct multiboot_info *mbi)
     outb(COM1 + 4, inb(COM1 + 4) | 0x08);      /* MCR: OUT2 gates IRQ4 on a PC */
     pic_unmask(4);
     kprintf("shell: ready\n");
+    bool after_cr = false;
     for (;;) {
         unsigned n = 0;
         kprintf("> ");
         for (;;) {
             char c = getc_com1();
+            if (c == '\n' && after_cr) {
+                after_cr = false;
+                continue; /* the "\n" of a "\r\n" that ended the last line */
+            }
+            after_cr = c == '\r';
             if (c == '\r')
-                continue;
+                c = '\n';
             kprintf("%c", c);
             if (c == '\n')
                 break;
