@@ -74,6 +74,9 @@ enum site_kind {
     SITE_IRET,
     /* both: instructions that would read host state or state not modelled (guard.c) */
     SITE_GUARD,
+    /* non-root engines: INVD exits unconditionally (25.1.2); after SITE_GUARD
+     * because snapshots store the kinds by number */
+    SITE_INVD,
 };
 struct intercept_site {
     uint64_t addr;

@@ -258,7 +258,11 @@ void vmx_ept_changed(struct cpu *root, uint64_t pa)
 }
 
 /* The VM-entry MSR-load list (26.4): 0, or the 1-based index of the entry that
- * failed (a reserved bit, an MSR the list may not load, or one WRMSR refuses). */
+ * failed: bits 63:32 of its first quadword set; IA32_FS_BASE or IA32_GS_BASE
+ * (the guest-state area loads them); an x2APIC MSR (bits 31:8 = 8); IA32_SMM_
+ * MONITOR_CTL (writable only in SMM); the microcode MSRs (model-specific, as on
+ * Intel parts); or a value WRMSR would refuse with #GP. IA32_TSC sets the
+ * processor's TSC, which the guest then reads plus the TSC offset. */
 static uint32_t load_msr_list(struct cpu *g, struct cpu *root, uint8_t *vmcs)
 {
     uint32_t n = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY_MSR_LOAD_COUNT);
@@ -272,8 +276,17 @@ static uint32_t load_msr_list(struct cpu *g, struct cpu *root, uint8_t *vmcs)
         memcpy(&msr, root->ram + e, 4);
         memcpy(&reserved, root->ram + e + 4, 4);
         memcpy(&val, root->ram + e + 8, 8);
-        if (reserved || msr == 0x9e /* SMBASE */ || (msr >> 8) == 0x8 /* x2APIC */ ||
-            msr == 0x10 || msr_write(g, msr, val))
+        if (reserved || msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE || (msr >> 8) == 0x8 ||
+            msr == 0x9b /* IA32_SMM_MONITOR_CTL */ || msr == 0x79 /* BIOS_UPDT_TRIG */ ||
+            msr == 0x8b /* BIOS_SIGN_ID */)
+            return i + 1;
+        if (msr == MSR_IA32_TSC) {
+            uint64_t offset = g->msr.tsc_offset - root->msr.tsc_offset; /* the VMCS's TSC offset */
+            root->msr.tsc_offset = val - g->cycles;
+            g->msr.tsc_offset = root->msr.tsc_offset + offset;
+            continue;
+        }
+        if (msr_write(g, msr, val))
             return i + 1;
     }
     return 0;

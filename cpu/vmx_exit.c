@@ -197,7 +197,8 @@ static void msr_list(struct cpu *c, struct cpu *root, uint8_t *vmcs, uint32_t co
             memcpy(root->ram + e + 8, &val, 8);
         } else {
             memcpy(&val, root->ram + e + 8, 8);
-            if (msr_write(c, msr, val))
+            /* FS and GS bases come from the host-state area (27.6). */
+            if (msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE || (msr >> 8) == 0x8 || msr_write(c, msr, val))
                 log_guest("vmx: VM-exit MSR-load list entry %u: MSR %#x refused (VMX abort)", i, msr);
         }
     }

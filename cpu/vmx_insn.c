@@ -243,6 +243,48 @@ static void set_rip_after_ud(struct cpu *c, uint64_t next)
         reg_set(c, UC_X86_REG_RIP, next);
 }
 
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* INVEPT and INVVPID (30.3): 0 done, 1 VMfailValid(28) (a type
+ * IA32_VMX_EPT_VPID_CAP does not list, or a bad descriptor), -1 a fault
+ * reading the 128-bit descriptor. The type is checked before the descriptor
+ * is read. Cached translations live in the non-root engines: INVEPT may
+ * follow a change of the EPT, so the engines' memory maps are rebuilt;
+ * INVVPID only drops their TLBs (any address, any VPID: invalidating more
+ * than asked is always allowed, 28.3.3.3). */
+static int invalidate(struct cpu *c, const struct vmx_decoded *d, uint64_t next)
+{
+    struct vmx_root *v = c->vmx;
+    bool ept = d->id == X86_INS_INVEPT;
+    uint64_t type = d->op_count > 0 ? reg_value(c, d->ops[0].reg, next) : ~0ULL;
+    uint64_t desc[2];
+    /* INVEPT types 1-2 are capability bits 25-26, INVVPID types 0-3 bits 40-43. */
+    unsigned bit = ept ? 24 + (unsigned)type : 40 + (unsigned)type;
+    if (type > (ept ? 2u : 3u) || (ept && type == 0) || !((v->caps.ept_vpid_cap >> bit) & 1))
+        return 1;
+    if (d->op_count < 2 || d->ops[1].type != X86_OP_MEM ||
+        !mem_read(c, vmx_mem_linear(c, &d->ops[1], next, d->lma), desc, sizeof desc))
+        return -1;
+    if (ept) {
+        if (type == INVEPT_SINGLE_CONTEXT && !ept_eptp_valid(&v->caps, desc[0]))
+            return 1;
+    } else {
+        if (desc[0] >> 16)
+            return 1; /* bits 63:16 reserved */
+        if (type != INVVPID_ALL_CONTEXT && (desc[0] & 0xffff) == 0)
+            return 1; /* VPID 0 is the host's */
+        if (type == INVVPID_INDIVIDUAL_ADDR && !canonical(desc[1]))
+            return 1;
+    }
+    for (int i = 0; i < v->nslots; i++) {
+        if (ept)
+            v->slots[i].mapped = false;
+        uc_ctl_flush_tlb(v->slots[i].g->uc);
+        uc_tlb_forget_page(v->slots[i].g);
+    }
+    return 0;
+}
+
 bool vmx_insn_root(struct cpu *c)
 {
     struct vmx_root *v = c->vmx;
@@ -412,18 +454,13 @@ bool vmx_insn_root(struct cpu *c)
     }
     case X86_INS_INVEPT:
     case X86_INS_INVVPID: {
-        uint64_t type = d->op_count > 0 ? reg_value(c, ops[0].reg, next) : 0;
-        if (type < 1 || type > (id == X86_INS_INVEPT ? 2u : 3u)) {
-            fail(c, 28);
-            break;
-        }
-        /* Cached translations live in the non-root engines: drop them. */
-        for (int i = 0; i < v->nslots; i++) {
-            v->slots[i].mapped = false;
-            uc_ctl_flush_tlb(v->slots[i].g->uc);
-            uc_tlb_forget_page(v->slots[i].g);
-        }
-        succeed(c);
+        int r = invalidate(c, d, next);
+        if (r < 0)
+            goto out; /* a fault reading the descriptor */
+        if (r > 0)
+            fail(c, VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
+        else
+            succeed(c);
         break;
     }
     default:
