@@ -155,14 +155,19 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
 
 /* What every entry loads, and all VMRESUME loads when the engine is current
  * (vmx_guest_slot): RIP, RSP, the general registers, the SYSENTER MSRs (the
- * engine's MSR file was just reset to the root's) and the activity state, with
- * no interrupt shadow. After the caller's uc_blob_save. */
+ * engine's MSR file was just reset to the root's), the activity state and the
+ * interrupt shadow: blocking by STI or by MOV SS in the interruptibility state
+ * holds interrupts (and the interrupt window) back for the first instruction
+ * (26.6.1); the engine has one flag for both. After the caller's uc_blob_save. */
 static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
     g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
     g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
-    uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
+    uint32_t shadow = (uc_blob_hflags(g) & ~(uint32_t)HF_INHIBIT_IRQ_MASK);
+    if (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS))
+        shadow |= HF_INHIBIT_IRQ_MASK;
+    uc_blob_set_hflags(g, shadow);
     uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
     uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
     uc_blob_reset_exception(g);

@@ -98,9 +98,14 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
     vset(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
     vset(vmcs, VMCS_GUEST_ACTIVITY_STATE, g->halted ? 1 : 0);
-    /* Bit 3: blocking by NMI, or virtual-NMI blocking with virtual NMIs on. */
-    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, ((uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? VMX_INTERRUPTIBILITY_STI : 0) |
-                                                (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
+    /* The engine's one interrupt-shadow flag: blocking by STI if IF is set
+     * (STI sets it), else by MOV SS (the entry checks refuse STI blocking with
+     * IF clear, 26.3.1.5). Bit 3: blocking by NMI, or virtual-NMI blocking
+     * with virtual NMIs on. */
+    uint32_t shadow = 0;
+    if (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)
+        shadow = (uc_blob_rflags(g) & EFLAGS_IF) ? VMX_INTERRUPTIBILITY_STI : VMX_INTERRUPTIBILITY_MOV_SS;
+    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, shadow | (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
     uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
         vset(vmcs, VMCS_GUEST_EFER, efer);

@@ -356,6 +356,15 @@ static bool nmi_exits(struct cpu *g, struct cpu *root, uint32_t pin)
     return true;
 }
 
+uint64_t vmx_nr_idle_until(struct cpu *g, uint64_t cycles)
+{
+    if (g->nr->timer_deadline < cycles)
+        cycles = g->nr->timer_deadline;
+    if (cycles > g->cycles && cycles != UINT64_MAX)
+        g->cycles = cycles;
+    return cycles;
+}
+
 /* Checked at each instruction-block boundary of the guest engine. */
 bool vmx_nr_check_events(struct cpu *g)
 {
