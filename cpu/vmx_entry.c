@@ -56,10 +56,84 @@ static void unmap_all(struct cpu *g)
     for (uint32_t i = 0; i < n; i++)
         uc_mem_unmap(g->uc, regions[i].begin, regions[i].end - regions[i].begin + 1);
     uc_free(regions);
+    g->n_mmio = 0;
+    g->n_open_bus = 0;
+    g->nr->n_mmio_maps = 0;
 }
 
-/* The engine's memory: guest-physical runs from the EPT mapped onto host RAM,
- * or, without EPT, host RAM and the platform's MMIO at their own addresses. */
+static uint64_t mmio_map_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+    const struct vmx_mmio_map *m = user;
+    return m->r->rd(m->r->opaque, m->delta + off, size);
+}
+
+static void mmio_map_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val, void *user)
+{
+    const struct vmx_mmio_map *m = user;
+    m->r->wr(m->r->opaque, m->delta + off, val, size);
+}
+
+/* Host-physical addresses with nothing behind them float high (as in cpu/). */
+static uint64_t open_bus_read(uc_engine *uc, uint64_t off, unsigned size, void *user) { return ~0ULL; }
+static void open_bus_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *user) {}
+
+static void map_failed(uint64_t gpa, uint64_t size, uc_err e)
+{
+    log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)gpa, (unsigned long long)size,
+              uc_strerror(e));
+}
+
+/* One EPT run, guest-physical [gpa, gpa + size) onto host-physical hpa: RAM
+ * with the run's permissions, the platform's MMIO regions (LAPIC, I/O APIC,
+ * PCI BARs) through their callbacks, and the rest as the open bus (28.2: the
+ * EPT translates; what answers is the host-physical address). MMIO without
+ * EPT read or write permission has no callback for that access, which Unicorn
+ * then reports as unmapped: an EPT violation. */
+static void map_run(struct cpu *root, struct cpu *g, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms)
+{
+    uint64_t end = hpa + size;
+    if (hpa < root->ram_size) {
+        uint64_t n = end <= root->ram_size ? size : root->ram_size - hpa;
+        uint32_t prot = ((perms & EPT_R) ? UC_PROT_READ : 0) | ((perms & EPT_W) ? UC_PROT_WRITE : 0) |
+                        ((perms & EPT_X) ? UC_PROT_EXEC : 0);
+        uc_err e = uc_mem_map_ptr(g->uc, gpa, n, prot, root->ram + hpa);
+        if (e != UC_ERR_OK)
+            map_failed(gpa, n, e);
+        if (!(prot & UC_PROT_WRITE))
+            uc_tlb_readonly(g, hpa, n);
+        gpa += n, hpa += n;
+    }
+    while (hpa < end) {
+        /* The MMIO region holding hpa, or the nearest one above it. */
+        const struct mmio_region *in = NULL;
+        uint64_t next = end;
+        for (int i = 0; i < root->n_mmio; i++) {
+            const struct mmio_region *r = &root->mmio[i];
+            if (hpa >= r->base && hpa - r->base < r->size)
+                in = r;
+            else if (r->base > hpa && r->base < next)
+                next = r->base;
+        }
+        uint64_t n = (in ? (in->base + in->size < end ? in->base + in->size : end) : next) - hpa;
+        uc_err e;
+        if (in && g->nr->n_mmio_maps < VMX_MAX_MMIO_MAPS) {
+            struct vmx_mmio_map *m = &g->nr->mmio_maps[g->nr->n_mmio_maps++];
+            *m = (struct vmx_mmio_map){ .r = in, .delta = hpa - in->base };
+            e = uc_mmio_map(g->uc, gpa, n, (perms & EPT_R) ? mmio_map_read : NULL, m,
+                            (perms & EPT_W) ? mmio_map_write : NULL, m);
+        } else {
+            e = uc_mmio_map(g->uc, gpa, n, (perms & EPT_R) ? open_bus_read : NULL, NULL,
+                            (perms & EPT_W) ? open_bus_write : NULL, NULL);
+        }
+        if (e != UC_ERR_OK)
+            map_failed(gpa, n, e);
+        gpa += n, hpa += n;
+    }
+}
+
+/* The engine's memory: guest-physical runs from the EPT mapped onto host RAM
+ * and devices, or, without EPT, host RAM and the platform's MMIO at their own
+ * addresses. */
 static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct vmx_guest_slot *slot, bool ept)
 {
     uint64_t eptp = vget(vmcs, VMCS_CTRL_EPTP);
@@ -76,7 +150,9 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
                          root->mmio[i].opaque);
     } else {
         struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
-        const uint64_t limit = 1ULL << 39; /* the first PML4 entry's reach */
+        /* Every guest-physical address the advertised width allows (beyond
+         * the first PML4 entry's 512 GiB); holes are skipped a table at a time. */
+        const uint64_t limit = 1ULL << root->vmx->caps.maxphyaddr;
         for (uint64_t gpa = 0; gpa < limit;) {
             struct ept_run run;
             enum ept_result r = ept_walk_range(&mem, &root->vmx->caps, eptp, gpa, limit - gpa, &run);
@@ -92,20 +168,8 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
             }
             if (run.size == 0)
                 break;
-            if (r == EPT_OK && run.hpa < root->ram_size) {
-                /* A large page may reach past RAM: map the part RAM backs; the
-                 * rest faults into the open bus as on hardware. */
-                if (run.size > root->ram_size - run.hpa)
-                    run.size = root->ram_size - run.hpa;
-                uint32_t prot = ((run.perms & EPT_R) ? UC_PROT_READ : 0) | ((run.perms & EPT_W) ? UC_PROT_WRITE : 0) |
-                                ((run.perms & EPT_X) ? UC_PROT_EXEC : 0);
-                uc_err me = uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa);
-                if (!(prot & UC_PROT_WRITE))
-                    uc_tlb_readonly(g, run.hpa, run.size);
-                if (me != UC_ERR_OK)
-                    log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)run.gpa,
-                              (unsigned long long)run.size, uc_strerror(me));
-            }
+            if (r == EPT_OK && (run.perms & (EPT_R | EPT_W | EPT_X)))
+                map_run(root, g, run.gpa, run.hpa, run.size, run.perms);
             gpa = run.gpa + run.size;
         }
     }

@@ -76,8 +76,18 @@ struct vmx_exit {
     bool gla_valid;
 };
 
+/* A stretch of a platform MMIO region that the EPT maps at some guest-physical
+ * address: the device sees offsets within its own region (delta added). */
+#define VMX_MAX_MMIO_MAPS 32
+struct vmx_mmio_map {
+    const struct mmio_region *r;
+    uint64_t delta;
+};
+
 /* The VMX side of a non-root engine. */
 struct vmx_nonroot {
+    struct vmx_mmio_map mmio_maps[VMX_MAX_MMIO_MAPS];
+    int n_mmio_maps;
     struct cpu *root;
     uint64_t vmcs_pa;
     struct vmx_exit exit;
