@@ -265,7 +265,9 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_TR_AR);
     load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
                VMCS_GUEST_LDTR_AR);
-    uc_blob_set_dr7(g, vget(vmcs, VMCS_GUEST_DR7));
+    /* DR7 (and IA32_DEBUGCTL, in vmx_enter) come from the VMCS only with "load
+     * debug controls"; else they stay the processor's (26.3.2.1). */
+    uc_blob_set_dr7(g, (entry & VMX_ENTRY_LOAD_DEBUG_CONTROLS) ? vget(vmcs, VMCS_GUEST_DR7) : uc_blob_dr7(root));
 
     /* Segments with their hidden state, CPL, RSP and RIP in one context update. */
     struct seg_cache s[6];
@@ -421,6 +423,8 @@ int vmx_enter(struct cpu *root)
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
     if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_PAT)
         g->msr.pat = vget(vmcs, VMCS_GUEST_PAT); /* checked valid (26.3.1.1) */
+    if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
+        g->msr.debugctl = vget(vmcs, VMCS_GUEST_DEBUGCTL);
     if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live) {
         /* The engine's nmi_blocked is still what the exit saved in bit 3. */
         load_guest_rip_rsp(root, g, vmcs);

@@ -90,7 +90,6 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
     vset(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
     vset(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));
-    vset(vmcs, VMCS_GUEST_DR7, uc_blob_dr7(g));
     vset(vmcs, VMCS_GUEST_RSP, reg_get(g, UC_X86_REG_RSP));
     vset(vmcs, VMCS_GUEST_RIP, reg_get(g, UC_X86_REG_RIP));
     vset(vmcs, VMCS_GUEST_RFLAGS, uc_blob_rflags(g));
@@ -107,6 +106,10 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
         shadow = (uc_blob_rflags(g) & EFLAGS_IF) ? VMX_INTERRUPTIBILITY_STI : VMX_INTERRUPTIBILITY_MOV_SS;
     vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, shadow | (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
     uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
+    if (exit_ctl & VMX_EXIT_SAVE_DEBUG_CONTROLS) {
+        vset(vmcs, VMCS_GUEST_DR7, uc_blob_dr7(g));
+        vset(vmcs, VMCS_GUEST_DEBUGCTL, g->msr.debugctl);
+    }
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
         vset(vmcs, VMCS_GUEST_EFER, efer);
     if (exit_ctl & VMX_EXIT_SAVE_PAT)
@@ -177,6 +180,7 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     uc_blob_set_reg(root, 16, vget(vmcs, VMCS_HOST_RIP));
     uc_blob_reset_exception(root);
     uc_blob_restore(root);
+    uc_blob_set_dr7(root, 0x400); /* every exit (27.5.1); an API write: after the restore */
     /* FS and GS bases also live in their MSRs. */
     reg_set(root, UC_X86_REG_FS_BASE, vget(vmcs, VMCS_HOST_FS_BASE));
     reg_set(root, UC_X86_REG_GS_BASE, vget(vmcs, VMCS_HOST_GS_BASE));
@@ -258,6 +262,7 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     uint64_t tsc_offset = root->msr.tsc_offset;
     root->msr = g->msr; /* what the guest wrote to shared MSRs stays */
     root->msr.tsc_offset = tsc_offset;
+    root->msr.debugctl = 0; /* every exit clears IA32_DEBUGCTL and sets DR7 to 400H (27.5.1) */
     vmx_load_host_state(root, vmcs);
     msr_list(root, root, vmcs, VMCS_CTRL_EXIT_MSR_LOAD_COUNT, VMCS_CTRL_EXIT_MSR_LOAD_ADDR, false);
     if (e->reason == EXIT_REASON_EPT_VIOLATION || e->reason == EXIT_REASON_EPT_MISCONFIG)

@@ -103,9 +103,26 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
 }
 
 /* MOV with CR0 or CR4 that does not exit (25.3): a read gives the host-owned
- * bits from the read shadow; a write leaves the host-owned bits as they are. */
+ * bits from the read shadow; a write leaves the host-owned bits as they are.
+ * MOV with CR8 reaches the TPR. */
 static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
 {
+    if (s->cr == 8) {
+        /* Without a TPR shadow (not offered), MOV with CR8 is the processor's
+         * TPR[7:4], the local APIC's (25.3); reserved bits 63:4 are left to
+         * the engine. */
+        int r = gpr_uc[s->gpr & 15];
+        if (!s->to_cr) {
+            reg_set(g, r, g->plat.tpr_read ? (uint64_t)(g->plat.tpr_read(g->plat.opaque) >> 4) : 0);
+            return true;
+        }
+        uint64_t v = reg_get(g, r);
+        if (v & ~0xfULL)
+            return false;
+        if (g->plat.tpr_write)
+            g->plat.tpr_write(g->plat.opaque, (uint8_t)(v << 4));
+        return true;
+    }
     if (s->cr != 0 && s->cr != 4)
         return false;
     int reg = s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4;
