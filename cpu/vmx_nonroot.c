@@ -168,6 +168,42 @@ static bool insn_mem_linear(struct cpu *g, const uint8_t *code, size_t n, uint64
     return ok;
 }
 
+/* INS and OUTS exits: the instruction-information field (table 27-8, which
+ * IA32_VMX_BASIC bit 54 advertises: address size and, for OUTS, the segment,
+ * DS unless a prefix overrides it) and the guest-linear address of the
+ * access, ES:(R|E)DI for INS, segment:(R|E)SI for OUTS (27.2.1). */
+static void string_io_info(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
+{
+    static const int8_t seg_of_prefix[256] = { [0x26] = 1 + SEG_ES, [0x2e] = 1 + SEG_CS, [0x36] = 1 + SEG_SS,
+                                               [0x3e] = 1 + SEG_DS, [0x64] = 1 + SEG_FS, [0x65] = 1 + SEG_GS };
+    bool addr_prefix = false;
+    unsigned seg = SEG_DS;
+    for (unsigned i = 0; i < s->len; i++) {
+        uint8_t b = bytes[i];
+        if (b == 0x67)
+            addr_prefix = true;
+        else if (seg_of_prefix[b])
+            seg = (unsigned)seg_of_prefix[b] - 1;
+        else if (b != 0x66 && b != 0xf2 && b != 0xf3 && (b & 0xf0) != 0x40)
+            break; /* the opcode */
+    }
+    if (s->io_in)
+        seg = SEG_ES; /* INS always writes through ES */
+    uc_blob_save(g);
+    uint32_t hf = uc_blob_hflags(g);
+    enum vmx_addr_size asize = (hf & HF_CS64_MASK) ? (addr_prefix ? VMX_ADDR32 : VMX_ADDR64)
+                               : (hf & HF_CS32_MASK) ? (addr_prefix ? VMX_ADDR16 : VMX_ADDR32)
+                                                     : (addr_prefix ? VMX_ADDR32 : VMX_ADDR16);
+    uint64_t off = reg_get(g, s->io_in ? UC_X86_REG_RDI : UC_X86_REG_RSI);
+    off &= asize == VMX_ADDR64 ? ~0ULL : asize == VMX_ADDR32 ? 0xffffffffULL : 0xffffULL;
+    struct seg_cache sc;
+    uc_blob_get_seg(g, (enum seg_index)seg, &sc);
+    /* In 64-bit mode only FS and GS have a base. */
+    uint64_t base = (hf & HF_CS64_MASK) && seg != SEG_FS && seg != SEG_GS ? 0 : sc.base;
+    g->nr->exit.insn_info = vmx_info_ins_outs(asize, seg);
+    g->nr->exit.gla = (hf & HF_CS64_MASK) ? base + off : (uint32_t)(base + off);
+}
+
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
 {
     uint32_t proc = (uint32_t)field(g, VMCS_CTRL_PROC_BASED);
@@ -219,6 +255,8 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
             return false;
         vmx_nr_exit(g, EXIT_REASON_IO_INSTRUCTION,
                     vmx_qual_io(port, s->io_size, s->io_in, s->io_string, s->io_rep, s->io_port >= 0), s->len);
+        if (s->io_string)
+            string_io_info(g, s, bytes);
         return true;
     }
     case SITE_MOVCR:

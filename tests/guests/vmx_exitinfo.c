@@ -3,7 +3,8 @@
  * INVD exits with no control set; a single-step #DB exits with DR6-style
  * qualification (BS) and leaves the guest's DR6 alone; INT1 (ICEBP) exits as a
  * privileged software exception (type 5) of length 1, or without the exit is
- * delivered through the guest's IDT as a trap; the VM-entry MSR-load list
+ * delivered through the guest's IDT as a trap; INS and OUTS exits report the
+ * instruction information (address size, segment) and linear address; the VM-entry MSR-load list
  * refuses IA32_FS_BASE, IA32_GS_BASE, x2APIC MSRs and reserved bits (exit 34
  * with the entry's index) and loads IA32_TSC; and the alignment and canonical
  * checks of VM entry on controls (VMfailValid(7)), host state
@@ -32,7 +33,7 @@ uint64_t dr6_seen, tsc_seen, db_frame_rip, db_count;
 static char guest_stack[8192] __attribute__((aligned(16)));
 
 extern char guest_ei[], g_invlpg1[], g_invlpg2[], g_invd[], g_ss_first[], g_ss_second[], g_icebp[],
-    g_after_icebp[], g_icebp2[], g_icebp2_next[], g_vmcall[], g_tsc[], g_tsc_done[];
+    g_after_icebp[], g_icebp2[], g_icebp2_next[], g_vmcall[], g_tsc[], g_tsc_done[], g_outs[], g_ins[];
 asm(".text\n"
     "guest_ei:\n"
     "g_invlpg1:\n"
@@ -60,6 +61,11 @@ asm(".text\n"
     "g_icebp2_next:\n"
     "g_vmcall:\n"
     "    vmcall\n"
+    "    jmp g_vmcall\n"
+    "g_outs:\n"
+    "    fs outsb\n"                           /* 64 6e */
+    "g_ins:\n"
+    "    addr32 insb\n"                        /* 67 6c */
     "    jmp g_vmcall\n"
     "g_tsc:\n"
     "    rdtsc\n"
@@ -299,6 +305,31 @@ void kmain(struct multiboot_info *mbi)
           "  one #DB, delivered as a trap: the frame's RIP is past INT1, %#llx (got %llu, RIP %#llx)",
           (unsigned long long)RIP(g_icebp2_next), (unsigned long long)db_count, (unsigned long long)db_frame_rip);
     trap_set_handler(EXC_DB, 0);
+
+    test_section("INS and OUTS: instruction information and guest-linear address (SDM 27.2.1, table 27-8)");
+    check(!!(rdmsr(MSR_IA32_VMX_BASIC) & (1ull << 54)), "IA32_VMX_BASIC bit 54: INS/OUTS instruction information");
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, VMX_PROC_UNCOND_IO_EXITING));
+    vmx_goto(&v, (void (*)(void))g_outs, guest_stack + sizeof(guest_stack), EFLAGS_FIXED1);
+    vmw(VMCS_GUEST_FS_BASE, 0x10000);
+    v.regs.rdx = 0x80;
+    v.regs.rsi = 0x2000;
+    v.regs.rdi = 0xffffffff00003000ull;
+    vmx_expect_exit(&v, EXIT_REASON_IO_INSTRUCTION, RIP(g_outs), "OUTSB with an FS override, unconditional I/O exiting");
+    check_qual(&v, 0x10 | 0x80ull << 16, "1 byte, out, string (bit 4), port 0x80 in DX");
+    uint64_t info = vmr(VMCS_EXIT_INSTRUCTION_INFO), gla = vmr(VMCS_GUEST_LINEAR_ADDRESS);
+    check(info == (2u << 7 | 4u << 15), "  instruction information %#x: 64-bit address size (9:7 = 2), FS (17:15 = 4) "
+          "(got %#llx)", 2u << 7 | 4u << 15, (unsigned long long)info);
+    check(gla == 0x12000, "  guest-linear address FS base 0x10000 + RSI 0x2000 (got %#llx)", (unsigned long long)gla);
+    vmx_skip(&v);
+    vmx_expect_exit(&v, EXIT_REASON_IO_INSTRUCTION, RIP(g_ins), "INSB with a 67h (32-bit address) prefix");
+    check_qual(&v, 0x18 | 0x80ull << 16, "1 byte, in (bit 3), string, port 0x80");
+    info = vmr(VMCS_EXIT_INSTRUCTION_INFO), gla = vmr(VMCS_GUEST_LINEAR_ADDRESS);
+    check(info == (1u << 7), "  instruction information %#x: 32-bit address size, ES (got %#llx)", 1u << 7,
+          (unsigned long long)info);
+    check(gla == 0x3000, "  guest-linear address ES:EDI = 0x3000, the upper half of RDI ignored (got %#llx)",
+          (unsigned long long)gla);
+    vmw(VMCS_GUEST_FS_BASE, 0);
+    vmw(VMCS_CTRL_PROC_BASED, vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS, 0));
 
     test_section("VM-entry MSR-load list (SDM 26.4)");
     msr_load_cases(&v, palloc());
