@@ -6,7 +6,7 @@
  * them, MOV to CR8 reaching the LAPIC TPR; "load debug controls" (DR7 and
  * IA32_DEBUGCTL from the VMCS), "save debug controls" (the guest's values back
  * into it, or not), and every exit leaving the host DR7 = 400H and
- * IA32_DEBUGCTL = 0. The guest shares the host's GDT, IDT and page tables (no
+ * IA32_DEBUGCTL = 0; the VM-exit MSR-store and MSR-load lists. The guest shares the host's GDT, IDT and page tables (no
  * EPT). Intel SDM vol. 3C 24.6.2, 24.6.7, 25.1.3, 25.3, 26.3.2.1, 27.2.1,
  * 27.3.1, 27.5.1. 64-bit. */
 #include "klib/console.h"
@@ -27,7 +27,7 @@ uint64_t tsc_seen, dr7_seen, debugctl_seen;
 static char guest_stack[8192] __attribute__((aligned(16)));
 
 extern char guest_c2[], g_rdtsc_exit[], g_rdtsc[], g_cr3_store[], g_cr3_target[], g_cr3_other[], g_cr8_load[],
-    g_cr8_store[], g_cr8_native[], g_c2_done[], g_dbg[], g_dbg_done[];
+    g_cr8_store[], g_cr8_native[], g_c2_done[], g_dbg[], g_dbg_done[], g_lstar[], g_lstar_done[];
 asm(".text\n"
     "guest_c2:\n"
     "g_rdtsc_exit:\n"
@@ -68,7 +68,22 @@ asm(".text\n"
     "    wrmsr\n"
     "g_dbg_done:\n"
     "    vmcall\n"
-    "    jmp g_dbg_done\n");
+    "    jmp g_dbg_done\n"
+    "g_lstar:\n"
+    "    mov $0xc0000082, %ecx\n"              /* IA32_LSTAR */
+    "    mov $0x89abcdef, %eax\n"
+    "    mov $0xffff8000, %edx\n"
+    "    wrmsr\n"
+    "g_lstar_done:\n"
+    "    vmcall\n"
+    "    jmp g_lstar_done\n");
+
+struct msr_entry {
+    uint32_t index, reserved;
+    uint64_t value;
+};
+#define GUEST_LSTAR 0xffff800089abcdefull
+#define HOST_LSTAR  0xffffffff81000000ull
 
 #define RIP(label) ((uintptr_t)(label))
 
@@ -126,6 +141,27 @@ static void debug_controls(struct vmx_vcpu *v)
     check(debugctl == 0, "  the host's IA32_DEBUGCTL after the exit is 0 (got %#llx)", (unsigned long long)debugctl);
     vmw(VMCS_CTRL_EXIT, exit_ctl);
     vmw(VMCS_CTRL_ENTRY, entry_ctl);
+}
+
+static void exit_msr_lists(struct vmx_vcpu *v)
+{
+    test_section("VM-exit MSR-store and MSR-load lists (SDM 24.7.2, 27.4, 27.6)");
+    struct msr_entry *store = palloc(), *load = palloc();
+    store[0] = (struct msr_entry){ MSR_IA32_LSTAR, 0, 0 };
+    load[0] = (struct msr_entry){ MSR_IA32_LSTAR, 0, HOST_LSTAR };
+    vmw(VMCS_CTRL_EXIT_MSR_STORE_ADDR, (uintptr_t)store);
+    vmw(VMCS_CTRL_EXIT_MSR_STORE_COUNT, 1);
+    vmw(VMCS_CTRL_EXIT_MSR_LOAD_ADDR, (uintptr_t)load);
+    vmw(VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 1);
+    vmx_goto(v, (void (*)(void))g_lstar, guest_stack + sizeof(guest_stack), EFLAGS_FIXED1);
+    vmx_expect_exit(v, EXIT_REASON_VMCALL, RIP(g_lstar_done), "the guest writes IA32_LSTAR (MSR bitmap clear)");
+    check(store[0].value == GUEST_LSTAR, "  the exit stored the guest's IA32_LSTAR %#llx in the list (got %#llx)",
+          GUEST_LSTAR, (unsigned long long)store[0].value);
+    uint64_t lstar = rdmsr(MSR_IA32_LSTAR);
+    check(lstar == HOST_LSTAR, "  and loaded the host's %#llx from the other list (got %#llx)", HOST_LSTAR,
+          (unsigned long long)lstar);
+    vmw(VMCS_CTRL_EXIT_MSR_STORE_COUNT, 0);
+    vmw(VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 0);
 }
 
 void kmain(struct multiboot_info *mbi)
@@ -187,5 +223,6 @@ void kmain(struct multiboot_info *mbi)
     vmw(VMCS_CTRL_CR3_TARGET_COUNT, 0);
 
     debug_controls(&v);
+    exit_msr_lists(&v);
     test_finish();
 }
