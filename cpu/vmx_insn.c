@@ -159,11 +159,26 @@ uint64_t vmx_mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, b
     return lma ? a : (uint32_t)a;
 }
 
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* A memory operand in 64-bit mode must be canonical: #GP(0) (30.3, "64-bit
+ * mode exceptions"; #SS for the SS segment is not told apart). Outside 64-bit
+ * mode linear addresses have 32 bits and always are. */
+static bool operand_canonical(struct cpu *c, uint64_t lin)
+{
+    if (canonical(lin))
+        return true;
+    cpu_raise(c, EXC_GP, true, 0);
+    return false;
+}
+
 static bool mem_read(struct cpu *c, uint64_t lin, void *buf, size_t n)
 {
     struct pw_ctx m;
     uint64_t fl;
     uint32_t pe;
+    if (!operand_canonical(c, lin))
+        return false;
     pw_ctx_read(c, &m);
     if (pw_read(c, &m, lin, buf, n, &fl, &pe)) {
         reg_set(c, UC_X86_REG_CR2, fl);
@@ -178,6 +193,8 @@ static bool mem_write(struct cpu *c, uint64_t lin, const void *buf, size_t n)
     struct pw_ctx m;
     uint64_t fl;
     uint32_t pe;
+    if (!operand_canonical(c, lin))
+        return false;
     pw_ctx_read(c, &m);
     if (pw_write(c, &m, lin, buf, n, &fl, &pe)) {
         reg_set(c, UC_X86_REG_CR2, fl);
@@ -242,8 +259,6 @@ static void set_rip_after_ud(struct cpu *c, uint64_t next)
     else
         reg_set(c, UC_X86_REG_RIP, next);
 }
-
-static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
 
 /* INVEPT and INVVPID (30.3): 0 done, 1 VMfailValid(28) (a type
  * IA32_VMX_EPT_VPID_CAP does not list, or a bad descriptor), -1 a fault

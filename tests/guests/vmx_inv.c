@@ -4,7 +4,7 @@
  * single-context checks its EPTP as VM entry would; INVVPID fails on a
  * descriptor with bits 63:16 set, on VPID 0 (but for all-context), and on a
  * non-canonical linear address for the individual-address type; a descriptor
- * on a page that is not mapped is a #PF. Then individual-address INVVPID (if
+ * on a page that is not mapped is a #PF, at a non-canonical address a #GP(0). Then individual-address INVVPID (if
  * advertised) makes a guest with a VPID see the new mapping of a linear
  * address whose guest page-table entry the host changed. Intel SDM vol. 3C
  * 30.3 (INVEPT, INVVPID), 28.3.3 (invalidation), A.10 (the capability MSR).
@@ -43,13 +43,21 @@ static void expect(int r, uint32_t err, const char *what)
         check(r == VMX_OK, "%s: VMsucceed (got %s)", what, vmx_result_str(r));
 }
 
-/* INVVPID with its descriptor at an unmapped linear address: the vector of
- * the fault, 0 if none. */
-static int invvpid_unmapped(void)
+/* INVVPID or INVEPT (all-context) with its descriptor at `addr`: the vector
+ * of the fault, 0 if none. */
+static int invvpid_at(uint64_t addr)
 {
     unsigned long before = fault_count;
     uint64_t type = 2;
-    asm volatile("1: invvpid (%1), %0\n2:\n\t" EXTABLE(1b, 2b) : : "r"(type), "r"(UNMAPPED) : "cc", "memory");
+    asm volatile("1: invvpid (%1), %0\n2:\n\t" EXTABLE(1b, 2b) : : "r"(type), "r"(addr) : "cc", "memory");
+    return fault_count != before ? (int)fault_last.vector : 0;
+}
+
+static int invept_at(uint64_t addr)
+{
+    unsigned long before = fault_count;
+    uint64_t type = 2;
+    asm volatile("1: invept (%1), %0\n2:\n\t" EXTABLE(1b, 2b) : : "r"(type), "r"(addr) : "cc", "memory");
     return fault_count != before ? (int)fault_last.vector : 0;
 }
 
@@ -101,10 +109,17 @@ static void operand_checks(uint64_t cap, uint64_t eptp_ok)
         expect(invvpid(cases[i].type, cases[i].lo, cases[i].hi), cases[i].ok ? 0 : ERR_INV, what);
     }
     trap_catch(EXC_PF);
-    int vec = invvpid_unmapped();
+    trap_catch(EXC_GP);
+    int vec = invvpid_at(UNMAPPED);
     check(vec == EXC_PF && fault_last.cr2 == UNMAPPED,
           "INVVPID with its descriptor on an unmapped page: #PF at %#llx (got vector %d, CR2 %#llx)",
           UNMAPPED, vec, (unsigned long long)fault_last.cr2);
+    vec = invvpid_at(NONCANON);
+    check(vec == EXC_GP && fault_last.err == 0, "INVVPID with its descriptor at non-canonical %#llx: #GP(0) (got "
+          "vector %d, error %#lx)", NONCANON, vec, fault_last.err);
+    vec = invept_at(NONCANON);
+    check(vec == EXC_GP && fault_last.err == 0, "INVEPT with its descriptor at non-canonical %#llx: #GP(0) (got "
+          "vector %d, error %#lx)", NONCANON, vec, fault_last.err);
 }
 
 void kmain(struct multiboot_info *mbi)
