@@ -1,7 +1,8 @@
 /* vmx_exitinfo: exit information and VM-entry rules Xen relies on (issue 12
  * item 5). INVLPG exits with the operand's linear address as qualification;
  * INVD exits with no control set; a single-step #DB exits with DR6-style
- * qualification (BS) and leaves the guest's DR6 alone; INT1 (ICEBP) exits as a
+ * qualification (BS) and leaves the guest's DR6 alone, as does an instruction
+ * breakpoint (DR0, DR7.L0: B0); INT1 (ICEBP) exits as a
  * privileged software exception (type 5) of length 1, or without the exit is
  * delivered through the guest's IDT as a trap; INS and OUTS exits report the
  * instruction information (address size, segment) and linear address; the VM-entry MSR-load list
@@ -33,7 +34,8 @@ uint64_t dr6_seen, tsc_seen, db_frame_rip, db_count;
 static char guest_stack[8192] __attribute__((aligned(16)));
 
 extern char guest_ei[], g_invlpg1[], g_invlpg2[], g_invd[], g_ss_first[], g_ss_second[], g_icebp[],
-    g_after_icebp[], g_icebp2[], g_icebp2_next[], g_vmcall[], g_tsc[], g_tsc_done[], g_outs[], g_ins[];
+    g_after_icebp[], g_icebp2[], g_icebp2_next[], g_vmcall[], g_tsc[], g_tsc_done[], g_outs[], g_ins[], g_bp[],
+    g_bp_target[];
 asm(".text\n"
     "guest_ei:\n"
     "g_invlpg1:\n"
@@ -61,6 +63,15 @@ asm(".text\n"
     "g_icebp2_next:\n"
     "g_vmcall:\n"
     "    vmcall\n"
+    "    jmp g_vmcall\n"
+    "g_bp:\n"
+    "    lea g_bp_target(%rip), %rax\n"
+    "    mov %rax, %dr0\n"
+    "    mov $0x401, %eax\n"                   /* L0, execute, 1 byte */
+    "    mov %rax, %dr7\n"
+    "    nop\n"
+    "g_bp_target:\n"
+    "    nop\n"
     "    jmp g_vmcall\n"
     "g_outs:\n"
     "    fs outsb\n"                           /* 64 6e */
@@ -305,6 +316,13 @@ void kmain(struct multiboot_info *mbi)
           "  one #DB, delivered as a trap: the frame's RIP is past INT1, %#llx (got %llu, RIP %#llx)",
           (unsigned long long)RIP(g_icebp2_next), (unsigned long long)db_count, (unsigned long long)db_frame_rip);
     trap_set_handler(EXC_DB, 0);
+
+    test_section("#DB from an instruction breakpoint (SDM 27.1, table 27-1)");
+    vmw(VMCS_CTRL_EXCEPTION_BITMAP, 1u << EXC_DB);
+    vmx_goto(&v, (void (*)(void))g_bp, guest_stack + sizeof(guest_stack), EFLAGS_FIXED1);
+    vmx_check_exit(&v, EXIT_REASON_EXCEPTION_NMI, RIP(g_bp_target), "DR0 at an instruction, DR7.L0: a #DB fault exits");
+    check_qual(&v, 1, "B0");
+    vmw(VMCS_CTRL_EXCEPTION_BITMAP, 0);
 
     test_section("INS and OUTS: instruction information and guest-linear address (SDM 27.2.1, table 27-8)");
     check(!!(rdmsr(MSR_IA32_VMX_BASIC) & (1ull << 54)), "IA32_VMX_BASIC bit 54: INS/OUTS instruction information");
