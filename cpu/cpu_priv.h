@@ -70,11 +70,15 @@ enum site_kind {
     SITE_RDMSR, SITE_WRMSR, SITE_IO,
     /* only in non-root engines, where they may cause VM exits */
     SITE_CPUID, SITE_HLT, SITE_RDTSC, SITE_INVLPG, SITE_MOVCR, SITE_MOVDR, SITE_MONITOR, SITE_MWAIT,
-    SITE_RDTSCP,
     /* root engines: IRET ends NMI blocking (nmi.c) */
     SITE_IRET,
     /* both: instructions that would read host state or state not modelled (guard.c) */
     SITE_GUARD,
+    /* non-root engines: INVD exits unconditionally (25.1.2), RDTSCP follows
+     * "enable RDTSCP" and "RDTSC exiting"; after SITE_GUARD because snapshots
+     * store the kinds by number: new kinds go at the end */
+    SITE_INVD, SITE_RDTSCP,
+    SITE_KIND_LAST = SITE_RDTSCP,
 };
 struct intercept_site {
     uint64_t addr;

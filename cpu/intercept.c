@@ -336,6 +336,7 @@ static enum site_kind site_kind_of(const struct cpu *c, const cs_insn *in, bool 
         case X86_INS_RDTSCP: return SITE_RDTSCP;
         case X86_INS_MONITOR: return SITE_MONITOR;
         case X86_INS_MWAIT: return SITE_MWAIT;
+        case X86_INS_INVD: return SITE_INVD;
         }
     }
     switch (id) {
@@ -524,7 +525,7 @@ int blocks_load(struct cpu *c, struct buf_reader *in)
         buf_get(in, f, sizeof f);
         t.io_port = (int32_t)buf_get_u32(in);
         buf_get(in, bytes, sizeof bytes);
-        if (in->err || f[0] > SITE_GUARD || f[1] == 0 || f[1] > 15)
+        if (in->err || f[0] > SITE_KIND_LAST || f[1] == 0 || f[1] > 15)
             return HV_ECORRUPT;
         t.kind = f[0], t.len = f[1], t.io_size = f[2], t.io_in = f[3], t.io_string = f[4];
         t.io_rep = f[5], t.cr = f[6], t.gpr = f[7], t.to_cr = f[8];

@@ -561,6 +561,14 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         if (c->vmx && c->vmx->entry != VMX_ENTRY_NONE && vmx_enter(c) < 0)
             return CPU_EXIT_ERROR;
         if (c->vmx && c->vmx->active) {
+            if (c->kicked) {
+                /* A device queued an event while the guest ran (the guest's
+                 * own engine stopped for it, out of the #UD hook's nested
+                 * run): the machine looks at its queue before the guest runs
+                 * on, or halts until a deadline that no longer holds. */
+                c->kicked = false;
+                return CPU_EXIT_LIMIT;
+            }
             enum cpu_exit r = run_guest(c, limit);
             if (r != CPU_EXIT_VMEXIT)
                 return r;
@@ -671,6 +679,8 @@ uint64_t cpu_cycles_at(const struct cpu *c, vtime_t t)
 
 void cpu_idle_until(struct cpu *c, uint64_t cycles)
 {
+    if (c->vmx && c->vmx->active)
+        cycles = vmx_nr_idle_until(c->vmx->active, cycles); /* a halted guest */
     if (cycles > c->cycles && cycles != UINT64_MAX)
         c->cycles = cycles;
 }

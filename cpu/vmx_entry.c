@@ -56,10 +56,84 @@ static void unmap_all(struct cpu *g)
     for (uint32_t i = 0; i < n; i++)
         uc_mem_unmap(g->uc, regions[i].begin, regions[i].end - regions[i].begin + 1);
     uc_free(regions);
+    g->n_mmio = 0;
+    g->n_open_bus = 0;
+    g->nr->n_mmio_maps = 0;
 }
 
-/* The engine's memory: guest-physical runs from the EPT mapped onto host RAM,
- * or, without EPT, host RAM and the platform's MMIO at their own addresses. */
+static uint64_t mmio_map_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+    const struct vmx_mmio_map *m = user;
+    return m->r->rd(m->r->opaque, m->delta + off, size);
+}
+
+static void mmio_map_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val, void *user)
+{
+    const struct vmx_mmio_map *m = user;
+    m->r->wr(m->r->opaque, m->delta + off, val, size);
+}
+
+/* Host-physical addresses with nothing behind them float high (as in cpu/). */
+static uint64_t open_bus_read(uc_engine *uc, uint64_t off, unsigned size, void *user) { return ~0ULL; }
+static void open_bus_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *user) {}
+
+static void map_failed(uint64_t gpa, uint64_t size, uc_err e)
+{
+    log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)gpa, (unsigned long long)size,
+              uc_strerror(e));
+}
+
+/* One EPT run, guest-physical [gpa, gpa + size) onto host-physical hpa: RAM
+ * with the run's permissions, the platform's MMIO regions (LAPIC, I/O APIC,
+ * PCI BARs) through their callbacks, and the rest as the open bus (28.2: the
+ * EPT translates; what answers is the host-physical address). MMIO without
+ * EPT read or write permission has no callback for that access, which Unicorn
+ * then reports as unmapped: an EPT violation. */
+static void map_run(struct cpu *root, struct cpu *g, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms)
+{
+    uint64_t end = hpa + size;
+    if (hpa < root->ram_size) {
+        uint64_t n = end <= root->ram_size ? size : root->ram_size - hpa;
+        uint32_t prot = ((perms & EPT_R) ? UC_PROT_READ : 0) | ((perms & EPT_W) ? UC_PROT_WRITE : 0) |
+                        ((perms & EPT_X) ? UC_PROT_EXEC : 0);
+        uc_err e = uc_mem_map_ptr(g->uc, gpa, n, prot, root->ram + hpa);
+        if (e != UC_ERR_OK)
+            map_failed(gpa, n, e);
+        if (!(prot & UC_PROT_WRITE))
+            uc_tlb_readonly(g, hpa, n);
+        gpa += n, hpa += n;
+    }
+    while (hpa < end) {
+        /* The MMIO region holding hpa, or the nearest one above it. */
+        const struct mmio_region *in = NULL;
+        uint64_t next = end;
+        for (int i = 0; i < root->n_mmio; i++) {
+            const struct mmio_region *r = &root->mmio[i];
+            if (hpa >= r->base && hpa - r->base < r->size)
+                in = r;
+            else if (r->base > hpa && r->base < next)
+                next = r->base;
+        }
+        uint64_t n = (in ? (in->base + in->size < end ? in->base + in->size : end) : next) - hpa;
+        uc_err e;
+        if (in && g->nr->n_mmio_maps < VMX_MAX_MMIO_MAPS) {
+            struct vmx_mmio_map *m = &g->nr->mmio_maps[g->nr->n_mmio_maps++];
+            *m = (struct vmx_mmio_map){ .r = in, .delta = hpa - in->base };
+            e = uc_mmio_map(g->uc, gpa, n, (perms & EPT_R) ? mmio_map_read : NULL, m,
+                            (perms & EPT_W) ? mmio_map_write : NULL, m);
+        } else {
+            e = uc_mmio_map(g->uc, gpa, n, (perms & EPT_R) ? open_bus_read : NULL, NULL,
+                            (perms & EPT_W) ? open_bus_write : NULL, NULL);
+        }
+        if (e != UC_ERR_OK)
+            map_failed(gpa, n, e);
+        gpa += n, hpa += n;
+    }
+}
+
+/* The engine's memory: guest-physical runs from the EPT mapped onto host RAM
+ * and devices, or, without EPT, host RAM and the platform's MMIO at their own
+ * addresses. */
 static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct vmx_guest_slot *slot, bool ept)
 {
     uint64_t eptp = vget(vmcs, VMCS_CTRL_EPTP);
@@ -76,7 +150,9 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
                          root->mmio[i].opaque);
     } else {
         struct vmx_mem mem = { .read64 = vmx_phys_read64, .opaque = root };
-        const uint64_t limit = 1ULL << 39; /* the first PML4 entry's reach */
+        /* Every guest-physical address the advertised width allows (beyond
+         * the first PML4 entry's 512 GiB); holes are skipped a table at a time. */
+        const uint64_t limit = 1ULL << root->vmx->caps.maxphyaddr;
         for (uint64_t gpa = 0; gpa < limit;) {
             struct ept_run run;
             enum ept_result r = ept_walk_range(&mem, &root->vmx->caps, eptp, gpa, limit - gpa, &run);
@@ -92,20 +168,8 @@ static void build_memory(struct cpu *root, struct cpu *g, uint8_t *vmcs, struct 
             }
             if (run.size == 0)
                 break;
-            if (r == EPT_OK && run.hpa < root->ram_size) {
-                /* A large page may reach past RAM: map the part RAM backs; the
-                 * rest faults into the open bus as on hardware. */
-                if (run.size > root->ram_size - run.hpa)
-                    run.size = root->ram_size - run.hpa;
-                uint32_t prot = ((run.perms & EPT_R) ? UC_PROT_READ : 0) | ((run.perms & EPT_W) ? UC_PROT_WRITE : 0) |
-                                ((run.perms & EPT_X) ? UC_PROT_EXEC : 0);
-                uc_err me = uc_mem_map_ptr(g->uc, run.gpa, run.size, prot, root->ram + run.hpa);
-                if (!(prot & UC_PROT_WRITE))
-                    uc_tlb_readonly(g, run.hpa, run.size);
-                if (me != UC_ERR_OK)
-                    log_guest("vmx: cannot map guest-physical %#llx+%#llx: %s", (unsigned long long)run.gpa,
-                              (unsigned long long)run.size, uc_strerror(me));
-            }
+            if (r == EPT_OK && (run.perms & (EPT_R | EPT_W | EPT_X)))
+                map_run(root, g, run.gpa, run.hpa, run.size, run.perms);
             gpa = run.gpa + run.size;
         }
     }
@@ -155,14 +219,19 @@ static void load_table(struct cpu *g, int reg, uint8_t *vmcs, uint32_t sel, uint
 
 /* What every entry loads, and all VMRESUME loads when the engine is current
  * (vmx_guest_slot): RIP, RSP, the general registers, the SYSENTER MSRs (the
- * engine's MSR file was just reset to the root's) and the activity state, with
- * no interrupt shadow. After the caller's uc_blob_save. */
+ * engine's MSR file was just reset to the root's), the activity state and the
+ * interrupt shadow: blocking by STI or by MOV SS in the interruptibility state
+ * holds interrupts (and the interrupt window) back for the first instruction
+ * (26.6.1); the engine has one flag for both. After the caller's uc_blob_save. */
 static void load_guest_rip_rsp(struct cpu *root, struct cpu *g, uint8_t *vmcs)
 {
     g->msr.sysenter_cs = vget(vmcs, VMCS_GUEST_SYSENTER_CS);
     g->msr.sysenter_esp = vget(vmcs, VMCS_GUEST_SYSENTER_ESP);
     g->msr.sysenter_eip = vget(vmcs, VMCS_GUEST_SYSENTER_EIP);
-    uc_blob_set_hflags(g, uc_blob_hflags(g) & ~(HF_INHIBIT_IRQ_MASK));
+    uint32_t shadow = (uc_blob_hflags(g) & ~(uint32_t)HF_INHIBIT_IRQ_MASK);
+    if (vget(vmcs, VMCS_GUEST_INTERRUPTIBILITY) & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS))
+        shadow |= HF_INHIBIT_IRQ_MASK;
+    uc_blob_set_hflags(g, shadow);
     uc_blob_set_reg(g, 4, vget(vmcs, VMCS_GUEST_RSP));
     uc_blob_set_reg(g, 16, vget(vmcs, VMCS_GUEST_RIP));
     uc_blob_reset_exception(g);
@@ -196,7 +265,9 @@ static void load_guest_state(struct cpu *root, struct cpu *g, uint8_t *vmcs)
                VMCS_GUEST_TR_AR);
     load_table(g, UC_X86_REG_LDTR, vmcs, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT,
                VMCS_GUEST_LDTR_AR);
-    uc_blob_set_dr7(g, vget(vmcs, VMCS_GUEST_DR7));
+    /* DR7 (and IA32_DEBUGCTL, in vmx_enter) come from the VMCS only with "load
+     * debug controls"; else they stay the processor's (26.3.2.1). */
+    uc_blob_set_dr7(g, (entry & VMX_ENTRY_LOAD_DEBUG_CONTROLS) ? vget(vmcs, VMCS_GUEST_DR7) : uc_blob_dr7(root));
 
     /* Segments with their hidden state, CPL, RSP and RIP in one context update. */
     struct seg_cache s[6];
@@ -258,7 +329,11 @@ void vmx_ept_changed(struct cpu *root, uint64_t pa)
 }
 
 /* The VM-entry MSR-load list (26.4): 0, or the 1-based index of the entry that
- * failed (a reserved bit, an MSR the list may not load, or one WRMSR refuses). */
+ * failed: bits 63:32 of its first quadword set; IA32_FS_BASE or IA32_GS_BASE
+ * (the guest-state area loads them); an x2APIC MSR (bits 31:8 = 8); IA32_SMM_
+ * MONITOR_CTL (writable only in SMM); the microcode MSRs (model-specific, as on
+ * Intel parts); or a value WRMSR would refuse with #GP. IA32_TSC sets the
+ * processor's TSC, which the guest then reads plus the TSC offset. */
 static uint32_t load_msr_list(struct cpu *g, struct cpu *root, uint8_t *vmcs)
 {
     uint32_t n = (uint32_t)vget(vmcs, VMCS_CTRL_ENTRY_MSR_LOAD_COUNT);
@@ -272,8 +347,17 @@ static uint32_t load_msr_list(struct cpu *g, struct cpu *root, uint8_t *vmcs)
         memcpy(&msr, root->ram + e, 4);
         memcpy(&reserved, root->ram + e + 4, 4);
         memcpy(&val, root->ram + e + 8, 8);
-        if (reserved || msr == 0x9e /* SMBASE */ || (msr >> 8) == 0x8 /* x2APIC */ ||
-            msr == 0x10 || msr_write(g, msr, val))
+        if (reserved || msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE || (msr >> 8) == 0x8 ||
+            msr == 0x9b /* IA32_SMM_MONITOR_CTL */ || msr == 0x79 /* BIOS_UPDT_TRIG */ ||
+            msr == 0x8b /* BIOS_SIGN_ID */)
+            return i + 1;
+        if (msr == MSR_IA32_TSC) {
+            uint64_t offset = g->msr.tsc_offset - root->msr.tsc_offset; /* the VMCS's TSC offset */
+            root->msr.tsc_offset = val - g->cycles;
+            g->msr.tsc_offset = root->msr.tsc_offset + offset;
+            continue;
+        }
+        if (msr_write(g, msr, val))
             return i + 1;
     }
     return 0;
@@ -339,6 +423,8 @@ int vmx_enter(struct cpu *root)
     g->msr.tsc_offset = root->msr.tsc_offset + ((proc & VMX_PROC_TSC_OFFSETTING) ? vget(vmcs, VMCS_CTRL_TSC_OFFSET) : 0);
     if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_PAT)
         g->msr.pat = vget(vmcs, VMCS_GUEST_PAT); /* checked valid (26.3.1.1) */
+    if (vget(vmcs, VMCS_CTRL_ENTRY) & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
+        g->msr.debugctl = vget(vmcs, VMCS_GUEST_DEBUGCTL);
     if (kind == VMX_ENTRY_RESUME && slot->engine_current && g->blob_live) {
         /* The engine's nmi_blocked is still what the exit saved in bit 3. */
         load_guest_rip_rsp(root, g, vmcs);

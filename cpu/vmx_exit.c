@@ -97,7 +97,6 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_CR0, reg_get(g, UC_X86_REG_CR0));
     vset(vmcs, VMCS_GUEST_CR3, reg_get(g, UC_X86_REG_CR3));
     vset(vmcs, VMCS_GUEST_CR4, reg_get(g, UC_X86_REG_CR4));
-    vset(vmcs, VMCS_GUEST_DR7, uc_blob_dr7(g));
     vset(vmcs, VMCS_GUEST_RSP, reg_get(g, UC_X86_REG_RSP));
     vset(vmcs, VMCS_GUEST_RIP, reg_get(g, UC_X86_REG_RIP));
     vset(vmcs, VMCS_GUEST_RFLAGS, uc_blob_rflags(g));
@@ -105,10 +104,19 @@ static void save_guest_state(struct cpu *g, uint8_t *vmcs)
     vset(vmcs, VMCS_GUEST_SYSENTER_ESP, g->msr.sysenter_esp);
     vset(vmcs, VMCS_GUEST_SYSENTER_EIP, g->msr.sysenter_eip);
     vset(vmcs, VMCS_GUEST_ACTIVITY_STATE, g->halted ? 1 : 0);
-    /* Bit 3: blocking by NMI, or virtual-NMI blocking with virtual NMIs on. */
-    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, ((uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK) ? VMX_INTERRUPTIBILITY_STI : 0) |
-                                                (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
+    /* The engine's one interrupt-shadow flag: blocking by STI if IF is set
+     * (STI sets it), else by MOV SS (the entry checks refuse STI blocking with
+     * IF clear, 26.3.1.5). Bit 3: blocking by NMI, or virtual-NMI blocking
+     * with virtual NMIs on. */
+    uint32_t shadow = 0;
+    if (uc_blob_hflags(g) & HF_INHIBIT_IRQ_MASK)
+        shadow = (uc_blob_rflags(g) & EFLAGS_IF) ? VMX_INTERRUPTIBILITY_STI : VMX_INTERRUPTIBILITY_MOV_SS;
+    vset(vmcs, VMCS_GUEST_INTERRUPTIBILITY, shadow | (g->nmi_blocked ? VMX_INTERRUPTIBILITY_NMI : 0));
     uint32_t exit_ctl = (uint32_t)vget(vmcs, VMCS_CTRL_EXIT);
+    if (exit_ctl & VMX_EXIT_SAVE_DEBUG_CONTROLS) {
+        vset(vmcs, VMCS_GUEST_DR7, uc_blob_dr7(g));
+        vset(vmcs, VMCS_GUEST_DEBUGCTL, g->msr.debugctl);
+    }
     if (exit_ctl & VMX_EXIT_SAVE_EFER)
         vset(vmcs, VMCS_GUEST_EFER, efer);
     if (exit_ctl & VMX_EXIT_SAVE_PAT)
@@ -179,6 +187,7 @@ void vmx_load_host_state(struct cpu *root, uint8_t *vmcs)
     uc_blob_set_reg(root, 16, vget(vmcs, VMCS_HOST_RIP));
     uc_blob_reset_exception(root);
     uc_blob_restore(root);
+    uc_blob_set_dr7(root, 0x400); /* every exit (27.5.1); an API write: after the restore */
     /* FS and GS bases also live in their MSRs. */
     reg_set(root, UC_X86_REG_FS_BASE, vget(vmcs, VMCS_HOST_FS_BASE));
     reg_set(root, UC_X86_REG_GS_BASE, vget(vmcs, VMCS_HOST_GS_BASE));
@@ -204,7 +213,8 @@ static void msr_list(struct cpu *c, struct cpu *root, uint8_t *vmcs, uint32_t co
             memcpy(root->ram + e + 8, &val, 8);
         } else {
             memcpy(&val, root->ram + e + 8, 8);
-            if (msr_write(c, msr, val))
+            /* FS and GS bases come from the host-state area (27.6). */
+            if (msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE || (msr >> 8) == 0x8 || msr_write(c, msr, val))
                 log_guest("vmx: VM-exit MSR-load list entry %u: MSR %#x refused (VMX abort)", i, msr);
         }
     }
@@ -259,6 +269,7 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     uint64_t tsc_offset = root->msr.tsc_offset;
     root->msr = g->msr; /* what the guest wrote to shared MSRs stays */
     root->msr.tsc_offset = tsc_offset;
+    root->msr.debugctl = 0; /* every exit clears IA32_DEBUGCTL and sets DR7 to 400H (27.5.1) */
     vmx_load_host_state(root, vmcs);
     msr_list(root, root, vmcs, VMCS_CTRL_EXIT_MSR_LOAD_COUNT, VMCS_CTRL_EXIT_MSR_LOAD_ADDR, false);
     if (e->reason == EXIT_REASON_EPT_VIOLATION || e->reason == EXIT_REASON_EPT_MISCONFIG)

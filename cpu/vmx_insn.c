@@ -159,11 +159,26 @@ uint64_t vmx_mem_linear(struct cpu *c, const cs_x86_op *op, uint64_t rip_next, b
     return lma ? a : (uint32_t)a;
 }
 
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* A memory operand in 64-bit mode must be canonical: #GP(0) (30.3, "64-bit
+ * mode exceptions"; #SS for the SS segment is not told apart). Outside 64-bit
+ * mode linear addresses have 32 bits and always are. */
+static bool operand_canonical(struct cpu *c, uint64_t lin)
+{
+    if (canonical(lin))
+        return true;
+    cpu_raise(c, EXC_GP, true, 0);
+    return false;
+}
+
 static bool mem_read(struct cpu *c, uint64_t lin, void *buf, size_t n)
 {
     struct pw_ctx m;
     uint64_t fl;
     uint32_t pe;
+    if (!operand_canonical(c, lin))
+        return false;
     pw_ctx_read(c, &m);
     if (pw_read(c, &m, lin, buf, n, &fl, &pe)) {
         reg_set(c, UC_X86_REG_CR2, fl);
@@ -178,6 +193,8 @@ static bool mem_write(struct cpu *c, uint64_t lin, const void *buf, size_t n)
     struct pw_ctx m;
     uint64_t fl;
     uint32_t pe;
+    if (!operand_canonical(c, lin))
+        return false;
     pw_ctx_read(c, &m);
     if (pw_write(c, &m, lin, buf, n, &fl, &pe)) {
         reg_set(c, UC_X86_REG_CR2, fl);
@@ -241,6 +258,46 @@ static void set_rip_after_ud(struct cpu *c, uint64_t next)
         uc_blob_set_reg(c, 16, next);
     else
         reg_set(c, UC_X86_REG_RIP, next);
+}
+
+/* INVEPT and INVVPID (30.3): 0 done, 1 VMfailValid(28) (a type
+ * IA32_VMX_EPT_VPID_CAP does not list, or a bad descriptor), -1 a fault
+ * reading the 128-bit descriptor. The type is checked before the descriptor
+ * is read. Cached translations live in the non-root engines: INVEPT may
+ * follow a change of the EPT, so the engines' memory maps are rebuilt;
+ * INVVPID only drops their TLBs (any address, any VPID: invalidating more
+ * than asked is always allowed, 28.3.3.3). */
+static int invalidate(struct cpu *c, const struct vmx_decoded *d, uint64_t next)
+{
+    struct vmx_root *v = c->vmx;
+    bool ept = d->id == X86_INS_INVEPT;
+    uint64_t type = d->op_count > 0 ? reg_value(c, d->ops[0].reg, next) : ~0ULL;
+    uint64_t desc[2];
+    /* INVEPT types 1-2 are capability bits 25-26, INVVPID types 0-3 bits 40-43. */
+    unsigned bit = ept ? 24 + (unsigned)type : 40 + (unsigned)type;
+    if (type > (ept ? 2u : 3u) || (ept && type == 0) || !((v->caps.ept_vpid_cap >> bit) & 1))
+        return 1;
+    if (d->op_count < 2 || d->ops[1].type != X86_OP_MEM ||
+        !mem_read(c, vmx_mem_linear(c, &d->ops[1], next, d->lma), desc, sizeof desc))
+        return -1;
+    if (ept) {
+        if (type == INVEPT_SINGLE_CONTEXT && !ept_eptp_valid(&v->caps, desc[0]))
+            return 1;
+    } else {
+        if (desc[0] >> 16)
+            return 1; /* bits 63:16 reserved */
+        if (type != INVVPID_ALL_CONTEXT && (desc[0] & 0xffff) == 0)
+            return 1; /* VPID 0 is the host's */
+        if (type == INVVPID_INDIVIDUAL_ADDR && !canonical(desc[1]))
+            return 1;
+    }
+    for (int i = 0; i < v->nslots; i++) {
+        if (ept)
+            v->slots[i].mapped = false;
+        uc_ctl_flush_tlb(v->slots[i].g->uc);
+        uc_tlb_forget_page(v->slots[i].g);
+    }
+    return 0;
 }
 
 bool vmx_insn_root(struct cpu *c)
@@ -412,18 +469,13 @@ bool vmx_insn_root(struct cpu *c)
     }
     case X86_INS_INVEPT:
     case X86_INS_INVVPID: {
-        uint64_t type = d->op_count > 0 ? reg_value(c, ops[0].reg, next) : 0;
-        if (type < 1 || type > (id == X86_INS_INVEPT ? 2u : 3u)) {
-            fail(c, 28);
-            break;
-        }
-        /* Cached translations live in the non-root engines: drop them. */
-        for (int i = 0; i < v->nslots; i++) {
-            v->slots[i].mapped = false;
-            uc_ctl_flush_tlb(v->slots[i].g->uc);
-            uc_tlb_forget_page(v->slots[i].g);
-        }
-        succeed(c);
+        int r = invalidate(c, d, next);
+        if (r < 0)
+            goto out; /* a fault reading the descriptor */
+        if (r > 0)
+            fail(c, VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
+        else
+            succeed(c);
         break;
     }
     default:

@@ -103,9 +103,26 @@ static bool movcr_exits(struct cpu *g, const struct intercept_site *s, uint64_t 
 }
 
 /* MOV with CR0 or CR4 that does not exit (25.3): a read gives the host-owned
- * bits from the read shadow; a write leaves the host-owned bits as they are. */
+ * bits from the read shadow; a write leaves the host-owned bits as they are.
+ * MOV with CR8 reaches the TPR. */
 static bool movcr_emulate(struct cpu *g, const struct intercept_site *s)
 {
+    if (s->cr == 8) {
+        /* Without a TPR shadow (not offered), MOV with CR8 is the processor's
+         * TPR[7:4], the local APIC's (25.3); reserved bits 63:4 are left to
+         * the engine. */
+        int r = gpr_uc[s->gpr & 15];
+        if (!s->to_cr) {
+            reg_set(g, r, g->plat.tpr_read ? (uint64_t)(g->plat.tpr_read(g->plat.opaque) >> 4) : 0);
+            return true;
+        }
+        uint64_t v = reg_get(g, r);
+        if (v & ~0xfULL)
+            return false;
+        if (g->plat.tpr_write)
+            g->plat.tpr_write(g->plat.opaque, (uint8_t)(v << 4));
+        return true;
+    }
     if (s->cr != 0 && s->cr != 4)
         return false;
     int reg = s->cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4;
@@ -131,6 +148,66 @@ bool vmx_nr_rdtscp_enabled(struct cpu *g)
 {
     return (field(g, VMCS_CTRL_PROC_BASED) & VMX_PROC_ACTIVATE_SECONDARY) &&
            (field(g, VMCS_CTRL_PROC_BASED2) & VMX_PROC2_ENABLE_RDTSCP);
+}
+
+/* The linear address of the memory operand of the instruction `code` at rip
+ * (Capstone with details), in the engine's register state now. */
+static bool insn_mem_linear(struct cpu *g, const uint8_t *code, size_t n, uint64_t rip, uint64_t *gla)
+{
+    struct cpu *root = g->nr->root;
+    const uint8_t *p = code;
+    uint64_t pc = rip;
+    bool ok = false;
+    uc_blob_save(g);
+    bool cs64 = (uc_blob_hflags(g) & HF_CS64_MASK) != 0;
+    csh h = cs64 ? root->vmx->cs64d : root->vmx->cs32d;
+    cs_insn *in = cs_malloc(h);
+    if (cs_disasm_iter(h, &p, &n, &pc, in)) {
+        for (int i = 0; i < in->detail->x86.op_count; i++)
+            if (in->detail->x86.operands[i].type == X86_OP_MEM) {
+                *gla = vmx_mem_linear(g, &in->detail->x86.operands[i], rip + in->size, (efer_get(g) >> 10) & 1);
+                ok = true;
+                break;
+            }
+    }
+    cs_free(in, 1);
+    return ok;
+}
+
+/* INS and OUTS exits: the instruction-information field (table 27-8, which
+ * IA32_VMX_BASIC bit 54 advertises: address size and, for OUTS, the segment,
+ * DS unless a prefix overrides it) and the guest-linear address of the
+ * access, ES:(R|E)DI for INS, segment:(R|E)SI for OUTS (27.2.1). */
+static void string_io_info(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
+{
+    static const int8_t seg_of_prefix[256] = { [0x26] = 1 + SEG_ES, [0x2e] = 1 + SEG_CS, [0x36] = 1 + SEG_SS,
+                                               [0x3e] = 1 + SEG_DS, [0x64] = 1 + SEG_FS, [0x65] = 1 + SEG_GS };
+    bool addr_prefix = false;
+    unsigned seg = SEG_DS;
+    for (unsigned i = 0; i < s->len; i++) {
+        uint8_t b = bytes[i];
+        if (b == 0x67)
+            addr_prefix = true;
+        else if (seg_of_prefix[b])
+            seg = (unsigned)seg_of_prefix[b] - 1;
+        else if (b != 0x66 && b != 0xf2 && b != 0xf3 && (b & 0xf0) != 0x40)
+            break; /* the opcode */
+    }
+    if (s->io_in)
+        seg = SEG_ES; /* INS always writes through ES */
+    uc_blob_save(g);
+    uint32_t hf = uc_blob_hflags(g);
+    enum vmx_addr_size asize = (hf & HF_CS64_MASK) ? (addr_prefix ? VMX_ADDR32 : VMX_ADDR64)
+                               : (hf & HF_CS32_MASK) ? (addr_prefix ? VMX_ADDR16 : VMX_ADDR32)
+                                                     : (addr_prefix ? VMX_ADDR32 : VMX_ADDR16);
+    uint64_t off = reg_get(g, s->io_in ? UC_X86_REG_RDI : UC_X86_REG_RSI);
+    off &= asize == VMX_ADDR64 ? ~0ULL : asize == VMX_ADDR32 ? 0xffffffffULL : 0xffffULL;
+    struct seg_cache sc;
+    uc_blob_get_seg(g, (enum seg_index)seg, &sc);
+    /* In 64-bit mode only FS and GS have a base. */
+    uint64_t base = (hf & HF_CS64_MASK) && seg != SEG_FS && seg != SEG_GS ? 0 : sc.base;
+    g->nr->exit.insn_info = vmx_info_ins_outs(asize, seg);
+    g->nr->exit.gla = (hf & HF_CS64_MASK) ? base + off : (uint32_t)(base + off);
 }
 
 bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes)
@@ -159,10 +236,23 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
             return false;
         vmx_nr_exit(g, EXIT_REASON_RDTSCP, 0, s->len);
         return true;
-    case SITE_INVLPG:
+    case SITE_INVLPG: {
         if (!(proc & VMX_PROC_INVLPG_EXITING))
             return false;
-        vmx_nr_exit(g, EXIT_REASON_INVLPG, 0, s->len); /* qualification: the linear address (not decoded) */
+        /* The qualification is the operand's linear address (27.2.1); INVLPG
+         * at CPL > 0 is a #GP, which comes first (25.1.1). */
+        if (cpl_of(g) != 0)
+            return false;
+        uint64_t lin = 0;
+        insn_mem_linear(g, bytes, s->len, s->addr, &lin);
+        vmx_nr_exit(g, EXIT_REASON_INVLPG, lin, s->len);
+        return true;
+    }
+    case SITE_INVD:
+        /* Unconditional (25.1.2) but for the #GP of CPL > 0 (25.1.1). */
+        if (cpl_of(g) != 0)
+            return false;
+        vmx_nr_exit(g, EXIT_REASON_INVD, 0, s->len);
         return true;
     case SITE_RDMSR:
     case SITE_WRMSR: {
@@ -178,6 +268,8 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
             return false;
         vmx_nr_exit(g, EXIT_REASON_IO_INSTRUCTION,
                     vmx_qual_io(port, s->io_size, s->io_in, s->io_string, s->io_rep, s->io_port >= 0), s->len);
+        if (s->io_string)
+            string_io_info(g, s, bytes);
         return true;
     }
     case SITE_MOVCR:
@@ -210,12 +302,28 @@ bool vmx_nr_site(struct cpu *g, const struct intercept_site *s, const uint8_t *b
         return true;
     }
     }
-    (void)bytes;
     return false;
 }
 
+/* INT1 (ICEBP, F1), which Unicorn's decoder does not know: a #DB delivered as
+ * a trap (RIP past it) with no gate DPL check, or, with bit 1 of the
+ * exception bitmap, an exit reporting a privileged software exception of
+ * length 1 at the instruction (27.2.2), with qualification 0 (no DR6 bit). */
+static void icebp(struct cpu *g, uint64_t rip)
+{
+    if ((uint32_t)field(g, VMCS_CTRL_EXCEPTION_BITMAP) & (1u << EXC_DB)) {
+        vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, 0, 1);
+        g->nr->exit.intr_info = VMX_INTR_INFO_VALID | VMX_INTR_TYPE_PRIV_SW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT |
+                                EXC_DB;
+        return;
+    }
+    reg_set(g, UC_X86_REG_RIP, rip + 1);
+    cpu_raise(g, EXC_DB, false, 0);
+}
+
 /* An instruction Unicorn cannot execute in the guest: VMCALL and the VMX
- * instructions exit unconditionally (25.1.2); anything else is #UD. */
+ * instructions exit unconditionally (25.1.2), INT1 is a #DB; anything else is
+ * #UD. */
 bool vmx_nr_invalid_insn(struct cpu *g)
 {
     static const struct { unsigned id; uint32_t reason; } vmx[] = {
@@ -242,6 +350,10 @@ bool vmx_nr_invalid_insn(struct cpu *g)
     csh h = (uc_blob_hflags(g) & HF_CS64_MASK) ? g->cs64 : g->cs32;
     in = cs_malloc(h);
     if (cs_disasm_iter(h, &p, &left, &pc, in)) {
+        if (in->id == X86_INS_INT1) {
+            hit = true;
+            icebp(g, rip);
+        }
         for (size_t i = 0; i < sizeof vmx / sizeof vmx[0]; i++)
             if (in->id == vmx[i].id) {
                 vmx_nr_exit(g, vmx[i].reason, 0, in->size);
@@ -270,7 +382,18 @@ bool vmx_nr_exception(struct cpu *g, int vector, bool soft, bool has_err, uint32
     if (!exits)
         return false;
     uint32_t type = soft ? VMX_INTR_TYPE_SW_EXCEPTION : VMX_INTR_TYPE_HW_EXCEPTION;
-    vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, vector == 14 ? reg_get(g, UC_X86_REG_CR2) : 0, soft ? 1 : 0);
+    uint64_t qual = 0;
+    if (vector == 14) {
+        qual = reg_get(g, UC_X86_REG_CR2);
+    } else if (vector == EXC_DB) {
+        /* A #DB that exits leaves DR6 alone and reports DR6's B3-B0, BD and
+         * BS in the qualification (27.1, table 27-1). Unicorn has already
+         * set them in the engine's DR6: move them over. */
+        uint64_t dr6 = reg_get(g, UC_X86_REG_DR6);
+        qual = dr6 & (DR6_B0_B3 | DR6_BD | DR6_BS);
+        reg_set(g, UC_X86_REG_DR6, dr6 & ~qual);
+    }
+    vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, qual, soft ? 1 : 0);
     g->nr->exit.intr_info = VMX_INTR_INFO_VALID | (type << VMX_INTR_INFO_TYPE_SHIFT) | (uint32_t)vector |
                             (has_err ? VMX_INTR_INFO_DELIVER_ERROR_CODE : 0);
     g->nr->exit.intr_error = has_err ? err : 0;
@@ -299,6 +422,15 @@ static bool nmi_exits(struct cpu *g, struct cpu *root, uint32_t pin)
     vmx_nr_exit(g, EXIT_REASON_EXCEPTION_NMI, 0, 0);
     g->nr->exit.intr_info = VMX_INTR_INFO_VALID | VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT | 2;
     return true;
+}
+
+uint64_t vmx_nr_idle_until(struct cpu *g, uint64_t cycles)
+{
+    if (g->nr->timer_deadline < cycles)
+        cycles = g->nr->timer_deadline;
+    if (cycles > g->cycles && cycles != UINT64_MAX)
+        g->cycles = cycles;
+    return cycles;
 }
 
 /* Checked at each instruction-block boundary of the guest engine. */
@@ -361,14 +493,10 @@ bool vmx_nr_check_events(struct cpu *g)
  * memory operand, decoded with Capstone. */
 static bool guest_linear(struct cpu *g, unsigned acc, uint64_t *gla)
 {
-    struct cpu *root = g->nr->root;
-    uint64_t rip = reg_get(g, UC_X86_REG_RIP), fl, pc = rip;
+    uint64_t rip = reg_get(g, UC_X86_REG_RIP), fl;
     uint8_t code[15];
-    const uint8_t *p = code;
-    size_t left = sizeof code;
     struct pw_ctx m;
     uint32_t pe;
-    bool ok = false;
 
     if (acc == EPT_X) {
         *gla = rip;
@@ -377,21 +505,7 @@ static bool guest_linear(struct cpu *g, unsigned acc, uint64_t *gla)
     pw_ctx_read(g, &m);
     if (pw_read(g, &m, rip, code, sizeof code, &fl, &pe))
         return false;
-    uc_blob_save(g);
-    bool cs64 = (uc_blob_hflags(g) & HF_CS64_MASK) != 0;
-    csh h = cs64 ? root->vmx->cs64d : root->vmx->cs32d;
-    cs_insn *in = cs_malloc(h);
-    if (cs_disasm_iter(h, &p, &left, &pc, in)) {
-        for (int i = 0; i < in->detail->x86.op_count; i++)
-            if (in->detail->x86.operands[i].type == X86_OP_MEM) {
-                *gla = vmx_mem_linear(g, &in->detail->x86.operands[i], rip + in->size,
-                                                    (m.efer >> 10) & 1);
-                ok = true;
-                break;
-            }
-    }
-    cs_free(in, 1);
-    return ok;
+    return insn_mem_linear(g, code, sizeof code, rip, gla);
 }
 
 /* An access to a guest-physical address the engine has no mapping for: an EPT

@@ -76,8 +76,18 @@ struct vmx_exit {
     bool gla_valid;
 };
 
+/* A stretch of a platform MMIO region that the EPT maps at some guest-physical
+ * address: the device sees offsets within its own region (delta added). */
+#define VMX_MAX_MMIO_MAPS 32
+struct vmx_mmio_map {
+    const struct mmio_region *r;
+    uint64_t delta;
+};
+
 /* The VMX side of a non-root engine. */
 struct vmx_nonroot {
+    struct vmx_mmio_map mmio_maps[VMX_MAX_MMIO_MAPS];
+    int n_mmio_maps;
     struct cpu *root;
     uint64_t vmcs_pa;
     struct vmx_exit exit;
@@ -166,5 +176,10 @@ bool vmx_nr_ept_fault(struct cpu *g, uc_mem_type type, uint64_t gpa);
  * map: on hardware that walk exits (28.2.3); true if it did. */
 bool vmx_nr_walk_fault(struct cpu *g);
 void vmx_nr_exit(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len);
+/* The CPU idles (its guest halted) until `cycles`: the guest engine's clock,
+ * which becomes the CPU's when it next runs, moves there too, but no further
+ * than the VMX-preemption timer's expiry, which counts in HLT (25.5.1) and
+ * ends the idling. Returns where the idling ends. */
+uint64_t vmx_nr_idle_until(struct cpu *g, uint64_t cycles);
 
 #endif

@@ -57,6 +57,18 @@ int invept(uint64_t type, uint64_t eptp)
     return VMX_INSN("invept %1, %2", "m"(desc), "r"(type));
 }
 
+int invept_desc(uint64_t type, uint64_t lo, uint64_t hi)
+{
+    struct { uint64_t lo, hi; } desc = { lo, hi };
+    return VMX_INSN("invept %1, %2", "m"(desc), "r"(type));
+}
+
+int invvpid(uint64_t type, uint64_t lo, uint64_t hi)
+{
+    struct { uint64_t lo, hi; } desc = { lo, hi };
+    return VMX_INSN("invvpid %1, %2", "m"(desc), "r"(type));
+}
+
 uint64_t vmr(uint64_t field)
 {
     uint64_t v;
@@ -86,7 +98,7 @@ const char *vmx_exit_name(uint32_t reason)
 {
     static const char *const names[] = {
         [0] = "exception or NMI", [1] = "external interrupt", [2] = "triple fault", [3] = "INIT",
-        [7] = "interrupt window", [8] = "NMI window", [9] = "task switch", [10] = "CPUID", [12] = "HLT", [14] = "INVLPG",
+        [7] = "interrupt window", [8] = "NMI window", [9] = "task switch", [10] = "CPUID", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
         [16] = "RDTSC", [18] = "VMCALL", [19] = "VMCLEAR", [20] = "VMLAUNCH", [21] = "VMPTRLD",
         [22] = "VMPTRST", [23] = "VMREAD", [24] = "VMRESUME", [25] = "VMWRITE", [26] = "VMXOFF",
         [27] = "VMXON", [28] = "CR access", [29] = "MOV DR", [30] = "I/O instruction", [31] = "RDMSR", [32] = "WRMSR",

@@ -406,6 +406,11 @@ enum vmx_activity_state {
 #define EPT_CAP_AD (1ull << 21)
 #define EPT_CAP_INVEPT_SINGLE (1ull << 25)
 #define EPT_CAP_INVEPT_ALL (1ull << 26)
+#define VPID_CAP_INVVPID (1ull << 32)
+#define VPID_CAP_INDIVIDUAL_ADDR (1ull << 40)
+#define VPID_CAP_SINGLE_CONTEXT (1ull << 41)
+#define VPID_CAP_ALL_CONTEXT (1ull << 42)
+#define VPID_CAP_SINGLE_CONTEXT_GLOBALS (1ull << 43)
 
 /* ---- EPT (24.6.11, 28.2) ---- */
 /* Permissions (entry bits 2:0) and access types (violation qualification bits
@@ -429,8 +434,18 @@ enum vmx_activity_state {
 /* INVEPT types (30.3, INVEPT). */
 #define INVEPT_SINGLE_CONTEXT 1
 #define INVEPT_ALL_CONTEXT 2
+/* INVVPID types (30.3, INVVPID); IA32_VMX_EPT_VPID_CAP bit 40 + type says
+ * whether one is supported. */
+#define INVVPID_INDIVIDUAL_ADDR 0
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXT 2
+#define INVVPID_SINGLE_CONTEXT_GLOBALS 3
 
 /* ---- exit qualifications (27.2.1) ---- */
+/* Debug exceptions (table 27-1): DR6's layout. */
+#define DR6_B0_B3 0xfull
+#define DR6_BD (1ull << 13)
+#define DR6_BS (1ull << 14)
 /* Control-register accesses (table 27-3). */
 #define QUAL_CR_NUMBER(q) ((q) & 0xf)
 #define QUAL_CR_TYPE(q) (((q) >> 4) & 3)   /* enum vmx_cr_access: 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW */

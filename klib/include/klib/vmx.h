@@ -25,6 +25,10 @@ int vmread(uint64_t field, uint64_t *val);
 int vmwrite(uint64_t field, uint64_t val);
 int vmcall(void);                   /* root mode: VMfailValid(1) */
 int invept(uint64_t type, uint64_t eptp);
+/* INVEPT and INVVPID with the whole 128-bit descriptor: for INVVPID, lo holds
+ * the VPID in bits 15:0 (63:16 reserved), hi the linear address. */
+int invept_desc(uint64_t type, uint64_t lo, uint64_t hi);
+int invvpid(uint64_t type, uint64_t lo, uint64_t hi);
 /* VMREAD that returns the value (0 if the VMREAD failed). */
 uint64_t vmr(uint64_t field);
 /* The VM-instruction error field of the current VMCS. */
