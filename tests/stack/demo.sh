@@ -52,7 +52,9 @@ for f in cold warm; do
     grep -Eq '^    linux +id 1 ' "$s" || fail "$f: the summary lists no PV DomU 'linux' with id 1"
     grep -Eq '^    pvh +id 2 ' "$s" || fail "$f: the summary lists no PVH DomU 'pvh' with id 2"
     grep -q 'in linux: Linux linux 6\.1\.0-.*x86_64' "$s" || fail "$f: no uname -a from the DomU"
-    grep -q 'xl list then shows Domain-0$' "$s" || fail "$f: xl list after shutdown and destroy is not Domain-0 alone"
+    grep -q 'in pvh:   Booting kernel on Xen PVH' "$s" || fail "$f: the PVH DomU's console does not show Linux booting on Xen PVH"
+    grep -q 'pvh shut down, linux destroyed; xl list then shows Domain-0$' "$s" ||
+        fail "$f: not 'pvh shut down, linux destroyed' with Domain-0 alone in xl list afterwards"
 done
 
 # The warm console is the cold one's end, byte for byte.
