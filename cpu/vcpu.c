@@ -55,6 +55,7 @@ static __attribute__((noinline)) void hook_block_slow(uc_engine *uc, uint64_t ad
         e = blocks_lookup(c, addr, size);
         if (c->retranslate) { /* decoding found an instruction to intercept */
             c->retranslate = false;
+            c->stats.retranslations++;
             uc_ctl_remove_cache(uc, addr, addr + size);
             c->hook_stopped = true;
             uc_emu_stop(uc);
@@ -514,6 +515,8 @@ static enum cpu_exit run_guest(struct cpu *c, uint64_t limit)
     c->instructions = g->instructions;
     c->stats.exceptions += g->stats.exceptions, g->stats.exceptions = 0;
     c->stats.interrupts += g->stats.interrupts, g->stats.interrupts = 0;
+    c->stats.page_faults += g->stats.page_faults, g->stats.page_faults = 0;
+    c->stats.gp_faults += g->stats.gp_faults, g->stats.gp_faults = 0;
     if (r == CPU_EXIT_VMEXIT) {
         vmx_exit_to_root(c, g);
         return CPU_EXIT_VMEXIT; /* the caller goes on in root operation */
@@ -607,6 +610,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
                 c->tlb_period = c->tlb_period * 2 > TLB_RESIZE_PERIOD ? TLB_RESIZE_PERIOD : c->tlb_period * 2;
             if (uc_tlb_wants_resize(c)) {
                 uc_ctl_flush_tlb(c->uc);
+                c->stats.tlb_flushes++;
                 uc_tlb_flushed(c);
                 uc_tlb_forget_page(c);
             }
@@ -621,6 +625,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
         uc_tlb_run_start(c);
+        c->stats.engine_runs++;
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
             continue; /* an EPT exit ended the run */

@@ -52,6 +52,8 @@ static void charge_bus(struct machine *m, uint16_t port)
 static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 {
     struct machine *m = o;
+    if (m->counters)
+        machine_counters_pio(m, port);
     charge_bus(m, port);
     sync_time(m);
     uint32_t v = iomap_pio_read(&m->io, port, size);
@@ -62,6 +64,8 @@ static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
 {
     struct machine *m = o;
+    if (m->counters)
+        machine_counters_pio(m, port);
     charge_bus(m, port);
     sync_time(m);
     iomap_pio_write(&m->io, port, val, size);
@@ -71,6 +75,8 @@ static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
 static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
 {
     struct mmio_dev *d = o;
+    if (d->m->counters)
+        machine_counters_mmio(d->m);
     sync_time(d->m);
     uint64_t v = d->ops->read(d->opaque, off, size);
     after_access(d->m);
@@ -80,6 +86,8 @@ static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
 static void mmio_write(void *o, uint64_t off, uint64_t val, unsigned size)
 {
     struct mmio_dev *d = o;
+    if (d->m->counters)
+        machine_counters_mmio(d->m);
     sync_time(d->m);
     d->ops->write(d->opaque, off, val, size);
     after_access(d->m);
@@ -374,6 +382,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
+    if (cfg->counters && machine_counters_enable(m))
+        goto fail_after_devices;
     firmware_init(m);
     return m;
 
@@ -406,6 +416,7 @@ void machine_destroy(struct machine *m)
     pic_destroy(m->pic);
     lapic_destroy(m->lapic);
     cpu_free(m->cpu);
+    machine_counters_free(m);
     evq_destroy(&m->q);
     ram_destroy(&m->ram);
     free(m);
@@ -433,6 +444,8 @@ static void finish(struct machine *m, struct machine_result *res, enum machine_e
     res->fault_vector = f->vector;
     res->fault_rip = f->rip;
     fflush(m->cfg.console);
+    if (m->counters)
+        machine_counters_end(m);
 }
 
 /* Nothing but observers is queued: no device can ever wake a halted CPU. */
@@ -462,6 +475,8 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
         enum cpu_exit why = cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
+        if (m->counters)
+            machine_counters_tick(m);
         if (m->trace && cpu_instructions(m->cpu) != i0)
             evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
         switch (why) {

@@ -112,9 +112,15 @@ void cpu_kick(struct cpu *c);
 void cpu_request_stop(struct cpu *c);
 
 const struct cpu_fault *cpu_last_fault(const struct cpu *c);
-/* Counters for reports and tests. */
+/* Counters for reports, tests and docs/perf.md. */
 struct cpu_stats {
     uint64_t exceptions, interrupts, syscalls, intercepts, blocks_decoded;
+    uint64_t page_faults, gp_faults;  /* of the exceptions: #PF and #GP */
+    uint64_t engine_runs;             /* uc_emu_start calls */
+    uint64_t tlb_flushes;             /* whole-TLB flushes hvsim asks of Unicorn */
+    uint64_t cr_writes, invlpgs;      /* MOV to CR and INVLPG sites emulated or passed */
+    uint64_t retranslations;          /* blocks dropped to retranslate with new sites */
+    uint64_t ffwd_loops, ffwd_insns;  /* spin loops fast-forwarded, instructions not run (ffwd.c) */
 };
 const struct cpu_stats *cpu_stats(const struct cpu *c);
 
