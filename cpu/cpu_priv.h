@@ -117,10 +117,38 @@ enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };
 
 #define CPU_MAX_MMIO 16
 struct mmio_region {
+    struct cpu *cpu;
     uint64_t base, size;
     cpu_mmio_read_fn *rd;
     cpu_mmio_write_fn *wr;
     void *opaque;
+};
+
+/* Spin-loop fast-forward (ffwd.c). */
+#define FFWD_PATH_MAX 16
+enum ffwd_phase { FF_IDLE, FF_RECORD, FF_VERIFY, FF_PROBE };
+struct ffwd_block {
+    uint64_t addr;
+    uint32_t size;
+};
+struct ffwd {
+    enum ffwd_phase phase;
+    uint64_t recent[4];        /* blocks of the last polling instructions */
+    unsigned nrecent;
+    uint32_t hits;             /* polling instructions in a row from those blocks */
+    uint64_t head;             /* the loop's head block: iterations start there */
+    int nb;                    /* head entries seen while recording */
+    struct ffwd_block path[FFWD_PATH_MAX], cur[FFWD_PATH_MAX];
+    unsigned npath, ncur;
+    bool it_bad, it_rising;    /* this iteration: an access not repeatable; a growing input */
+    uint64_t it_until;         /* this iteration: cycles when an input read may change */
+    bool rising, checked;      /* the loop reads a growing input; its instructions were checked */
+    uint64_t until;
+    uint64_t prev[17], prev_cycles, prev_insns; /* at the last head entry: GPRs, RFLAGS */
+    uint64_t delta[17], L, I;  /* per iteration: register steps, cycles, instructions */
+    uint64_t base[17], base_cycles, base_insns, j; /* the probe: skipped from here, j iterations */
+    bool rollback;
+    csh cs[3];                 /* Capstone with operand details: 16-, 32-, 64-bit code */
 };
 
 struct cpu {
@@ -143,6 +171,7 @@ struct cpu {
             bool irq_watch;       /* an interrupt waits for IF: check at each block */
             bool irq_after_block; /* interrupt shadow: let one block run, then watch */
             bool nr_watch;        /* non-root: an interrupt window waits for IF */
+            bool ff_rec;          /* a polling loop is watched (ffwd.c) */
         };
         uint32_t block_watch; /* any of them: the block hook takes its slow path */
     };
@@ -200,6 +229,8 @@ struct cpu {
         bool on;
     } itrace;
 
+
+    struct ffwd ff;
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
@@ -324,6 +355,15 @@ static inline const struct block_entry *blocks_probe(const struct cpu *c, uint64
     const struct block_entry *e = &c->blocks.slots[block_hash(addr, size) & c->blocks.mask];
     return e->addr == addr && e->size == size ? e : NULL;
 }
+
+/* ffwd.c: spin-loop fast-forward */
+void ffwd_hit(struct cpu *c, bool tsc);   /* IN and RDTSC hooks: a polling instruction */
+void ffwd_io(struct cpu *c, uint16_t port, unsigned size, bool write, uint32_t val); /* while ff_rec */
+void ffwd_mmio(struct cpu *c);            /* while ff_rec */
+int ffwd_block(struct cpu *c, uint64_t addr, uint32_t size); /* block hook, ff_rec: 1 stops the engine */
+bool ffwd_after_run(struct cpu *c);       /* the engine stopped: true when a probe was undone */
+void ffwd_reset(struct cpu *c);
+void ffwd_free(struct cpu *c);
 
 /* The decoded blocks and intercept sites in a snapshot (intercept.c). */
 void blocks_save(struct cpu *c, struct buf *out);

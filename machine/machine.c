@@ -72,6 +72,32 @@ static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
     after_access(m);
 }
 
+/* Spin-loop fast-forward asks what repeating a port access would do. */
+static int plat_pio_poll(void *o, uint16_t port, unsigned size, bool write, uint32_t val, uint64_t *until_cycles)
+{
+    struct machine *m = o;
+    uint8_t own = m->io.port_owner[port];
+    const struct io_region *r = own ? &m->io.regions[own - 1] : NULL;
+    vtime_t until = VTIME_NEVER;
+
+    if (!r || !r->ops->poll || port + size > r->base + r->len)
+        return CPU_POLL_NONE;
+    enum dev_poll k = r->ops->poll(r->opaque, port - r->base, size, write, val, cpu_now(m->cpu), &until);
+    *until_cycles = cpu_cycles_at(m->cpu, until);
+    return k == DEV_POLL_STABLE ? CPU_POLL_STABLE : k == DEV_POLL_RISING ? CPU_POLL_RISING
+                                                 : k == DEV_POLL_SAME ? CPU_POLL_SAME : CPU_POLL_NONE;
+}
+
+/* The devices' clock follows the CPU back; nothing fired in between, since a
+ * probe ends before the next event. */
+static void plat_rewind(void *o)
+{
+    struct machine *m = o;
+    vtime_t now = cpu_now(m->cpu);
+    if (now < m->q.now)
+        m->q.now = now;
+}
+
 static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
 {
     struct mmio_dev *d = o;
@@ -324,7 +350,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
         .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack, .nmi_take = plat_nmi_take,
         .tpr_read = plat_tpr_read, .tpr_write = plat_tpr_write,
-        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event, .opaque = m,
+        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event,
+        .pio_poll = plat_pio_poll, .rewind = plat_rewind, .opaque = m,
     };
     m->cpu = cpu_new(&cc, &plat);
     if (!m->cpu)

@@ -1,0 +1,369 @@
+/* Spin-loop fast-forward: a guest that polls a port or the TSC while waiting
+ * for time to pass has its wait skipped, leaving the state a run of every
+ * iteration would have left (registers, memory, cycles, instructions retired).
+ *
+ * A polling instruction (IN, RDTSC) that keeps running from the same blocks
+ * arms it. The next iterations, from one entry to the loop's head block to the
+ * next, are watched at block boundaries: they must take the same blocks in
+ * the same number of cycles and instructions, change each general register
+ * by the same amount (an induction variable, the TSC) and RFLAGS not at all,
+ * write no memory (each instruction is checked with Capstone) and make only
+ * port accesses the devices call repeatable (a read with no effect whose
+ * value holds, or only grows, until a known time; a write identical to the
+ * last). Then j iterations are skipped at the head: registers advance by j
+ * steps, time by j iterations, and the next iteration runs for real as a
+ * probe. j is chosen so that the probe ends before the next event and before
+ * any input read in the loop could change; when the probe does not come back
+ * to the head as predicted (the loop ended earlier), the state at the head is
+ * restored (nothing else changed) and half as many are tried.
+ *
+ * What makes it exact: inputs that hold make every skipped iteration equal to
+ * the probe; inputs that grow (the TSC, the PM timer) make the loop's exit
+ * test, for the comparisons polling loops make (elapsed >= wait), false up to
+ * some iteration and true after, so a probe that goes on proves the skipped
+ * ones did. A loop that waits for a bit of a counter to toggle is not of that
+ * kind and could be skipped past its exit (docs/perf.md). The decision reads
+ * only guest state and virtual time, so a replay makes the same ones; and
+ * since the result equals running the loop, a record made without
+ * fast-forward replays with it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cpu_priv.h"
+
+#define FFWD_ARM_HITS 64 /* polling instructions from the same blocks before watching */
+#define FFWD_MIN_SKIP 4  /* fewer iterations are not worth a probe */
+
+/* What the caller of ffwd_block does next. */
+enum { FFWD_GO = 0, FFWD_STOP = 1 };
+
+static void regs_read(struct cpu *c, uint64_t *r)
+{
+    for (int i = 0; i < 16; i++)
+        r[i] = reg_get(c, gpr_uc[i]);
+    r[16] = reg_get(c, UC_X86_REG_EFLAGS);
+}
+
+static void give_up(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    f->phase = FF_IDLE;
+    f->hits = 0;
+    c->ff_rec = false;
+}
+
+void ffwd_reset(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    f->phase = FF_IDLE;
+    f->hits = 0;
+    f->rollback = false;
+    c->ff_rec = false;
+}
+
+void ffwd_free(struct cpu *c)
+{
+    for (int i = 0; i < 3; i++)
+        if (c->ff.cs[i])
+            cs_close(&c->ff.cs[i]);
+}
+
+/* A polling instruction ran (from the IN and RDTSC hooks): counts runs from
+ * the same blocks and arms the watch. */
+void ffwd_hit(struct cpu *c, bool tsc)
+{
+    struct ffwd *f = &c->ff;
+
+    if (f->phase != FF_IDLE) {
+        if (tsc)
+            f->it_rising = true;
+        return;
+    }
+    if (c->sw.no_ffwd || c->nr || c->block_watch || c->itrace.fn)
+        return;
+    uint64_t b = c->block_start;
+    if (b == f->recent[0] || b == f->recent[1] || b == f->recent[2] || b == f->recent[3]) {
+        if (++f->hits < FFWD_ARM_HITS)
+            return;
+        f->phase = FF_RECORD;
+        f->head = b;
+        f->nb = 0;
+        f->checked = false;
+        c->ff_rec = true;
+        return;
+    }
+    f->hits = 0;
+    f->recent[f->nrecent++ & 3] = b;
+}
+
+/* A port access while the loop is watched: is it repeatable, and until when? */
+void ffwd_io(struct cpu *c, uint16_t port, unsigned size, bool write, uint32_t val)
+{
+    struct ffwd *f = &c->ff;
+    uint64_t until = UINT64_MAX;
+
+    if (f->phase != FF_RECORD)
+        return;
+    int k = c->plat.pio_poll ? c->plat.pio_poll(c->plat.opaque, port, size, write, val, &until) : CPU_POLL_NONE;
+    if (k == CPU_POLL_NONE || (write != (k == CPU_POLL_SAME)))
+        f->it_bad = true;
+    if (k == CPU_POLL_RISING)
+        f->it_rising = true;
+    if (!write && until < f->it_until)
+        f->it_until = until;
+}
+
+/* An MMIO access while watched: not modelled as repeatable. */
+void ffwd_mmio(struct cpu *c)
+{
+    if (c->ff.phase == FF_RECORD)
+        c->ff.it_bad = true;
+}
+
+/* Instructions a skipped iteration may contain: no memory writes (checked on
+ * the operands), no stack, no control transfer but jumps, nothing privileged
+ * but port I/O and the TSC. */
+static bool insn_allowed(const cs_insn *in)
+{
+    static const char *const ok[] = {
+        "mov", "movzx", "movsx", "movsxd", "movabs", "lea", "add", "adc", "sub", "sbb", "cmp", "test",
+        "and", "or", "xor", "not", "neg", "inc", "dec", "shl", "sal", "shr", "sar", "shld", "shrd", "rol",
+        "ror", "imul", "mul", "bt", "bswap", "xchg", "cdqe", "cdq", "cqo", "cwde", "cwd", "nop", "pause",
+        "lfence", "mfence", "in", "out", "rdtsc", "rdtscp",
+    };
+    const char *m = in->mnemonic; /* jumps (jmp, jcc, jrcxz), cmovcc, setcc */
+    bool known = m[0] == 'j' || strncmp(m, "cmov", 4) == 0 || strncmp(m, "set", 3) == 0;
+    for (size_t i = 0; !known && i < sizeof ok / sizeof ok[0]; i++)
+        known = strcmp(m, ok[i]) == 0;
+    if (!known || !in->detail)
+        return false;
+    /* Capstone 4 leaves `access` empty for some (INC m32): a memory
+     * destination is taken as written unless the instruction only reads it. */
+    const cs_x86 *x = &in->detail->x86;
+    bool reads_only = m[0] == 'j' || !strcmp(m, "cmp") || !strcmp(m, "test") || !strcmp(m, "bt");
+    for (int i = 0; i < x->op_count; i++)
+        if (x->operands[i].type == X86_OP_MEM &&
+            ((x->operands[i].access & CS_AC_WRITE) || (i == 0 && !reads_only) || !strcmp(m, "xchg")))
+            return false;
+    return true;
+}
+
+static bool path_checked(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    uc_blob_save(c);
+    uint32_t hf = uc_blob_hflags(c);
+    int mi = (hf & HF_CS64_MASK) ? 2 : (hf & HF_CS32_MASK) ? 1 : 0;
+    static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
+    if (!f->cs[mi]) {
+        if (cs_open(CS_ARCH_X86, modes[mi], &f->cs[mi]) != CS_ERR_OK)
+            return false;
+        cs_option(f->cs[mi], CS_OPT_DETAIL, CS_OPT_ON);
+    }
+    struct pw_ctx m;
+    pw_ctx_read(c, &m);
+    cs_insn *in = cs_malloc(f->cs[mi]);
+    bool ok = in != NULL;
+    for (unsigned b = 0; ok && b < f->npath; b++) {
+        uint8_t code[256];
+        uint64_t fl, pc = f->path[b].addr;
+        uint32_t pe;
+        size_t left = f->path[b].size;
+        const uint8_t *p = code;
+        if (left > sizeof code || pw_read(c, &m, pc, code, left, &fl, &pe)) {
+            ok = false;
+            break;
+        }
+        while (ok && left && cs_disasm_iter(f->cs[mi], &p, &left, &pc, in))
+            ok = insn_allowed(in);
+        if (left)
+            ok = false;
+    }
+    if (in)
+        cs_free(in, 1);
+    return ok;
+}
+
+/* Iterations j that may be skipped from cycles `now`: the probe after them
+ * ends before `limit` with one iteration to spare. */
+static uint64_t skip_count(const struct ffwd *f, uint64_t now, uint64_t limit)
+{
+    if (limit <= now || f->L == 0)
+        return 0;
+    uint64_t n = (limit - now) / f->L;
+    return n >= 3 ? n - 2 : 0;
+}
+
+static void skip(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    for (int i = 0; i < 16; i++)
+        if (f->delta[i])
+            reg_set(c, gpr_uc[i], f->base[i] + f->j * f->delta[i]);
+    c->cycles = f->base_cycles + f->j * f->L;
+    c->instructions = f->base_insns + f->j * f->I;
+    f->phase = FF_VERIFY;
+    f->ncur = 0;
+}
+
+/* At the loop head in the record phase: the iteration that just ended is
+ * compared with the one before; two alike with all the conditions met, and
+ * a skip starts. Returns false to give up. */
+static bool record_boundary(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    uint64_t r[17];
+
+    regs_read(c, r);
+    if (f->nb >= 1) {
+        uint64_t L = c->cycles - f->prev_cycles, I = c->instructions - f->prev_insns, d[17];
+        for (int i = 0; i < 17; i++)
+            d[i] = r[i] - f->prev[i];
+        if (f->it_bad || f->ncur == 0 || L == 0 || d[16] != 0)
+            return false;
+        if (f->nb == 1) {
+            if (f->ncur != f->npath || memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur))
+                f->checked = false; /* other blocks than the last skip's */
+            memcpy(f->path, f->cur, sizeof f->cur[0] * f->ncur);
+            f->npath = f->ncur;
+            f->L = L, f->I = I;
+            memcpy(f->delta, d, sizeof d);
+            f->until = f->it_until;
+            f->rising = f->it_rising;
+        } else {
+            if (f->ncur != f->npath || memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur) || L != f->L ||
+                I != f->I || memcmp(d, f->delta, sizeof d))
+                return false;
+            if (f->it_until < f->until)
+                f->until = f->it_until;
+            f->rising |= f->it_rising;
+            /* Start a skip here, at the head, with nothing pending. */
+            if (c->irq_watch || c->irq_after_block || c->nr_watch)
+                return false;
+            if (c->nmi_pending || ((r[16] & EFLAGS_IF) && c->plat.intr_pending &&
+                                   c->plat.intr_pending(c->plat.opaque) >= 0))
+                return false;
+            if (!f->checked && !path_checked(c))
+                return false;
+            f->checked = true;
+            uint64_t limit = f->until < c->stop_cycles ? f->until : c->stop_cycles;
+            memcpy(f->base, r, sizeof r);
+            f->base_cycles = c->cycles;
+            f->base_insns = c->instructions;
+            f->j = skip_count(f, c->cycles, limit);
+            if (f->j < FFWD_MIN_SKIP)
+                return false;
+            skip(c);
+            return true;
+        }
+    }
+    memcpy(f->prev, r, sizeof r);
+    f->prev_cycles = c->cycles;
+    f->prev_insns = c->instructions;
+    f->nb++;
+    f->ncur = 0;
+    f->it_bad = f->it_rising = false;
+    f->it_until = UINT64_MAX;
+    return true;
+}
+
+/* At the loop head after a probe: it went round as predicted, so the skipped
+ * iterations stand. Watch on from here for the next skip. */
+static int verify_boundary(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+    uint64_t r[17];
+
+    regs_read(c, r);
+    bool same = f->ncur == f->npath && !memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur) &&
+                c->cycles == f->base_cycles + (f->j + 1) * f->L &&
+                c->instructions == f->base_insns + (f->j + 1) * f->I;
+    for (int i = 0; same && i < 17; i++)
+        same = r[i] == f->base[i] + (f->j + 1) * f->delta[i];
+    if (!same) {
+        f->rollback = true;
+        return FFWD_STOP;
+    }
+    c->stats.ffwd_loops++;
+    c->stats.ffwd_insns += f->j * f->I;
+    /* The next skip needs two fresh iterations (inputs read anew). */
+    f->phase = FF_RECORD;
+    f->nb = 0;
+    record_boundary(c);
+    return FFWD_GO;
+}
+
+/* From the block hook's slow path, before the block at addr runs and is
+ * counted, while the loop is watched. FFWD_STOP: stop the engine (a probe
+ * failed; ffwd_after_run restores the head). */
+int ffwd_block(struct cpu *c, uint64_t addr, uint32_t size)
+{
+    struct ffwd *f = &c->ff;
+
+    if (f->phase == FF_PROBE) { /* restarted at the head after a failed probe */
+        if (addr != f->head) {
+            give_up(c);
+            return FFWD_GO;
+        }
+        skip(c);
+    } else if (addr == f->head && f->phase == FF_RECORD) {
+        if (!record_boundary(c)) {
+            give_up(c);
+            return FFWD_GO;
+        }
+    } else if (addr == f->head && f->phase == FF_VERIFY && f->ncur > 0) {
+        if (verify_boundary(c) == FFWD_STOP)
+            return FFWD_STOP;
+    } else if (f->phase == FF_VERIFY &&
+               (f->ncur >= f->npath || f->path[f->ncur].addr != addr || f->path[f->ncur].size != size)) {
+        f->rollback = true; /* the loop ended in the probe, or went elsewhere */
+        return FFWD_STOP;
+    }
+    if (f->phase == FF_RECORD && f->nb == 0)
+        return FFWD_GO; /* not yet at the head */
+    if (f->ncur == FFWD_PATH_MAX) {
+        if (f->phase == FF_VERIFY) {
+            f->rollback = true;
+            return FFWD_STOP;
+        }
+        give_up(c);
+        return FFWD_GO;
+    }
+    f->cur[f->ncur].addr = addr;
+    f->cur[f->ncur].size = size;
+    f->ncur++;
+    return FFWD_GO;
+}
+
+/* After the engine stopped: a probe that did not come round (or was cut
+ * short by anything) is undone, back to the loop head with the state it had,
+ * and half as many iterations are tried. Returns true when it undid one. */
+bool ffwd_after_run(struct cpu *c)
+{
+    struct ffwd *f = &c->ff;
+
+    if (f->phase != FF_VERIFY)
+        return false;
+    for (int i = 0; i < 16; i++)
+        reg_set(c, gpr_uc[i], f->base[i]);
+    reg_set(c, UC_X86_REG_EFLAGS, f->base[16]);
+    reg_set(c, UC_X86_REG_RIP, f->head);
+    c->cycles = f->base_cycles;
+    c->instructions = f->base_insns;
+    if (c->plat.rewind)
+        c->plat.rewind(c->plat.opaque);
+    c->exc.valid = false; /* a fault the probe met: the real run decides */
+    c->op = OP_NONE;
+    c->halted = false;
+    f->rollback = false;
+    f->j /= 2;
+    if (f->j < FFWD_MIN_SKIP) {
+        give_up(c);
+        f->hits = 0;
+    } else {
+        f->phase = FF_PROBE;
+        f->ncur = 0;
+    }
+    return true;
+}
