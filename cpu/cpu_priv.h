@@ -143,6 +143,7 @@ struct ffwd {
     bool it_bad, it_rising;    /* this iteration: an access not repeatable; a growing input */
     uint64_t it_until;         /* this iteration: cycles when an input read may change */
     bool rising, checked;      /* the loop reads a growing input; its instructions were checked */
+    bool live[17];             /* GPRs (and RFLAGS, [16]) the loop reads before writing: they carry over */
     uint64_t until;
     uint64_t prev[17], prev_cycles, prev_insns; /* at the last head entry: GPRs, RFLAGS */
     uint64_t delta[17], L, I;  /* per iteration: register steps, cycles, instructions */

@@ -130,7 +130,7 @@ static bool insn_allowed(const cs_insn *in)
         "mov", "movzx", "movsx", "movsxd", "movabs", "lea", "add", "adc", "sub", "sbb", "cmp", "test",
         "and", "or", "xor", "not", "neg", "inc", "dec", "shl", "sal", "shr", "sar", "shld", "shrd", "rol",
         "ror", "imul", "mul", "bt", "bswap", "xchg", "cdqe", "cdq", "cqo", "cwde", "cwd", "nop", "pause",
-        "lfence", "mfence", "in", "out", "rdtsc", "rdtscp",
+        "lfence", "mfence", "in", "out", "rdtsc", "rdtscp", "call", "ret",
     };
     const char *m = in->mnemonic; /* jumps (jmp, jcc, jrcxz), cmovcc, setcc */
     bool known = m[0] == 'j' || strncmp(m, "cmov", 4) == 0 || strncmp(m, "set", 3) == 0;
@@ -141,6 +141,13 @@ static bool insn_allowed(const cs_insn *in)
     /* Capstone 4 leaves `access` empty for some (INC m32): a memory
      * destination is taken as written unless the instruction only reads it. */
     const cs_x86 *x = &in->detail->x86;
+    /* A direct call pushes its return address, the same value to the same
+     * slot each time round (the stack pointer must not move: checked on
+     * the iteration); RET reads it back. Nothing else touches the stack. */
+    if (!strcmp(m, "call"))
+        return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+    if (!strcmp(m, "ret"))
+        return x->op_count == 0;
     bool reads_only = m[0] == 'j' || !strcmp(m, "cmp") || !strcmp(m, "test") || !strcmp(m, "bt");
     for (int i = 0; i < x->op_count; i++)
         if (x->operands[i].type == X86_OP_MEM &&
@@ -149,6 +156,55 @@ static bool insn_allowed(const cs_insn *in)
     return true;
 }
 
+/* Capstone's register as hvsim's general-register index (RAX 0 .. R15 15)
+ * and its width in bytes; -1 for other registers. */
+static int gpr_of(unsigned r, int *width)
+{
+    static const unsigned q[16] = { X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX, X86_REG_RSP, X86_REG_RBP,
+                                    X86_REG_RSI, X86_REG_RDI, X86_REG_R8,  X86_REG_R9,  X86_REG_R10, X86_REG_R11,
+                                    X86_REG_R12, X86_REG_R13, X86_REG_R14, X86_REG_R15 };
+    static const unsigned d[16] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX, X86_REG_ESP, X86_REG_EBP,
+                                    X86_REG_ESI, X86_REG_EDI, X86_REG_R8D, X86_REG_R9D, X86_REG_R10D, X86_REG_R11D,
+                                    X86_REG_R12D, X86_REG_R13D, X86_REG_R14D, X86_REG_R15D };
+    static const unsigned w[16] = { X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX, X86_REG_SP, X86_REG_BP,
+                                    X86_REG_SI, X86_REG_DI, X86_REG_R8W, X86_REG_R9W, X86_REG_R10W, X86_REG_R11W,
+                                    X86_REG_R12W, X86_REG_R13W, X86_REG_R14W, X86_REG_R15W };
+    static const unsigned b[16] = { X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL, X86_REG_SPL, X86_REG_BPL,
+                                    X86_REG_SIL, X86_REG_DIL, X86_REG_R8B, X86_REG_R9B, X86_REG_R10B, X86_REG_R11B,
+                                    X86_REG_R12B, X86_REG_R13B, X86_REG_R14B, X86_REG_R15B };
+    for (int i = 0; i < 16; i++) {
+        if (r == q[i] || r == d[i]) {
+            *width = r == q[i] ? 8 : 4;
+            return i;
+        }
+        if (r == w[i] || r == b[i]) {
+            *width = r == w[i] ? 2 : 1;
+            return i;
+        }
+    }
+    static const unsigned h[4] = { X86_REG_AH, X86_REG_CH, X86_REG_DH, X86_REG_BH };
+    for (int i = 0; i < 4; i++)
+        if (r == h[i]) {
+            *width = 1;
+            return i;
+        }
+    return -1;
+}
+
+/* Instructions that set all of CF, PF, ZF, SF and OF from their result. */
+static bool sets_all_flags(const char *m)
+{
+    static const char *const all[] = { "cmp", "test", "sub", "add", "and", "or", "xor", "adc", "sbb", "neg" };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(m, all[i]))
+            return true;
+    return false;
+}
+
+/* Decodes the loop's blocks: every instruction must be allowed, and which
+ * general registers and flags are live at the head (read before the
+ * iteration writes them) is found: only those carry one iteration into the
+ * next; the others are outputs each iteration computes afresh. */
 static bool path_checked(struct cpu *c)
 {
     struct ffwd *f = &c->ff;
@@ -164,7 +220,8 @@ static bool path_checked(struct cpu *c)
     struct pw_ctx m;
     pw_ctx_read(c, &m);
     cs_insn *in = cs_malloc(f->cs[mi]);
-    bool ok = in != NULL;
+    bool ok = in != NULL, killed[16] = { false }, flags_killed = false;
+    memset(f->live, 0, sizeof f->live);
     for (unsigned b = 0; ok && b < f->npath; b++) {
         uint8_t code[256];
         uint64_t fl, pc = f->path[b].addr;
@@ -175,14 +232,48 @@ static bool path_checked(struct cpu *c)
             ok = false;
             break;
         }
-        while (ok && left && cs_disasm_iter(f->cs[mi], &p, &left, &pc, in))
-            ok = insn_allowed(in);
+        while (ok && left && cs_disasm_iter(f->cs[mi], &p, &left, &pc, in)) {
+            cs_regs rd, wr;
+            uint8_t nrd, nwr;
+            int w;
+            ok = insn_allowed(in) && cs_regs_access(f->cs[mi], in, rd, &nrd, wr, &nwr) == CS_ERR_OK;
+            for (unsigned i = 0; ok && i < nrd; i++) {
+                int g = gpr_of(rd[i], &w);
+                if (g >= 0 && !killed[g])
+                    f->live[g] = true;
+                if (rd[i] == X86_REG_EFLAGS && !flags_killed)
+                    f->live[16] = true;
+            }
+            for (unsigned i = 0; ok && i < nwr; i++) {
+                int g = gpr_of(wr[i], &w);
+                if (g >= 0 && w >= 4)
+                    killed[g] = true; /* 32-bit writes zero-extend */
+                else if (g >= 0 && !killed[g])
+                    f->live[g] = true; /* a partial write keeps the rest */
+                if (wr[i] == X86_REG_EFLAGS && sets_all_flags(in->mnemonic))
+                    flags_killed = true;
+            }
+        }
         if (left)
             ok = false;
     }
     if (in)
         cs_free(in, 1);
     return ok;
+}
+
+/* RFLAGS bits the allowed instructions change: CF, PF, AF, ZF, SF, OF. */
+#define ARITH_FLAGS 0x8d5ULL
+
+/* Whether two register files agree where the loop can tell: every live
+ * register, the flags the loop reads, every other flag. */
+static bool same_live(const struct ffwd *f, const uint64_t *a, const uint64_t *b)
+{
+    for (int i = 0; i < 16; i++)
+        if (f->live[i] && a[i] != b[i])
+            return false;
+    uint64_t mask = f->live[16] ? ~0ULL : ~ARITH_FLAGS;
+    return ((a[16] ^ b[16]) & mask) == 0;
 }
 
 /* Iterations j that may be skipped from cycles `now`: the probe after them
@@ -199,7 +290,7 @@ static void skip(struct cpu *c)
 {
     struct ffwd *f = &c->ff;
     for (int i = 0; i < 16; i++)
-        if (f->delta[i])
+        if (f->live[i] && f->delta[i])
             reg_set(c, gpr_uc[i], f->base[i] + f->j * f->delta[i]);
     c->cycles = f->base_cycles + f->j * f->L;
     c->instructions = f->base_insns + f->j * f->I;
@@ -220,20 +311,28 @@ static bool record_boundary(struct cpu *c)
         uint64_t L = c->cycles - f->prev_cycles, I = c->instructions - f->prev_insns, d[17];
         for (int i = 0; i < 17; i++)
             d[i] = r[i] - f->prev[i];
-        if (f->it_bad || f->ncur == 0 || L == 0 || d[16] != 0)
+        if (f->it_bad || f->ncur == 0 || L == 0 || d[4] != 0) /* [4]: RSP stays (CALL's slot) */
             return false;
         if (f->nb == 1) {
             if (f->ncur != f->npath || memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur))
                 f->checked = false; /* other blocks than the last skip's */
             memcpy(f->path, f->cur, sizeof f->cur[0] * f->ncur);
             f->npath = f->ncur;
+            if (!f->checked && !path_checked(c))
+                return false;
+            f->checked = true;
             f->L = L, f->I = I;
             memcpy(f->delta, d, sizeof d);
             f->until = f->it_until;
             f->rising = f->it_rising;
+            if ((r[16] ^ f->prev[16]) & (f->live[16] ? ~0ULL : ~ARITH_FLAGS))
+                return false; /* flags the loop reads must not change */
         } else {
+            bool steps = true;
+            for (int i = 0; i < 16; i++)
+                steps &= !f->live[i] || d[i] == f->delta[i];
             if (f->ncur != f->npath || memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur) || L != f->L ||
-                I != f->I || memcmp(d, f->delta, sizeof d))
+                I != f->I || !steps || ((r[16] ^ f->prev[16]) & (f->live[16] ? ~0ULL : ~ARITH_FLAGS)))
                 return false;
             if (f->it_until < f->until)
                 f->until = f->it_until;
@@ -244,9 +343,6 @@ static bool record_boundary(struct cpu *c)
             if (c->nmi_pending || ((r[16] & EFLAGS_IF) && c->plat.intr_pending &&
                                    c->plat.intr_pending(c->plat.opaque) >= 0))
                 return false;
-            if (!f->checked && !path_checked(c))
-                return false;
-            f->checked = true;
             uint64_t limit = f->until < c->stop_cycles ? f->until : c->stop_cycles;
             memcpy(f->base, r, sizeof r);
             f->base_cycles = c->cycles;
@@ -279,8 +375,11 @@ static int verify_boundary(struct cpu *c)
     bool same = f->ncur == f->npath && !memcmp(f->cur, f->path, sizeof f->cur[0] * f->ncur) &&
                 c->cycles == f->base_cycles + (f->j + 1) * f->L &&
                 c->instructions == f->base_insns + (f->j + 1) * f->I;
-    for (int i = 0; same && i < 17; i++)
-        same = r[i] == f->base[i] + (f->j + 1) * f->delta[i];
+    uint64_t want[17];
+    for (int i = 0; i < 16; i++)
+        want[i] = f->base[i] + (f->j + 1) * f->delta[i];
+    want[16] = f->base[16];
+    same = same && same_live(f, r, want);
     if (!same) {
         f->rollback = true;
         return FFWD_STOP;

@@ -79,7 +79,10 @@ void machine_counters_tick(struct machine *m)
 void machine_counters_end(struct machine *m)
 {
     struct machine_counters *k = m->counters;
+    const struct cpu_stats *s = cpu_stats(m->cpu);
     print_line(m, cpu_now(m->cpu));
+    fprintf(stderr, "hvsim: counters: total instructions=%" PRIu64 " ffwd=%" PRIu64 " ffwd_insns=%" PRIu64 "\n",
+            cpu_instructions(m->cpu), s->ffwd_loops, s->ffwd_insns);
     fprintf(stderr, "hvsim: counters: busiest ports (accesses):");
     for (int n = 0; n < 8; n++) {
         int best = -1;
