@@ -126,6 +126,7 @@ struct mmio_region {
 
 /* Spin-loop fast-forward (ffwd.c). */
 #define FFWD_PATH_MAX 16
+#define FFWD_SLOTS_MAX 8
 enum ffwd_phase { FF_IDLE, FF_RECORD, FF_VERIFY, FF_PROBE };
 struct ffwd_block {
     uint64_t addr;
@@ -137,6 +138,9 @@ struct ffwd {
     unsigned nrecent;
     uint32_t hits;             /* polling instructions in a row from those blocks */
     uint64_t head;             /* the loop's head block: iterations start there */
+    uint64_t avoid;            /* a head whose probes failed: arm elsewhere in the loop */
+    uint64_t tsc_block;        /* the block of the loop's RDTSC, 0 if none seen */
+    uint32_t since_tsc;        /* polling instructions since that RDTSC */
     int nb;                    /* head entries seen while recording */
     struct ffwd_block path[FFWD_PATH_MAX], cur[FFWD_PATH_MAX];
     unsigned npath, ncur;
@@ -149,6 +153,10 @@ struct ffwd {
     uint64_t delta[17], L, I;  /* per iteration: register steps, cycles, instructions */
     uint64_t base[17], base_cycles, base_insns, j; /* the probe: skipped from here, j iterations */
     bool rollback;
+    int64_t slots[FFWD_SLOTS_MAX]; /* stack slots an iteration writes, from RSP at the head */
+    uint8_t slot_val[FFWD_SLOTS_MAX][8]; /* their bytes at the probe's start */
+    unsigned nslots;
+    int word;                  /* stack slot size: 8, 4 or 2 */
     csh cs[3];                 /* Capstone with operand details: 16-, 32-, 64-bit code */
 };
 

@@ -80,20 +80,31 @@ void ffwd_hit(struct cpu *c, bool tsc)
             f->it_rising = true;
         return;
     }
-    if (c->sw.no_ffwd || c->nr || c->block_watch || c->itrace.fn)
-        return;
+    if (c->sw.no_ffwd || c->nr || c->irq_after_block || c->nr_watch || c->itrace.fn)
+        return; /* irq_watch may be on: an interrupt waiting for IF, which the loop may keep clear */
     uint64_t b = c->block_start;
     if (b == f->recent[0] || b == f->recent[1] || b == f->recent[2] || b == f->recent[3]) {
-        if (++f->hits < FFWD_ARM_HITS)
+        if (tsc)
+            f->tsc_block = b, f->since_tsc = 0;
+        else if (++f->since_tsc > 8)
+            f->tsc_block = 0; /* a read before the loop, not in it */
+        /* The head: where the TSC is read if the loop reads it (what is
+         * computed from it is then fresh each time round, not carried),
+         * else this block; not one whose probes failed last time. */
+        uint64_t head = f->tsc_block && f->tsc_block != f->avoid ? f->tsc_block : b;
+        if (++f->hits < FFWD_ARM_HITS || head == f->avoid)
             return;
+        f->avoid = 0;
         f->phase = FF_RECORD;
-        f->head = b;
+        f->head = head;
         f->nb = 0;
+        f->ncur = 0;
         f->checked = false;
         c->ff_rec = true;
         return;
     }
     f->hits = 0;
+    f->tsc_block = 0;
     f->recent[f->nrecent++ & 3] = b;
 }
 
@@ -121,16 +132,57 @@ void ffwd_mmio(struct cpu *c)
         c->ff.it_bad = true;
 }
 
-/* Instructions a skipped iteration may contain: no memory writes (checked on
- * the operands), no stack, no control transfer but jumps, nothing privileged
- * but port I/O and the TSC. */
-static bool insn_allowed(const cs_insn *in)
+/* The stack slots an iteration touches, by offset from the stack pointer at
+ * the loop head: a slot may be written (a return address, a spilled value)
+ * only if the iteration does not read it first, so no value carries from one
+ * iteration into the next through memory. */
+struct stack_track {
+    int64_t sp;                /* the stack pointer now, from the head's */
+    int64_t read_first[FFWD_SLOTS_MAX], stored[FFWD_SLOTS_MAX];
+    unsigned nread, nstored;
+};
+
+static bool slot_in(const int64_t *v, unsigned n, int64_t off)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (v[i] == off)
+            return true;
+    return false;
+}
+
+static bool slot_load(struct stack_track *st, int64_t off)
+{
+    if (slot_in(st->stored, st->nstored, off) || slot_in(st->read_first, st->nread, off))
+        return true;
+    if (st->nread == FFWD_SLOTS_MAX)
+        return false;
+    st->read_first[st->nread++] = off;
+    return true;
+}
+
+static bool slot_store(struct stack_track *st, int64_t off)
+{
+    if (slot_in(st->read_first, st->nread, off))
+        return false; /* carried over from the iteration before */
+    if (slot_in(st->stored, st->nstored, off))
+        return true;
+    if (st->nstored == FFWD_SLOTS_MAX)
+        return false;
+    st->stored[st->nstored++] = off;
+    return true;
+}
+
+/* Instructions a skipped iteration may contain: arithmetic, moves, jumps,
+ * direct calls and returns, port I/O, the TSC, PAUSE and fences. Memory may
+ * be read anywhere and written only in stack slots (struct stack_track);
+ * `word` is the stack's slot size. */
+static bool insn_allowed(struct stack_track *st, const cs_insn *in, int word)
 {
     static const char *const ok[] = {
         "mov", "movzx", "movsx", "movsxd", "movabs", "lea", "add", "adc", "sub", "sbb", "cmp", "test",
         "and", "or", "xor", "not", "neg", "inc", "dec", "shl", "sal", "shr", "sar", "shld", "shrd", "rol",
-        "ror", "imul", "mul", "bt", "bswap", "xchg", "cdqe", "cdq", "cqo", "cwde", "cwd", "nop", "pause",
-        "lfence", "mfence", "in", "out", "rdtsc", "rdtscp", "call", "ret",
+        "ror", "imul", "mul", "bt", "bswap", "cdqe", "cdq", "cqo", "cwde", "cwd", "nop", "pause",
+        "lfence", "mfence", "in", "out", "rdtsc", "rdtscp", "call", "ret", "endbr64", "endbr32",
     };
     const char *m = in->mnemonic; /* jumps (jmp, jcc, jrcxz), cmovcc, setcc */
     bool known = m[0] == 'j' || strncmp(m, "cmov", 4) == 0 || strncmp(m, "set", 3) == 0;
@@ -138,21 +190,48 @@ static bool insn_allowed(const cs_insn *in)
         known = strcmp(m, ok[i]) == 0;
     if (!known || !in->detail)
         return false;
-    /* Capstone 4 leaves `access` empty for some (INC m32): a memory
-     * destination is taken as written unless the instruction only reads it. */
     const cs_x86 *x = &in->detail->x86;
-    /* A direct call pushes its return address, the same value to the same
-     * slot each time round (the stack pointer must not move: checked on
-     * the iteration); RET reads it back. Nothing else touches the stack. */
-    if (!strcmp(m, "call"))
-        return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
-    if (!strcmp(m, "ret"))
-        return x->op_count == 0;
-    bool reads_only = m[0] == 'j' || !strcmp(m, "cmp") || !strcmp(m, "test") || !strcmp(m, "bt");
-    for (int i = 0; i < x->op_count; i++)
-        if (x->operands[i].type == X86_OP_MEM &&
-            ((x->operands[i].access & CS_AC_WRITE) || (i == 0 && !reads_only) || !strcmp(m, "xchg")))
+    if (!strcmp(m, "call")) { /* pushes the return address: the same value each time round */
+        st->sp -= word;
+        if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
             return false;
+        if (!slot_in(st->stored, st->nstored, st->sp)) {
+            if (st->nstored == FFWD_SLOTS_MAX)
+                return false;
+            st->stored[st->nstored++] = st->sp;
+        }
+        return true;
+    }
+    if (!strcmp(m, "ret")) {
+        bool r = x->op_count == 0 && slot_load(st, st->sp);
+        st->sp += word;
+        return r;
+    }
+    if (!strcmp(m, "lea") || !strcmp(m, "nop"))
+        return true; /* an address computed, or a long NOP: no memory touched */
+    /* Capstone 4 leaves `access` empty for some (INC m32): a memory first
+     * operand is taken as written (and read, unless a plain move writes it)
+     * unless the instruction only reads it. */
+    bool reads_only = m[0] == 'j' || !strcmp(m, "cmp") || !strcmp(m, "test") || !strcmp(m, "bt");
+    bool write_only = !strcmp(m, "mov") || !strcmp(m, "movabs") || !strncmp(m, "set", 3);
+    for (int i = 0; i < x->op_count; i++) {
+        const cs_x86_op *o = &x->operands[i];
+        if (o->type != X86_OP_MEM)
+            continue;
+        bool w = (o->access & CS_AC_WRITE) || (i == 0 && !reads_only);
+        bool r = (o->access & CS_AC_READ) || !w || !write_only;
+        bool stack = (o->mem.base == X86_REG_RSP || o->mem.base == X86_REG_ESP || o->mem.base == X86_REG_SP) &&
+                     o->mem.index == X86_REG_INVALID;
+        if (!stack) {
+            if (w)
+                return false;
+            continue;
+        }
+        if (r && !slot_load(st, st->sp + o->mem.disp))
+            return false;
+        if (w && !slot_store(st, st->sp + o->mem.disp))
+            return false;
+    }
     return true;
 }
 
@@ -221,6 +300,8 @@ static bool path_checked(struct cpu *c)
     pw_ctx_read(c, &m);
     cs_insn *in = cs_malloc(f->cs[mi]);
     bool ok = in != NULL, killed[16] = { false }, flags_killed = false;
+    struct stack_track st = { .sp = 0 };
+    int word = mi == 2 ? 8 : mi == 1 ? 4 : 2;
     memset(f->live, 0, sizeof f->live);
     for (unsigned b = 0; ok && b < f->npath; b++) {
         uint8_t code[256];
@@ -236,7 +317,7 @@ static bool path_checked(struct cpu *c)
             cs_regs rd, wr;
             uint8_t nrd, nwr;
             int w;
-            ok = insn_allowed(in) && cs_regs_access(f->cs[mi], in, rd, &nrd, wr, &nwr) == CS_ERR_OK;
+            ok = insn_allowed(&st, in, word) && cs_regs_access(f->cs[mi], in, rd, &nrd, wr, &nwr) == CS_ERR_OK;
             for (unsigned i = 0; ok && i < nrd; i++) {
                 int g = gpr_of(rd[i], &w);
                 if (g >= 0 && !killed[g])
@@ -259,7 +340,31 @@ static bool path_checked(struct cpu *c)
     }
     if (in)
         cs_free(in, 1);
+    ok = ok && st.sp == 0; /* the stack pointer comes back */
+    memcpy(f->slots, st.stored, sizeof st.stored[0] * st.nstored);
+    f->nslots = ok ? st.nstored : 0;
+    f->word = word;
     return ok;
+}
+
+/* The stack slots the probe will write, saved at the head (or put back). */
+static bool slots_copy(struct cpu *c, bool restore)
+{
+    struct ffwd *f = &c->ff;
+    struct pw_ctx m;
+    uint64_t fl;
+    uint32_t pe;
+
+    pw_ctx_read(c, &m);
+    for (unsigned i = 0; i < f->nslots; i++) {
+        uint64_t lin = f->base[4] + (uint64_t)f->slots[i];
+        if (f->word == 4)
+            lin &= 0xffffffffULL; /* ESP-relative in 32-bit code (flat stack) */
+        if (restore ? pw_write(c, &m, lin, f->slot_val[i], (size_t)f->word, &fl, &pe)
+                    : pw_read(c, &m, lin, f->slot_val[i], (size_t)f->word, &fl, &pe))
+            return false;
+    }
+    return true;
 }
 
 /* RFLAGS bits the allowed instructions change: CF, PF, AF, ZF, SF, OF. */
@@ -338,8 +443,8 @@ static bool record_boundary(struct cpu *c)
                 f->until = f->it_until;
             f->rising |= f->it_rising;
             /* Start a skip here, at the head, with nothing pending. */
-            if (c->irq_watch || c->irq_after_block || c->nr_watch)
-                return false;
+            if ((c->irq_watch && (r[16] & EFLAGS_IF)) || c->irq_after_block || c->nr_watch)
+                return false; /* with IF clear, a pending interrupt waits (the loop cannot set IF) */
             if (c->nmi_pending || ((r[16] & EFLAGS_IF) && c->plat.intr_pending &&
                                    c->plat.intr_pending(c->plat.opaque) >= 0))
                 return false;
@@ -348,7 +453,11 @@ static bool record_boundary(struct cpu *c)
             f->base_cycles = c->cycles;
             f->base_insns = c->instructions;
             f->j = skip_count(f, c->cycles, limit);
-            if (f->j < FFWD_MIN_SKIP)
+            if (f->j < FFWD_MIN_SKIP && limit == c->stop_cycles) {
+                f->nb = 0; /* an event is near: watch on, from this iteration */
+                return record_boundary(c);
+            }
+            if (f->j < FFWD_MIN_SKIP || !slots_copy(c, false))
                 return false;
             skip(c);
             return true;
@@ -419,8 +528,11 @@ int ffwd_block(struct cpu *c, uint64_t addr, uint32_t size)
         f->rollback = true; /* the loop ended in the probe, or went elsewhere */
         return FFWD_STOP;
     }
-    if (f->phase == FF_RECORD && f->nb == 0)
-        return FFWD_GO; /* not yet at the head */
+    if (f->phase == FF_RECORD && f->nb == 0) { /* not yet at the head */
+        if (++f->ncur > FFWD_PATH_MAX)
+            give_up(c); /* the loop ended before it came round */
+        return FFWD_GO;
+    }
     if (f->ncur == FFWD_PATH_MAX) {
         if (f->phase == FF_VERIFY) {
             f->rollback = true;
@@ -447,6 +559,7 @@ bool ffwd_after_run(struct cpu *c)
     for (int i = 0; i < 16; i++)
         reg_set(c, gpr_uc[i], f->base[i]);
     reg_set(c, UC_X86_REG_EFLAGS, f->base[16]);
+    slots_copy(c, true); /* the probe's stack stores undone */
     reg_set(c, UC_X86_REG_RIP, f->head);
     c->cycles = f->base_cycles;
     c->instructions = f->base_insns;
@@ -458,8 +571,11 @@ bool ffwd_after_run(struct cpu *c)
     f->rollback = false;
     f->j /= 2;
     if (f->j < FFWD_MIN_SKIP) {
+        /* Probes from this head keep failing: a register live there may
+         * not step evenly (a scaled clock). Another block of the loop,
+         * where such values are computed afresh, may do. */
         give_up(c);
-        f->hits = 0;
+        f->avoid = f->head;
     } else {
         f->phase = FF_PROBE;
         f->ncur = 0;
