@@ -340,7 +340,9 @@ static bool path_checked(struct cpu *c)
     }
     if (in)
         cs_free(in, 1);
-    ok = ok && st.sp == 0; /* the stack pointer comes back */
+    /* The stack pointer comes back; stores to the stack only in 64-bit code,
+     * where SS has no base (slots_copy adds none). */
+    ok = ok && st.sp == 0 && (word == 8 || st.nstored == 0);
     memcpy(f->slots, st.stored, sizeof st.stored[0] * st.nstored);
     f->nslots = ok ? st.nstored : 0;
     f->word = word;
@@ -358,8 +360,6 @@ static bool slots_copy(struct cpu *c, bool restore)
     pw_ctx_read(c, &m);
     for (unsigned i = 0; i < f->nslots; i++) {
         uint64_t lin = f->base[4] + (uint64_t)f->slots[i];
-        if (f->word == 4)
-            lin &= 0xffffffffULL; /* ESP-relative in 32-bit code (flat stack) */
         if (restore ? pw_write(c, &m, lin, f->slot_val[i], (size_t)f->word, &fl, &pe)
                     : pw_read(c, &m, lin, f->slot_val[i], (size_t)f->word, &fl, &pe))
             return false;
