@@ -144,9 +144,9 @@ struct ffwd {
     int nb;                    /* head entries seen while recording */
     struct ffwd_block path[FFWD_PATH_MAX], cur[FFWD_PATH_MAX];
     unsigned npath, ncur;
-    bool it_bad, it_rising;    /* this iteration: an access not repeatable; a growing input */
+    bool it_bad;               /* this iteration made an access that is not repeatable */
     uint64_t it_until;         /* this iteration: cycles when an input read may change */
-    bool rising, checked;      /* the loop reads a growing input; its instructions were checked */
+    bool checked;              /* the loop's instructions were checked (path_checked) */
     bool live[17];             /* GPRs (and RFLAGS, [16]) the loop reads before writing: they carry over */
     uint64_t until;
     uint64_t prev[17], prev_cycles, prev_insns; /* at the last head entry: GPRs, RFLAGS */

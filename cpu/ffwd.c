@@ -5,17 +5,20 @@
  * A polling instruction (IN, RDTSC) that keeps running from the same blocks
  * arms it. The next iterations, from one entry to the loop's head block to the
  * next, are watched at block boundaries: they must take the same blocks in
- * the same number of cycles and instructions, change each general register
- * by the same amount (an induction variable, the TSC) and RFLAGS not at all,
- * write no memory (each instruction is checked with Capstone) and make only
- * port accesses the devices call repeatable (a read with no effect whose
- * value holds, or only grows, until a known time; a write identical to the
- * last). Then j iterations are skipped at the head: registers advance by j
- * steps, time by j iterations, and the next iteration runs for real as a
- * probe. j is chosen so that the probe ends before the next event and before
- * any input read in the loop could change; when the probe does not come back
- * to the head as predicted (the loop ended earlier), the state at the head is
- * restored (nothing else changed) and half as many are tried.
+ * the same number of cycles and instructions, step each register that is
+ * live at the head (read before the iteration writes it) by the same amount
+ * (an induction variable, the TSC) and leave the flags the loop reads alone;
+ * their instructions (decoded once with Capstone) may write memory only in
+ * stack slots they do not read first (return addresses), and their port
+ * accesses must be ones the devices call repeatable (a read with no effect
+ * whose value holds, or only grows, until a known time; a write identical to
+ * the last). Then j iterations are skipped at the head: live registers
+ * advance by j steps, time by j iterations, and the next iteration runs for
+ * real as a probe. j is chosen so that the probe ends before the next event
+ * and before any input read in the loop could change; when the probe does
+ * not come back to the head as predicted (the loop ended earlier), the state
+ * at the head is put back (registers, the stack slots, time) and half as
+ * many are tried.
  *
  * What makes it exact: inputs that hold make every skipped iteration equal to
  * the probe; inputs that grow (the TSC, the PM timer) make the loop's exit
@@ -29,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
 #include "cpu_priv.h"
 
 #define FFWD_ARM_HITS 64 /* polling instructions from the same blocks before watching */
@@ -75,11 +77,8 @@ void ffwd_hit(struct cpu *c, bool tsc)
 {
     struct ffwd *f = &c->ff;
 
-    if (f->phase != FF_IDLE) {
-        if (tsc)
-            f->it_rising = true;
+    if (f->phase != FF_IDLE)
         return;
-    }
     if (c->sw.no_ffwd || c->nr || c->irq_after_block || c->nr_watch || c->itrace.fn)
         return; /* irq_watch may be on: an interrupt waiting for IF, which the loop may keep clear */
     uint64_t b = c->block_start;
@@ -119,8 +118,6 @@ void ffwd_io(struct cpu *c, uint16_t port, unsigned size, bool write, uint32_t v
     int k = c->plat.pio_poll ? c->plat.pio_poll(c->plat.opaque, port, size, write, val, &until) : CPU_POLL_NONE;
     if (k == CPU_POLL_NONE || (write != (k == CPU_POLL_SAME)))
         f->it_bad = true;
-    if (k == CPU_POLL_RISING)
-        f->it_rising = true;
     if (!write && until < f->it_until)
         f->it_until = until;
 }
@@ -429,7 +426,6 @@ static bool record_boundary(struct cpu *c)
             f->L = L, f->I = I;
             memcpy(f->delta, d, sizeof d);
             f->until = f->it_until;
-            f->rising = f->it_rising;
             if ((r[16] ^ f->prev[16]) & (f->live[16] ? ~0ULL : ~ARITH_FLAGS))
                 return false; /* flags the loop reads must not change */
         } else {
@@ -441,7 +437,6 @@ static bool record_boundary(struct cpu *c)
                 return false;
             if (f->it_until < f->until)
                 f->until = f->it_until;
-            f->rising |= f->it_rising;
             /* Start a skip here, at the head, with nothing pending. */
             if ((c->irq_watch && (r[16] & EFLAGS_IF)) || c->irq_after_block || c->nr_watch)
                 return false; /* with IF clear, a pending interrupt waits (the loop cannot set IF) */
@@ -468,7 +463,7 @@ static bool record_boundary(struct cpu *c)
     f->prev_insns = c->instructions;
     f->nb++;
     f->ncur = 0;
-    f->it_bad = f->it_rising = false;
+    f->it_bad = false;
     f->it_until = UINT64_MAX;
     return true;
 }
