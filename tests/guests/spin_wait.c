@@ -5,7 +5,9 @@
  * wait on the ACPI PM timer. Each prints what it measured; under hvsim the
  * numbers are functions of virtual time, so a run with spin-loop
  * fast-forward (cpu/ffwd.c) must print the same bytes as one without
- * (tests/guests/ffwd_same.sh). 32- and 64-bit. */
+ * (tests/guests/ffwd_same.sh). 32- and 64-bit. QEMU's devices follow the
+ * host clock and a poll costs host time (a loaded host stretches any wait), so
+ * with "tcg-quirks" the windows hvsim meets exactly are not checked. */
 #include "klib/acpi.h"
 #include "klib/cmos.h"
 #include "klib/console.h"
@@ -77,8 +79,9 @@ static void rtc_edge(void)
     uint8_t s1 = inb(RTC_DATA);
     kprintf("  rise after %u us, fall %u us later\n", tsc_us(t1), tsc_us(t2));
     check(t1 <= second, "UIP rose within a second");
-    check(t2 < ms3 && tsc_us(t2) >= 200, "UIP fell 200 us to 3 ms after it rose");
-    check(s1 != s0, "the seconds moved on at the fall (%02x to %02x)", s0, s1);
+    check(tcg_quirks() || (t2 < ms3 && tsc_us(t2) >= 200), "UIP fell 200 us to 3 ms after it rose");
+    /* QEMU: a poll can land on the window's edge and see its seconds a moment late. */
+    check(tcg_quirks() || s1 != s0, "the seconds moved on at the fall (%02x to %02x)", s0, s1);
 }
 
 /* A calibration as Xen's and Linux's PIT fallback makes it: channel 2 in mode
@@ -99,7 +102,7 @@ static void pit_oneshot(void)
     uint64_t dt = rdtsc() - t0;
     kprintf("  %u polls, %u us\n", polls, tsc_us(dt));
     check(polls > 100, "it took many polls");
-    check(tsc_ms(dt) >= 9 && tsc_ms(dt) <= 12, "OUT2 rose after about 10 ms");
+    check(tsc_ms(dt) >= 9 && tsc_ms(dt) <= (tcg_quirks() ? ~0u : 12u), "OUT2 rose after about 10 ms");
 }
 
 /* Linux's delay_tsc: PAUSE between TSC reads until the cycles have passed. */
@@ -115,7 +118,7 @@ static void tsc_delay_loop(void)
         t = rdtsc();
     } while (t - t0 < wait);
     kprintf("  %u turns, %u us\n", turns, tsc_us(t - t0));
-    check(t - t0 >= wait && t - t0 < wait + udiv64(wait, 100), "50 ms passed, and not much more");
+    check(t - t0 >= wait && (tcg_quirks() || t - t0 < wait + udiv64(wait, 100)), "50 ms passed, and not much more");
 }
 
 /* A wait on the ACPI PM timer, masked to its 24 bits as drivers do. */
@@ -135,7 +138,8 @@ static void pm_wait(void)
     } while (((now - start) & 0xffffff) < want);
     uint64_t dt = rdtsc() - t0;
     kprintf("  %u polls, %u us\n", polls, tsc_us(dt));
-    check(tsc_ms(dt) >= 99 && tsc_ms(dt) <= 102, "100 ms of PM timer took 100 ms of TSC");
+    /* QEMU: the TSC rate measured against its host-timed PIT is too rough. */
+    check(tcg_quirks() || (tsc_ms(dt) >= 99 && tsc_ms(dt) <= 102), "100 ms of PM timer took 100 ms of TSC");
 }
 
 /* TSC rate from a 50 ms PIT one-shot (channel 2), whatever the CPU. */
