@@ -122,10 +122,47 @@ enum pending_op { OP_NONE, OP_SYSCALL, OP_SYSENTER };
 
 #define CPU_MAX_MMIO 16
 struct mmio_region {
+    struct cpu *cpu;
     uint64_t base, size;
     cpu_mmio_read_fn *rd;
     cpu_mmio_write_fn *wr;
     void *opaque;
+};
+
+/* Spin-loop fast-forward (ffwd.c). */
+#define FFWD_PATH_MAX 16
+#define FFWD_SLOTS_MAX 8
+enum ffwd_phase { FF_IDLE, FF_RECORD, FF_VERIFY, FF_PROBE };
+struct ffwd_block {
+    uint64_t addr;
+    uint32_t size;
+};
+struct ffwd {
+    enum ffwd_phase phase;
+    uint64_t recent[4];        /* blocks of the last polling instructions */
+    unsigned nrecent;
+    uint32_t hits;             /* polling instructions in a row from those blocks */
+    uint64_t head;             /* the loop's head block: iterations start there */
+    uint64_t avoid;            /* a head whose probes failed: arm elsewhere in the loop */
+    uint64_t tsc_block;        /* the block of the loop's RDTSC, 0 if none seen */
+    uint32_t since_tsc;        /* polling instructions since that RDTSC */
+    int nb;                    /* head entries seen while recording */
+    struct ffwd_block path[FFWD_PATH_MAX], cur[FFWD_PATH_MAX];
+    unsigned npath, ncur;
+    bool it_bad;               /* this iteration made an access that is not repeatable */
+    uint64_t it_until;         /* this iteration: cycles when an input read may change */
+    bool checked;              /* the loop's instructions were checked (path_checked) */
+    bool live[17];             /* GPRs (and RFLAGS, [16]) the loop reads before writing: they carry over */
+    uint64_t until;
+    uint64_t prev[17], prev_cycles, prev_insns; /* at the last head entry: GPRs, RFLAGS */
+    uint64_t delta[17], L, I;  /* per iteration: register steps, cycles, instructions */
+    uint64_t base[17], base_cycles, base_insns, j; /* the probe: skipped from here, j iterations */
+    bool rollback;
+    int64_t slots[FFWD_SLOTS_MAX]; /* stack slots an iteration writes, from RSP at the head */
+    uint8_t slot_val[FFWD_SLOTS_MAX][8]; /* their bytes at the probe's start */
+    unsigned nslots;
+    int word;                  /* stack slot size: 8, 4 or 2 */
+    csh cs[3];                 /* Capstone with operand details: 16-, 32-, 64-bit code */
 };
 
 struct cpu {
@@ -148,6 +185,7 @@ struct cpu {
             bool irq_watch;       /* an interrupt waits for IF: check at each block */
             bool irq_after_block; /* interrupt shadow: let one block run, then watch */
             bool nr_watch;        /* non-root: an interrupt window waits for IF */
+            bool ff_rec;          /* a polling loop is watched (ffwd.c) */
         };
         uint32_t block_watch; /* any of them: the block hook takes its slow path */
     };
@@ -205,6 +243,8 @@ struct cpu {
         bool on;
     } itrace;
 
+
+    struct ffwd ff;
 
     struct cpu_fault last_fault;
     struct cpu_stats stats;
@@ -329,6 +369,15 @@ static inline const struct block_entry *blocks_probe(const struct cpu *c, uint64
     const struct block_entry *e = &c->blocks.slots[block_hash(addr, size) & c->blocks.mask];
     return e->addr == addr && e->size == size ? e : NULL;
 }
+
+/* ffwd.c: spin-loop fast-forward */
+void ffwd_hit(struct cpu *c, bool tsc);   /* IN and RDTSC hooks: a polling instruction */
+void ffwd_io(struct cpu *c, uint16_t port, unsigned size, bool write, uint32_t val); /* while ff_rec */
+void ffwd_mmio(struct cpu *c);            /* while ff_rec */
+int ffwd_block(struct cpu *c, uint64_t addr, uint32_t size); /* block hook, ff_rec: 1 stops the engine */
+bool ffwd_after_run(struct cpu *c);       /* the engine stopped: true when a probe was undone */
+void ffwd_reset(struct cpu *c);
+void ffwd_free(struct cpu *c);
 
 /* The decoded blocks and intercept sites in a snapshot (intercept.c). */
 void blocks_save(struct cpu *c, struct buf *out);

@@ -248,6 +248,8 @@ static int deliver_once(struct cpu *c, int vec, enum event_kind kind, bool has_e
         c->stats.interrupts++;
     else
         c->stats.exceptions++;
+    if (kind == EV_EXCEPTION)
+        c->stats.page_faults += vec == EXC_PF, c->stats.gp_faults += vec == EXC_GP;
     return 0;
 }
 

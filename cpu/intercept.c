@@ -106,8 +106,11 @@ static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, ui
         nmi_iret(c); /* and the IRET runs natively */
         return;
     }
-    if (s->kind == SITE_MOVCR || s->kind == SITE_INVLPG)
+    if (s->kind == SITE_MOVCR || s->kind == SITE_INVLPG) {
         uc_tlb_forget_page(c); /* the next block's page may map elsewhere */
+        c->stats.invlpgs += s->kind == SITE_INVLPG;
+        c->stats.cr_writes += s->kind == SITE_MOVCR && s->to_cr;
+    }
     if (c->nr && s->kind == SITE_RDTSCP && !vmx_nr_rdtscp_enabled(c)) {
         cpu_raise(c, EXC_UD, false, 0); /* "enable RDTSCP" clear: #UD in the guest (25.3) */
         uc_stop_before(c, ret);

@@ -46,6 +46,7 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     size_t n;
     struct msr_file msr;
 
+    ffwd_reset(c); /* a watched loop is the old state's */
     if (buf_get_u32(in) != CPU_SNAPSHOT_MAGIC || buf_get_u32(in) != CPU_SNAPSHOT_VERSION)
         return HV_ECORRUPT;
     n = buf_get_u64(in);

@@ -55,6 +55,7 @@ static __attribute__((noinline)) void hook_block_slow(uc_engine *uc, uint64_t ad
         e = blocks_lookup(c, addr, size);
         if (c->retranslate) { /* decoding found an instruction to intercept */
             c->retranslate = false;
+            c->stats.retranslations++;
             uc_ctl_remove_cache(uc, addr, addr + size);
             c->hook_stopped = true;
             uc_emu_stop(uc);
@@ -69,6 +70,11 @@ static __attribute__((noinline)) void hook_block_slow(uc_engine *uc, uint64_t ad
     if (c->irq_after_block) {
         c->irq_after_block = false;
         c->irq_watch = true;
+    }
+    if (c->ff_rec && ffwd_block(c, addr, size)) {
+        c->hook_stopped = true;
+        uc_emu_stop(uc);
+        return;
     }
     c->cycles += e->icount;
     c->instructions += e->icount;
@@ -195,6 +201,9 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
     struct cpu *c = user;
     if (io_refused(c, port, size))
         return 0xffffffffu;
+    ffwd_hit(c, false);
+    if (c->ff_rec)
+        ffwd_io(c, (uint16_t)port, (unsigned)size, false, 0);
     return c->plat.pio_read ? c->plat.pio_read(c->plat.opaque, (uint16_t)port, (unsigned)size) : 0xffffffffu;
 }
 
@@ -203,6 +212,8 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void 
     struct cpu *c = user;
     if (io_refused(c, port, size))
         return;
+    if (c->ff_rec)
+        ffwd_io(c, (uint16_t)port, (unsigned)size, true, val);
     if (c->plat.pio_write)
         c->plat.pio_write(c->plat.opaque, (uint16_t)port, val, (unsigned)size);
 }
@@ -222,6 +233,7 @@ static int hook_cpuid(uc_engine *uc, void *user)
 static int hook_rdtsc(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
+    ffwd_hit(c, true);
     uint64_t tsc = msr_tsc(c);
     reg_set(c, UC_X86_REG_RAX, tsc & 0xffffffffu);
     reg_set(c, UC_X86_REG_RDX, tsc >> 32);
@@ -428,6 +440,7 @@ void cpu_free(struct cpu *c)
     if (!c)
         return;
     vmx_root_free(c);
+    ffwd_free(c);
     free(c->nr);
     if (c->ctx)
         uc_context_free(c->ctx);
@@ -445,12 +458,16 @@ void cpu_free(struct cpu *c)
 static uint64_t mmio_read_tramp(uc_engine *uc, uint64_t off, unsigned size, void *user)
 {
     struct mmio_region *r = user;
+    if (r->cpu->ff_rec)
+        ffwd_mmio(r->cpu);
     return r->rd(r->opaque, off, size);
 }
 
 static void mmio_write_tramp(uc_engine *uc, uint64_t off, unsigned size, uint64_t val, void *user)
 {
     struct mmio_region *r = user;
+    if (r->cpu->ff_rec)
+        ffwd_mmio(r->cpu);
     r->wr(r->opaque, off, val, size);
 }
 
@@ -460,7 +477,7 @@ int cpu_mmio_map(struct cpu *c, uint64_t base, uint64_t size, cpu_mmio_read_fn *
     if (c->n_mmio == CPU_MAX_MMIO)
         return -1;
     struct mmio_region *r = &c->mmio[c->n_mmio];
-    *r = (struct mmio_region){ .base = base, .size = size, .rd = rd, .wr = wr, .opaque = opaque };
+    *r = (struct mmio_region){ .cpu = c, .base = base, .size = size, .rd = rd, .wr = wr, .opaque = opaque };
     if (uc_mmio_map(c->uc, base, size, mmio_read_tramp, r, mmio_write_tramp, r) != UC_ERR_OK)
         return -1;
     c->n_mmio++;
@@ -514,6 +531,8 @@ static enum cpu_exit run_guest(struct cpu *c, uint64_t limit)
     c->instructions = g->instructions;
     c->stats.exceptions += g->stats.exceptions, g->stats.exceptions = 0;
     c->stats.interrupts += g->stats.interrupts, g->stats.interrupts = 0;
+    c->stats.page_faults += g->stats.page_faults, g->stats.page_faults = 0;
+    c->stats.gp_faults += g->stats.gp_faults, g->stats.gp_faults = 0;
     if (r == CPU_EXIT_VMEXIT) {
         vmx_exit_to_root(c, g);
         return CPU_EXIT_VMEXIT; /* the caller goes on in root operation */
@@ -615,6 +634,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
                 c->tlb_period = c->tlb_period * 2 > TLB_RESIZE_PERIOD ? TLB_RESIZE_PERIOD : c->tlb_period * 2;
             if (uc_tlb_wants_resize(c)) {
                 uc_ctl_flush_tlb(c->uc);
+                c->stats.tlb_flushes++;
                 uc_tlb_flushed(c);
                 uc_tlb_forget_page(c);
             }
@@ -629,7 +649,10 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
         c->hook_stopped = false;
         uc_tlb_run_start(c);
+        c->stats.engine_runs++;
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
+        if (c->ff_rec && ffwd_after_run(c))
+            continue; /* a fast-forward probe undone: back at the loop's head */
         if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
             continue; /* an EPT exit ended the run */
         if (err != UC_ERR_OK && c->exc.valid)

@@ -220,6 +220,23 @@ static int acpi_pm_load(void *opaque, struct buf_reader *r)
     return HV_OK;
 }
 
+/* Polling: the timer only counts up until its 24 bits wrap; the rest of the
+ * block is left alone. */
+static enum dev_poll acpi_pm_poll(void *opaque, uint64_t off, unsigned size, int write, uint64_t val, vtime_t now,
+                                  vtime_t *until)
+{
+    (void)opaque;
+    (void)val;
+    if (write || off != ACPI_PM_TMR || (size != 4 && size != 2 && size != 1))
+        return DEV_POLL_NONE;
+    uint64_t ticks = vtime_to_cycles(now, ACPI_PM_TIMER_HZ);
+    *until = dev_ticks_to_ns_ceil((ticks | 0xffffffULL) + 1, ACPI_PM_TIMER_HZ);
+    /* A narrower read sees the low bytes, which wrap sooner. */
+    if (size < 4)
+        *until = dev_ticks_to_ns_ceil((ticks | ((1ULL << (8 * size)) - 1)) + 1, ACPI_PM_TIMER_HZ);
+    return DEV_POLL_RISING;
+}
+
 const struct dev_ops acpi_pm_ops = {
     .name = "acpi-pm",
     .read = acpi_pm_read,
@@ -227,6 +244,7 @@ const struct dev_ops acpi_pm_ops = {
     .reset = acpi_pm_reset,
     .save = acpi_pm_save,
     .load = acpi_pm_load,
+    .poll = acpi_pm_poll,
 };
 
 struct acpi_pm *acpi_pm_create(struct evq *q, const struct acpi_pm_config *cfg)

@@ -425,6 +425,42 @@ static int rtc_load(void *opaque, struct buf_reader *r)
     return HV_OK;
 }
 
+/* Polling: index writes repeat harmlessly; UIP holds until its next edge, the
+ * time registers until the next update, CMOS memory for good; register C
+ * clears its flags when read. */
+static enum dev_poll rtc_poll(void *opaque, uint64_t off, unsigned size, int write, uint64_t val, vtime_t now,
+                              vtime_t *until)
+{
+    struct cmos_rtc *c = opaque;
+    vtime_t in_sec = (now - c->base_vt) % VTIME_S, sec_start = now - in_sec;
+
+    if (size != 1 || off > 1)
+        return DEV_POLL_NONE;
+    if (write)
+        return off == 0 && c->index == (val & 0x7f) && c->nmi_disabled == ((val >> 7) & 1) ? DEV_POLL_SAME
+                                                                                          : DEV_POLL_NONE;
+    switch (c->index) {
+    case RTC_REG_C:
+        return DEV_POLL_NONE;
+    case RTC_REG_A:
+        *until = in_sec < VTIME_S - RTC_UIP_NS ? sec_start + VTIME_S - RTC_UIP_NS : sec_start + VTIME_S;
+        return DEV_POLL_STABLE;
+    case RTC_SECONDS:
+    case RTC_MINUTES:
+    case RTC_HOURS:
+    case RTC_DAY_OF_WEEK:
+    case RTC_DAY_OF_MONTH:
+    case RTC_MONTH:
+    case RTC_YEAR:
+    case CMOS_CENTURY:
+        *until = sec_start + VTIME_S;
+        return DEV_POLL_STABLE;
+    default:
+        *until = VTIME_NEVER;
+        return DEV_POLL_STABLE;
+    }
+}
+
 const struct dev_ops cmos_rtc_ops = {
     .name = "cmos-rtc",
     .read = rtc_read,
@@ -433,6 +469,7 @@ const struct dev_ops cmos_rtc_ops = {
     .save = rtc_save,
     .load = rtc_load,
     .access_ns = RTC_ACCESS_NS,
+    .poll = rtc_poll,
 };
 
 /* BIOS memory bytes, as QEMU's pc_cmos_init fills them. */

@@ -335,6 +335,27 @@ static uint64_t pit_port61_read(void *opaque, uint64_t off, unsigned size)
     return v;
 }
 
+/* Polling port 0x61: its value holds until the refresh bit toggles or OUT2
+ * changes; writes have effects (gate 2 restarts the count). */
+static enum dev_poll pit_port61_poll(void *opaque, uint64_t off, unsigned size, int write, uint64_t val,
+                                     vtime_t now, vtime_t *until)
+{
+    struct pit8254 *p = opaque;
+    struct pit_channel *c = &p->ch[2];
+
+    (void)val;
+    if (write || size != 1 || off)
+        return DEV_POLL_NONE;
+    *until = (now / 15085 + 1) * 15085;
+    uint64_t edge = pit_next_edge(c, pit_ticks(p, c));
+    if (edge != PIT_NO_EDGE) {
+        vtime_t t = c->load_time + dev_ticks_to_ns_ceil(edge, PIT8254_HZ);
+        if (t < *until)
+            *until = t;
+    }
+    return DEV_POLL_STABLE;
+}
+
 /* Raising gate 2 restarts channel 2's count in modes 1, 2, 3 and 5. A low gate
  * does not pause modes 0 and 4 (not modelled, as in QEMU). */
 static void pit_port61_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
@@ -439,6 +460,7 @@ const struct dev_ops pit8254_port61_ops = {
     .name = "pit8254-port61",
     .read = pit_port61_read,
     .write = pit_port61_write,
+    .poll = pit_port61_poll,
     .reset = pit_nothing,
     .save = pit_save_nothing,
     .load = pit_load_nothing,

@@ -52,6 +52,8 @@ static void charge_bus(struct machine *m, uint16_t port)
 static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 {
     struct machine *m = o;
+    if (m->counters)
+        machine_counters_pio(m, port);
     charge_bus(m, port);
     sync_time(m);
     uint32_t v = iomap_pio_read(&m->io, port, size);
@@ -62,15 +64,45 @@ static uint32_t plat_pio_read(void *o, uint16_t port, unsigned size)
 static void plat_pio_write(void *o, uint16_t port, uint32_t val, unsigned size)
 {
     struct machine *m = o;
+    if (m->counters)
+        machine_counters_pio(m, port);
     charge_bus(m, port);
     sync_time(m);
     iomap_pio_write(&m->io, port, val, size);
     after_access(m);
 }
 
+/* Spin-loop fast-forward asks what repeating a port access would do. */
+static int plat_pio_poll(void *o, uint16_t port, unsigned size, bool write, uint32_t val, uint64_t *until_cycles)
+{
+    struct machine *m = o;
+    uint8_t own = m->io.port_owner[port];
+    const struct io_region *r = own ? &m->io.regions[own - 1] : NULL;
+    vtime_t until = VTIME_NEVER;
+
+    if (!r || !r->ops->poll || port + size > r->base + r->len)
+        return CPU_POLL_NONE;
+    enum dev_poll k = r->ops->poll(r->opaque, port - r->base, size, write, val, cpu_now(m->cpu), &until);
+    *until_cycles = cpu_cycles_at(m->cpu, until);
+    return k == DEV_POLL_STABLE ? CPU_POLL_STABLE : k == DEV_POLL_RISING ? CPU_POLL_RISING
+                                                 : k == DEV_POLL_SAME ? CPU_POLL_SAME : CPU_POLL_NONE;
+}
+
+/* The devices' clock follows the CPU back; nothing fired in between, since a
+ * probe ends before the next event. */
+static void plat_rewind(void *o)
+{
+    struct machine *m = o;
+    vtime_t now = cpu_now(m->cpu);
+    if (now < m->q.now)
+        m->q.now = now;
+}
+
 static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
 {
     struct mmio_dev *d = o;
+    if (d->m->counters)
+        machine_counters_mmio(d->m);
     sync_time(d->m);
     uint64_t v = d->ops->read(d->opaque, off, size);
     after_access(d->m);
@@ -80,6 +112,8 @@ static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
 static void mmio_write(void *o, uint64_t off, uint64_t val, unsigned size)
 {
     struct mmio_dev *d = o;
+    if (d->m->counters)
+        machine_counters_mmio(d->m);
     sync_time(d->m);
     d->ops->write(d->opaque, off, val, size);
     after_access(d->m);
@@ -316,7 +350,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         .pio_read = plat_pio_read, .pio_write = plat_pio_write,
         .intr_pending = plat_intr_pending, .intr_ack = plat_intr_ack, .nmi_take = plat_nmi_take,
         .tpr_read = plat_tpr_read, .tpr_write = plat_tpr_write,
-        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event, .opaque = m,
+        .msr_read = plat_msr_read, .msr_write = plat_msr_write, .on_event = plat_on_event,
+        .pio_poll = plat_pio_poll, .rewind = plat_rewind, .opaque = m,
     };
     m->cpu = cpu_new(&cc, &plat);
     if (!m->cpu)
@@ -374,6 +409,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
         add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
+    if (cfg->counters && machine_counters_enable(m))
+        goto fail_after_devices;
     firmware_init(m);
     return m;
 
@@ -406,6 +443,7 @@ void machine_destroy(struct machine *m)
     pic_destroy(m->pic);
     lapic_destroy(m->lapic);
     cpu_free(m->cpu);
+    machine_counters_free(m);
     evq_destroy(&m->q);
     ram_destroy(&m->ram);
     free(m);
@@ -433,6 +471,8 @@ static void finish(struct machine *m, struct machine_result *res, enum machine_e
     res->fault_vector = f->vector;
     res->fault_rip = f->rip;
     fflush(m->cfg.console);
+    if (m->counters)
+        machine_counters_end(m);
 }
 
 /* Nothing but observers is queued: no device can ever wake a halted CPU. */
@@ -462,6 +502,8 @@ bool machine_run_until(struct machine *m, vtime_t until, struct machine_result *
         uint64_t i0 = cpu_instructions(m->cpu);
         vtime_t t0 = cpu_now(m->cpu);
         enum cpu_exit why = cpu_run(m->cpu, cpu_cycles_at(m->cpu, m->deadline));
+        if (m->counters)
+            machine_counters_tick(m);
         if (m->trace && cpu_instructions(m->cpu) != i0)
             evtrace_run(m->trace, cpu_now(m->cpu), 0, 0, cpu_instructions(m->cpu) - i0, cpu_now(m->cpu) - t0);
         switch (why) {

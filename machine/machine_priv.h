@@ -62,10 +62,18 @@ struct machine {
     /* Console input (COM1 receive), an outside input: fed from a file when
      * live, from the record log in a replay (console_input.c). */
     struct console_input *input;
+    struct machine_counters *counters; /* HVSIM_COUNTERS (counters.c), or NULL */
 };
 
 /* The devices whose state a snapshot holds, in their fixed order: the port-mapped
  * ones as the iomap lists them, then the local APIC and the I/O APIC. */
+/* counters.c: host-cost counters per virtual second, an observer */
+int machine_counters_enable(struct machine *m);
+void machine_counters_free(struct machine *m);
+void machine_counters_pio(struct machine *m, uint16_t port);
+void machine_counters_mmio(struct machine *m);
+void machine_counters_tick(struct machine *m); /* after each CPU run */
+void machine_counters_end(struct machine *m);
 /* console_input.c, for the run loop */
 int console_input_serve(struct machine *m); /* nonzero: a replay missed an input */
 vtime_t console_input_deadline(struct machine *m, vtime_t deadline);

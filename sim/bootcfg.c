@@ -34,9 +34,11 @@ struct machine_config boot_config_machine(const struct boot_config *bc, FILE *co
     struct cpu_switches sw = { .slow_stores = getenv("HVSIM_SLOW_STORES") != NULL,
                                .uc_exit_checks = getenv("HVSIM_UC_EXIT_CHECKS") != NULL,
                                .no_nested_run = getenv("HVSIM_VMX_NO_NESTED_RUN") != NULL,
-                               .uc_no_hint = getenv("HVSIM_UC_NO_HINT") != NULL };
+                               .uc_no_hint = getenv("HVSIM_UC_NO_HINT") != NULL,
+                               .no_ffwd = getenv("HVSIM_NO_FFWD") != NULL };
     return (struct machine_config){ .mem_bytes = bc->mem_mib << 20, .hz = BOOT_HZ, .rtc_epoch = bc->rtc_epoch,
-                                    .console = console, .cpu_switches = sw };
+                                    .console = console, .cpu_switches = sw,
+                                    .counters = getenv("HVSIM_COUNTERS") != NULL };
 }
 
 struct machine *boot_config_create(const struct boot_config *bc, FILE *console, char *err, size_t errlen)

@@ -399,6 +399,7 @@ static void note_page(struct cpu *c, uint64_t addr)
     c->tlb.code_pages[p >> 3] |= bit;
     if (c->tlb.cleared_pages[p >> 3] & bit) {
         uc_ctl_flush_tlb(c->uc);
+        c->stats.tlb_flushes++;
         uc_tlb_forget_page(c);
     }
 }

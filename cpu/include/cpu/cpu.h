@@ -39,8 +39,16 @@ struct cpu_platform {
      * interrupt (vector, error code, RIP); 3 VM exit (exit reason, the low 32
      * bits of the qualification, guest RIP). */
     void (*on_event)(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip);
+    /* Optional, for spin-loop fast-forward (ffwd.c): what repeating this port
+     * access does, CPU_POLL_*; for a read, *until_cycles is when its answer
+     * may next change (STABLE) or stop growing (RISING). */
+    int (*pio_poll)(void *opaque, uint16_t port, unsigned size, bool write, uint32_t val, uint64_t *until_cycles);
+    /* The CPU took back a fast-forward probe whose accesses were all
+     * repeatable: time is cpu_now() again, earlier than their time. */
+    void (*rewind)(void *opaque);
     void *opaque;
 };
+enum { CPU_POLL_NONE, CPU_POLL_STABLE, CPU_POLL_RISING, CPU_POLL_SAME }; /* as devices' DEV_POLL_* */
 
 typedef uint64_t cpu_mmio_read_fn(void *opaque, uint64_t off, unsigned size);
 typedef void cpu_mmio_write_fn(void *opaque, uint64_t off, uint64_t val, unsigned size);
@@ -53,6 +61,7 @@ struct cpu_switches {
     bool uc_exit_checks; /* HVSIM_UC_EXIT_CHECKS: keep Unicorn's exit check after each access */
     bool no_nested_run;  /* HVSIM_VMX_NO_NESTED_RUN: VM entries only from the run loop */
     bool uc_no_hint;     /* HVSIM_UC_NO_HINT: find Unicorn's CPU state by search only */
+    bool no_ffwd;        /* HVSIM_NO_FFWD: run spin loops instead of fast-forwarding them */
 };
 
 struct cpu_config {
@@ -112,9 +121,15 @@ void cpu_kick(struct cpu *c);
 void cpu_request_stop(struct cpu *c);
 
 const struct cpu_fault *cpu_last_fault(const struct cpu *c);
-/* Counters for reports and tests. */
+/* Counters for reports, tests and docs/perf.md. */
 struct cpu_stats {
     uint64_t exceptions, interrupts, syscalls, intercepts, blocks_decoded;
+    uint64_t page_faults, gp_faults;  /* of the exceptions: #PF and #GP */
+    uint64_t engine_runs;             /* uc_emu_start calls */
+    uint64_t tlb_flushes;             /* whole-TLB flushes hvsim asks of Unicorn */
+    uint64_t cr_writes, invlpgs;      /* MOV to CR and INVLPG sites emulated or passed */
+    uint64_t retranslations;          /* blocks dropped to retranslate with new sites */
+    uint64_t ffwd_loops, ffwd_insns;  /* spin loops fast-forwarded, instructions not run (ffwd.c) */
 };
 const struct cpu_stats *cpu_stats(const struct cpu *c);
 

@@ -23,6 +23,7 @@ struct machine_config {
     uint64_t rtc_epoch;       /* Unix seconds of power-on, for the CMOS clock */
     FILE *console;            /* where COM1's output goes */
     struct cpu_switches cpu_switches; /* for tests and measurements (cpu/cpu.h) */
+    bool counters;            /* HVSIM_COUNTERS: host-cost counters to stderr (docs/perf.md) */
 };
 
 enum machine_end {

@@ -7,7 +7,8 @@
 # HVSIM_UC_EXIT_CHECKS (no per-access exit checks, cpu/uc_stop.c: meant for
 # kernels whose intercept sites stop or skip instructions) or
 # HVSIM_VMX_NO_NESTED_RUN (VM entries from the #UD hook, cpu/vcpu.c: meant for
-# the VT-x kernels).
+# the VT-x kernels) or HVSIM_NO_FFWD (spin-loop fast-forward, cpu/ffwd.c:
+# meant for kernels that poll).
 # usage: rr_invisible.sh HVSIM KERNEL VAR
 . "$(dirname "$0")/rr_lib.sh"
 hvsim=$1 kernel=$2 var=$3
