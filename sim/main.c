@@ -12,6 +12,7 @@
 #include "base/vtime.h"
 #include "bootcfg.h"
 #include "cli.h"
+#include "hvaware.h"
 #ifndef HVSIM_NO_NET
 #include "cmd_net.h"
 #endif
@@ -28,6 +29,7 @@ static void usage(FILE *f)
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
+          "                         [--hv]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
@@ -41,6 +43,8 @@ static void usage(FILE *f)
           "      event trace (exceptions, interrupts, VM exits, run slices) for `hvsim report`;\n"
           "      --trace-insns adds every instruction retired between two virtual times, disassembled.\n"
           "      --console-input feeds a file (or stdin until EOF) to COM1 as the guest reads it.\n"
+          "      --hv: hypervisor awareness (docs/hv.md): recognise KERNEL (Xen), count its hypercalls\n"
+          "      per domain (a summary on stderr at the end, hypercall records in --trace).\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
@@ -58,7 +62,7 @@ struct boot_opts {
     vtime_t insns_from, insns_to; /* instruction-trace window; from == to: none */
     vtime_t every;
     uint64_t snapshot_every;
-    int quiet;
+    int quiet, hv;
 };
 
 static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot_opts *o)
@@ -71,6 +75,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
         { "trace-insns", required_argument, 0, 'I' }, { "console-input", required_argument, 0, 'i' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
+        { "hv", no_argument, 0, 'H' },
         { 0, 0, 0, 0 },
     };
     uint64_t smp;
@@ -128,6 +133,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             break;
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
+        case 'H': o->hv = 1; break;
         case 'i':
             bc->console_input = optarg;
             bc->has_console_input = 1;
@@ -196,6 +202,7 @@ static int cmd_boot(int argc, char **argv)
     struct boot_opts o = { .every = RECORD_DEFAULT_EVERY };
     struct recorder *rec = NULL;
     struct evtrace *trace = NULL;
+    struct hv *hv = NULL;
     struct machine_result res;
     char err[768];
     int r;
@@ -226,20 +233,26 @@ static int cmd_boot(int argc, char **argv)
         machine_destroy(m);
         return EXIT_USAGE;
     }
+    if (o.hv)
+        hv = sim_hv_attach(m, bc.kernel, stderr);
     if (o.trace) {
         char label[512];
         snprintf(label, sizeof label, "boot %s", bc.kernel);
         if (!(trace = cli_trace_open(o.trace, m, label))) {
+            sim_hv_detach(m, hv, NULL);
             if (rec)
                 recorder_finish(rec, m, &(struct machine_result){ 0 }, err, sizeof err);
             machine_destroy(m);
             return EXIT_USAGE;
         }
         machine_set_trace(m, trace);
+        if (hv)
+            hv_set_trace(hv, trace);
         if (o.insns_to > o.insns_from)
             machine_trace_insns(m, o.insns_from, o.insns_to);
     }
     boot_run(m, bc.max_time, &res);
+    sim_hv_detach(m, hv, o.quiet ? NULL : stderr);
     int failed = 0;
     if (rec && recorder_finish(rec, m, &res, err, sizeof err)) {
         fprintf(stderr, "hvsim: error: %s\n", err);
