@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "arch/vmx.h"
 #include "base/log.h"
 #include "cpu/cpu.h"
 #include "hv/hv.h"
 
-#define EXIT_REASON_VMCALL 18
 #define PA_MASK 0x000ffffffffff000ull
 
 struct hv {
