@@ -43,6 +43,13 @@ struct hv *hv_new(const struct hv_ident *id, struct cpu *cpu, const uint8_t *ram
 
 void hv_free(struct hv *h) { free(h); }
 
+void hv_rebind(struct hv *h, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size)
+{
+    h->cpu = cpu;
+    h->ram = ram;
+    h->ram_size = ram_size;
+}
+
 static void trace_domain(struct hv *h, const struct hv_domain *d)
 {
     char name[48];

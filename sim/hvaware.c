@@ -42,3 +42,12 @@ void sim_hv_detach(struct machine *m, struct hv *h, FILE *log)
     hv_set_trace(h, NULL);
     hv_free(h);
 }
+
+void sim_hv_move(struct machine *from, struct machine *to, struct hv *h)
+{
+    uint64_t ram_size;
+    const uint8_t *ram = machine_ram(to, &ram_size);
+    machine_set_observer(from, NULL, NULL);
+    hv_rebind(h, machine_cpu(to), ram, ram_size);
+    machine_set_observer(to, hv_on_event, h);
+}

@@ -11,6 +11,8 @@
 /* Recognise image_path's hypervisor and observe m. Says on log what it found;
  * NULL (and the run goes on unobserved) when the image is not recognised. */
 struct hv *sim_hv_attach(struct machine *m, const char *image_path, FILE *log);
+/* Observe to (a restored machine replacing from) from now on. */
+void sim_hv_move(struct machine *from, struct machine *to, struct hv *h);
 /* Summary to log (NULL: none), then stop observing and free. */
 void sim_hv_detach(struct machine *m, struct hv *h, FILE *log);
 

@@ -64,6 +64,8 @@ struct hv;
  * RAM is ram (guest-physical from 0). NULL when out of memory. */
 struct hv *hv_new(const struct hv_ident *id, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size);
 void hv_free(struct hv *h);
+/* The machine was replaced by one restored from a snapshot: observe its CPU and RAM. */
+void hv_rebind(struct hv *h, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size);
 /* Events from the CPU (struct cpu_platform's on_event signature). */
 void hv_on_event(void *h, int kind, int vector, uint32_t error_code, uint64_t rip);
 /* Write hypercall and domain records to t from now on (NULL: stop). */
