@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "cpu/cpu.h"
 #include "hv/hv.h"
+#include "traces/report.h"
 
 #define PA_MASK 0x000ffffffffff000ull
 
@@ -134,12 +135,16 @@ void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64
         hypercall(h, domain_of(h, HV_DOM_PV, pv_domain_key(h)), cpu_reg_read(h->cpu, UC_X86_REG_RAX) & 0xffffffffu,
                   cpu_reg_read(h->cpu, UC_X86_REG_RBX) & 0xffffffffu);
         return;
-    case 3: /* VM exit: the guest's GPRs are in the root's registers now */
-        if ((vector & 0xffff) != EXIT_REASON_VMCALL)
-            return;
-        hypercall(h, domain_of(h, HV_DOM_HVM, cpu_vmx_current_vmcs(h->cpu)), cpu_reg_read(h->cpu, UC_X86_REG_RAX),
-                  cpu_reg_read(h->cpu, UC_X86_REG_RDI));
+    case 3: { /* VM exit: the guest's GPRs are in the root's registers now */
+        struct hv_domain *d = domain_of(h, HV_DOM_HVM, cpu_vmx_current_vmcs(h->cpu));
+        unsigned reason = (unsigned)vector & 0xffff;
+        d->vmexits++;
+        if (reason < HV_MAX_EXIT_REASON)
+            d->exit_counts[reason]++;
+        if (reason == EXIT_REASON_VMCALL)
+            hypercall(h, d, cpu_reg_read(h->cpu, UC_X86_REG_RAX), cpu_reg_read(h->cpu, UC_X86_REG_RDI));
         return;
+    }
     default:
         return;
     }
@@ -155,8 +160,11 @@ void hv_write_summary(const struct hv *h, FILE *f)
         const struct hv_domain *d = i < h->n_domains ? &h->doms[i] : &h->overflow;
         if (i == h->n_domains && !d->hypercalls)
             break;
-        fprintf(f, "hv: domain %s (%s): %llu hypercalls\n", d->name, d->kind == HV_DOM_PV ? "PV" : "HVM",
+        fprintf(f, "hv: domain %s (%s): %llu hypercalls", d->name, d->kind == HV_DOM_PV ? "PV" : "HVM",
                 (unsigned long long)d->hypercalls);
+        if (d->kind == HV_DOM_HVM)
+            fprintf(f, ", %llu VM exits", (unsigned long long)d->vmexits);
+        fputc('\n', f);
         for (unsigned nr = 0; nr < HV_MAX_HYPERCALL; nr++) {
             if (!d->counts[nr])
                 continue;
@@ -165,5 +173,11 @@ void hv_write_summary(const struct hv *h, FILE *f)
         }
         if (d->other)
             fprintf(f, "hv:   %-28s %3s %12llu\n", "(number >= 64)", "-", (unsigned long long)d->other);
+        for (unsigned r = 0; r < HV_MAX_EXIT_REASON; r++) {
+            if (!d->exit_counts[r])
+                continue;
+            const char *n = report_exit_reason_name(r);
+            fprintf(f, "hv:   exit %-23s %3u %12llu\n", n ? n : "?", r, (unsigned long long)d->exit_counts[r]);
+        }
     }
 }

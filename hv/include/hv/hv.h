@@ -46,6 +46,7 @@ const char *hv_hypercall_name(const struct hv_profile *p, uint32_t nr);
 
 #define HV_MAX_DOMAINS 32
 #define HV_MAX_HYPERCALL 64 /* numbers counted one by one; the rest in "other" */
+#define HV_MAX_EXIT_REASON 80
 
 enum hv_dom_kind { HV_DOM_PV = 0, HV_DOM_HVM = 1 };
 
@@ -56,6 +57,7 @@ struct hv_domain {
     char name[32];
     vtime_t first_seen;
     uint64_t hypercalls, counts[HV_MAX_HYPERCALL], other;
+    uint64_t vmexits, exit_counts[HV_MAX_EXIT_REASON]; /* HVM: VM exits by basic reason */
 };
 
 struct hv;
