@@ -26,6 +26,7 @@ struct hv {
     unsigned n_domains, n_pv, n_hvm;
     struct hv_domain doms[HV_MAX_DOMAINS];
     struct hv_domain overflow; /* calls of domains beyond HV_MAX_DOMAINS */
+    char *console_dir;         /* NULL: no console files */
 };
 
 struct hv *hv_new(const struct hv_ident *id, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size)
@@ -42,7 +43,78 @@ struct hv *hv_new(const struct hv_ident *id, struct cpu *cpu, const uint8_t *ram
     return h;
 }
 
-void hv_free(struct hv *h) { free(h); }
+void hv_free(struct hv *h)
+{
+    if (!h)
+        return;
+    for (unsigned i = 0; i < h->n_domains; i++)
+        if (h->doms[i].console)
+            fclose(h->doms[i].console);
+    free(h->console_dir);
+    free(h);
+}
+
+void hv_set_console_dir(struct hv *h, const char *dir)
+{
+    free(h->console_dir);
+    h->console_dir = dir ? strdup(dir) : NULL;
+}
+
+/* 4-level paging walk (SDM vol. 3A 4.5) of a PV guest's address in its own page
+ * tables, which hold machine addresses (hvsim's guest-physical): 1 and *pa, or 0
+ * when not present or outside RAM. Reads only. */
+static int walk(const struct hv *h, uint64_t cr3, uint64_t va, uint64_t *pa)
+{
+    uint64_t table = cr3 & PA_MASK;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t at = table + ((va >> (12 + 9 * level)) & 511) * 8, e;
+        if (at > h->ram_size - 8)
+            return 0;
+        memcpy(&e, h->ram + at, 8);
+        if (!(e & 1))
+            return 0;
+        if (level == 0 || (level <= 2 && (e & 0x80))) { /* a 4 KiB, 2 MiB or 1 GiB page */
+            uint64_t size = 1ull << (12 + 9 * level);
+            *pa = (e & PA_MASK & ~(size - 1)) + (va & (size - 1));
+            return *pa < h->ram_size;
+        }
+        table = e & PA_MASK;
+    }
+    return 0;
+}
+
+/* CONSOLEIO_write(len, buf): the domain's bytes into its console file. */
+static void console_write(struct hv *h, struct hv_domain *d, uint64_t len, uint64_t va)
+{
+    uint8_t buf[4096];
+    uint64_t cr3 = cpu_reg_read(h->cpu, UC_X86_REG_CR3);
+    if (len > 65536) /* Xen takes at most what fits; more is a guest mistake */
+        len = 65536;
+    while (len) {
+        uint64_t pa, n = 4096 - (va & 4095);
+        if (n > len)
+            n = len;
+        if (!walk(h, cr3, va, &pa) || pa + n > h->ram_size)
+            return;
+        memcpy(buf, h->ram + pa, n);
+        d->console_bytes += n;
+        if (!d->console && h->console_dir) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/console-%s.log", h->console_dir, d->name);
+            if (!(d->console = fopen(path, "w"))) {
+                log_warn("hv: %s: cannot create the console file", path);
+                free(h->console_dir);
+                h->console_dir = NULL;
+            }
+        }
+        if (d->console) {
+            fwrite(buf, 1, n, d->console);
+            fflush(d->console);
+        }
+        va += n;
+        len -= n;
+    }
+}
 
 void hv_rebind(struct hv *h, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size)
 {
@@ -121,14 +193,18 @@ void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64
     struct hv *h = opaque;
     (void)error_code;
     switch (kind) {
-    case 4: /* SYSCALL, registers still the caller's */
+    case 4: { /* SYSCALL, registers still the caller's */
         /* From the guest kernel's upper half only, and from the root engine: a
          * VMX guest's SYSCALL comes here too, while the root's RIP is elsewhere. */
         if (!(rip >> 63) || cpu_reg_read(h->cpu, UC_X86_REG_RIP) != rip)
             return;
-        hypercall(h, domain_of(h, HV_DOM_PV, pv_domain_key(h)), cpu_reg_read(h->cpu, UC_X86_REG_RAX),
-                  cpu_reg_read(h->cpu, UC_X86_REG_RDI));
+        struct hv_domain *d = domain_of(h, HV_DOM_PV, pv_domain_key(h));
+        uint64_t nr = cpu_reg_read(h->cpu, UC_X86_REG_RAX), cmd = cpu_reg_read(h->cpu, UC_X86_REG_RDI);
+        hypercall(h, d, nr, cmd);
+        if ((int64_t)nr == h->id.profile->console_hypercall && (int32_t)cmd == h->id.profile->console_write_cmd)
+            console_write(h, d, (uint32_t)cpu_reg_read(h->cpu, UC_X86_REG_RSI), cpu_reg_read(h->cpu, UC_X86_REG_RDX));
         return;
+    }
     case 1: /* INT n, delivered: RAX and CR3 are still the caller's */
         if (!h->id.profile->pv_int_vector || vector != h->id.profile->pv_int_vector)
             return;
@@ -164,6 +240,8 @@ void hv_write_summary(const struct hv *h, FILE *f)
                 (unsigned long long)d->hypercalls);
         if (d->kind == HV_DOM_HVM)
             fprintf(f, ", %llu VM exits", (unsigned long long)d->vmexits);
+        if (d->console_bytes)
+            fprintf(f, ", %llu console bytes", (unsigned long long)d->console_bytes);
         fputc('\n', f);
         for (unsigned nr = 0; nr < HV_MAX_HYPERCALL; nr++) {
             if (!d->counts[nr])

@@ -86,4 +86,7 @@ const struct hv_profile hv_xen_profile = {
      * Xen writes d->arch.perdomain_l3_pg there in each PV guest's L4 table
      * (init_xen_l4_slots) and in the per-CPU root table under XPTI. */
     .pv_domain_l4_slot = 260,
+    /* __HYPERVISOR_console_io (18), CONSOLEIO_write (0): public/xen.h. */
+    .console_hypercall = 18,
+    .console_write_cmd = 0,
 };

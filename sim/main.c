@@ -29,7 +29,7 @@ static void usage(FILE *f)
           "                         [--max-time VT] [--rtc-epoch SECONDS] [--quiet]\n"
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
-          "                         [--hv]\n"
+          "                         [--hv] [--hv-consoles DIR]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
@@ -44,7 +44,8 @@ static void usage(FILE *f)
           "      --trace-insns adds every instruction retired between two virtual times, disassembled.\n"
           "      --console-input feeds a file (or stdin until EOF) to COM1 as the guest reads it.\n"
           "      --hv: hypervisor awareness (docs/hv.md): recognise KERNEL (Xen), count its hypercalls\n"
-          "      per domain (a summary on stderr at the end, hypercall records in --trace).\n"
+          "      per domain (a summary on stderr at the end, hypercall records in --trace);\n"
+          "      --hv-consoles DIR: each PV domain's console_io writes in DIR/console-NAME.log.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off,\n"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
 
 struct boot_opts {
     const char *record, *trace;
+    const char *hv_consoles; /* --hv-consoles DIR */
     vtime_t insns_from, insns_to; /* instruction-trace window; from == to: none */
     vtime_t every;
     uint64_t snapshot_every;
@@ -75,7 +77,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "checkpoint-every", required_argument, 0, 'C' }, { "snapshot-every", required_argument, 0, 'S' },
         { "trace-insns", required_argument, 0, 'I' }, { "console-input", required_argument, 0, 'i' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
-        { "hv", no_argument, 0, 'H' },
+        { "hv", no_argument, 0, 'H' },            { "hv-consoles", required_argument, 0, 'O' },
         { 0, 0, 0, 0 },
     };
     uint64_t smp;
@@ -134,6 +136,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
         case 'H': o->hv = 1; break;
+        case 'O': o->hv = 1; o->hv_consoles = optarg; break;
         case 'i':
             bc->console_input = optarg;
             bc->has_console_input = 1;
@@ -233,8 +236,8 @@ static int cmd_boot(int argc, char **argv)
         machine_destroy(m);
         return EXIT_USAGE;
     }
-    if (o.hv)
-        hv = sim_hv_attach(m, bc.kernel, stderr);
+    if (o.hv && (hv = sim_hv_attach(m, bc.kernel, stderr)) && o.hv_consoles)
+        hv_set_console_dir(hv, o.hv_consoles);
     if (o.trace) {
         char label[512];
         snprintf(label, sizeof label, "boot %s", bc.kernel);

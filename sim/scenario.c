@@ -243,8 +243,11 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
         }
         recorder_attach(sm->rec, sm->m);
     }
-    if (s->o.hv)
-        sm->hv = sim_hv_attach(sm->m, sm->bc.kernel, stderr);
+    if (s->o.hv && (sm->hv = sim_hv_attach(sm->m, sm->bc.kernel, stderr)) && s->o.out_dir) {
+        char dir[4100];
+        snprintf(dir, sizeof dir, "%s/%s", s->o.out_dir, name);
+        hv_set_console_dir(sm->hv, dir); /* DIR/NAME/console-DOMAIN.log */
+    }
     /* The console input exists from power-on (empty): m:type appends to it. */
     if (machine_console_feed(sm->m, (const uint8_t *)"", 0, sm->rec ? recorder_input : NULL, sm->rec) ||
         (sm->index = world_add_machine(s->w, sm->m)) < 0) {

@@ -6,6 +6,8 @@
  * 0x82 with EAX = number (32-bit PV). Two "domains" run on two page tables that
  * differ only in L4 slot 260, where Xen keeps each domain's per-domain mappings.
  * SYSCALLs from the lower half are the guest's user space, not hypercalls.
+ * Each domain writes once through console_io (CONSOLEIO_write): domain 0 a line,
+ * domain 1 5900 bytes across pages, which awareness copies to its console files.
  * The kernel checks its own tallies, so it passes on QEMU too; tests/hv/ checks
  * that hvsim's awareness counted exactly the same calls per domain. */
 #include "klib/console.h"
@@ -30,7 +32,7 @@ __attribute__((used)) static const char xen_signature[] =
 
 /* User-space system calls share a number with sched_op on purpose. */
 enum { SYS_NOP = 29, SYS_SWITCH = 1000, SYS_EXIT = 1001 };
-enum { HC_MMU_UPDATE = 1, HC_XEN_VERSION = 17, HC_GRANT_TABLE_OP = 20, HC_SCHED_OP = 29, HC_EVTCHN_OP = 32 };
+enum { HC_MMU_UPDATE = 1, HC_XEN_VERSION = 17, HC_CONSOLE_IO = 18, HC_GRANT_TABLE_OP = 20, HC_SCHED_OP = 29, HC_EVTCHN_OP = 32 };
 
 static char user_stack[4096] __attribute__((aligned(16)));
 char syscall_stack[4096] __attribute__((aligned(16)));
@@ -102,6 +104,19 @@ static void hcall(const char *stub, uint64_t nr, uint64_t arg)
                  "r10", "r11", "memory");
 }
 
+/* console_io(CONSOLEIO_write, len, buf): buf at its upper-half alias, as a PV
+ * kernel passes its own addresses. */
+static void hcall_console(const char *msg, uint64_t len)
+{
+    uint64_t nr = HC_CONSOLE_IO, cmd = 0, va = ALIAS + (uintptr_t)msg, target = ALIAS + (uintptr_t)hcall_syscall;
+    asm volatile("call *%[t]" : "+a"(nr), "+D"(cmd), "+S"(len), "+d"(va) : [t] "r"(target)
+                 : "rcx", "r8", "r9", "r10", "r11", "memory");
+}
+
+static const char msg0[] = "dom0: hello through console_io\n";
+/* Longer than a page and across a page boundary: the walk goes page by page. */
+static char msg1[6000] __attribute__((aligned(4096)));
+
 static void user_call(uint64_t n)
 {
     asm volatile("syscall" : "+a"(n) : : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
@@ -117,7 +132,9 @@ static void user_main(void)
         hcall(hcall_syscall, HC_MMU_UPDATE, i);
     for (int i = 0; i < 2; i++)
         hcall(hcall_syscall, HC_XEN_VERSION, i);
+    hcall_console(msg0, sizeof msg0 - 1);
     user_call(SYS_SWITCH);
+    hcall_console(msg1 + 100, sizeof msg1 - 100);
     for (int i = 0; i < 7; i++)
         hcall(hcall_syscall, HC_EVTCHN_OP, i);
     for (int i = 0; i < 2; i++)
@@ -129,6 +146,8 @@ void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
     test_section("hypercall-shaped calls from two PV-style domains");
+    for (unsigned i = 0; i < sizeof msg1; i++) /* 'a'..'z' lines of 60 */
+        msg1[i] = (char)(i % 61 == 60 ? '\n' : 'a' + i % 26);
 
     /* Domain 0's tables: the identity map for the user half, an alias of it in
      * the upper half, each reachable from ring 3. */
@@ -160,6 +179,7 @@ void kmain(struct multiboot_info *mbi)
     check(hcalls[1][HC_EVTCHN_OP] == 7 && hcalls[1][HC_GRANT_TABLE_OP] == 2,
           "domain 1: 7 event_channel_op by SYSCALL, 2 grant_table_op by INT 0x82 (%u, %u)",
           hcalls[1][HC_EVTCHN_OP], hcalls[1][HC_GRANT_TABLE_OP]);
+    check(hcalls[0][HC_CONSOLE_IO] == 1 && hcalls[1][HC_CONSOLE_IO] == 1, "one console_io from each domain");
     check(user_syscalls == 6, "6 user-space SYSCALLs from the lower half (%u)", user_syscalls);
     test_finish();
 }

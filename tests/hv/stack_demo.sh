@@ -6,7 +6,8 @@
 # the toolstack's domctl and sysctl hypercalls), pv1 (the PV DomU 'linux') and
 # hvm1 (the PVH DomU 'pvh': hypercalls by VMCALL and VM exits), each with
 # hypercalls; run 2's console is, byte for byte, the end of run 1's (awareness
-# changes nothing). docs/hv.md says why the names are not xl's.
+# changes nothing); DIR/xen/console-dom0.log holds Domain-0's console_io output.
+# docs/hv.md says why the names are not xl's.
 # usage: stack_demo.sh HVSIM [OUTDIR]. Exit 0 pass, 1 fail, 77 images not cached.
 set -u
 hvsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -53,5 +54,7 @@ a=$out/plain/xen/console.log b=$out/hv/xen/console.log
 as=$(stat -c %s "$a") bs=$(stat -c %s "$b")
 [ "$bs" -gt 0 ] && [ "$bs" -le "$as" ] || fail "console sizes: plain $as, --hv $bs bytes"
 tail -c "$bs" "$a" | cmp -s - "$b" || fail "the --hv run's console is not the end of the plain run's"
+# Domain-0's console_io writes (its hvc0): xl list's table among them.
+grep -q 'Domain-0 .* 0 ' "$out/hv/xen/console-dom0.log" || fail "console-dom0.log has no xl list output"
 grep '^hv: domain' "$h"
 echo "stack_demo: PASS: dom0, pv1, hvm1 seen with hypercalls; the console is unchanged by --hv"

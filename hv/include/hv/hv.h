@@ -33,6 +33,9 @@ struct hv_profile {
     /* The top-level page-table slot whose entry the hypervisor sets per domain
      * in every PV page table it runs (a domain key), or -1. */
     int pv_domain_l4_slot;
+    /* The console write hypercall: number and command (first argument); the
+     * second argument is the length, the third the buffer's guest-virtual address. */
+    int console_hypercall, console_write_cmd;
 };
 
 extern const struct hv_profile *const hv_profiles[];
@@ -58,6 +61,8 @@ struct hv_domain {
     vtime_t first_seen;
     uint64_t hypercalls, counts[HV_MAX_HYPERCALL], other;
     uint64_t vmexits, exit_counts[HV_MAX_EXIT_REASON]; /* HVM: VM exits by basic reason */
+    uint64_t console_bytes; /* written through console_io (PV) */
+    FILE *console;          /* DIR/console-NAME.log, opened at the first write */
 };
 
 struct hv;
@@ -74,6 +79,9 @@ void hv_on_event(void *h, int kind, int vector, uint32_t error_code, uint64_t ri
 void hv_set_trace(struct hv *h, struct evtrace *t);
 unsigned hv_domain_count(const struct hv *h);
 const struct hv_domain *hv_domain(const struct hv *h, unsigned i);
+/* PV domains' console_io writes (Xen's CONSOLEIO_write: Domain-0's hvc0) into
+ * dir/console-NAME.log, one file per domain (NULL: none). */
+void hv_set_console_dir(struct hv *h, const char *dir);
 /* The counters as text: per domain, hypercalls by name. */
 void hv_write_summary(const struct hv *h, FILE *f);
 
