@@ -31,6 +31,8 @@ void syscall_do(struct cpu *c)
         return;
     }
     c->stats.syscalls++;
+    if (c->plat.on_event)
+        c->plat.on_event(c->plat.opaque, 4, 0, 0, rip);
     reg_set(c, UC_X86_REG_RCX, rip);
     reg_set(c, UC_X86_REG_R11, rflags & ~(uint64_t)EFLAGS_RF);
     cs = flat(sel, true, true);

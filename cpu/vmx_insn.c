@@ -57,6 +57,11 @@ uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c)
     return c->vmx ? c->vmx->round_trip_cycles : 0;
 }
 
+uint64_t cpu_vmx_current_vmcs(const struct cpu *c)
+{
+    return c->vmx ? c->vmx->current : UINT64_MAX;
+}
+
 int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 {
     if (msr < MSR_IA32_VMX_BASIC || msr > MSR_IA32_VMX_VMFUNC)

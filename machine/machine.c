@@ -238,7 +238,9 @@ static void console_tx(void *o, uint8_t byte)
 static void plat_on_event(void *o, int kind, int vector, uint32_t err, uint64_t rip)
 {
     struct machine *m = o;
-    if (!m->trace)
+    if (m->observer)
+        m->observer(m->observer_opaque, kind, vector, err, rip);
+    if (!m->trace || kind == 4) /* SYSCALL: for observers only */
         return;
     vtime_t now = cpu_now(m->cpu);
     if (kind == 3) {
@@ -554,6 +556,20 @@ void machine_set_tick(struct machine *m, vtime_t period, machine_tick_fn *fn, vo
         evq_schedule(&m->q, &m->tick_ev, (m->q.now / period + 1) * period);
     else
         evq_cancel(&m->q, &m->tick_ev);
+}
+
+void machine_set_observer(struct machine *m, machine_event_fn *fn, void *opaque)
+{
+    m->observer = fn;
+    m->observer_opaque = opaque;
+}
+
+struct cpu *machine_cpu(struct machine *m) { return m->cpu; }
+
+const uint8_t *machine_ram(const struct machine *m, uint64_t *size)
+{
+    *size = m->ram.size;
+    return m->ram.base;
 }
 
 void machine_set_trace(struct machine *m, struct evtrace *t)

@@ -52,6 +52,8 @@ struct machine {
     machine_tick_fn *tick_fn;
     void *tick_opaque;
     struct evtrace *trace;   /* NULL: no event trace */
+    machine_event_fn *observer; /* NULL: none (hv/) */
+    void *observer_opaque;
     /* A stop from outside (a signal's flag, sim/run_stop.c): read between CPU
      * runs, which last at most stop_slice while it is set up. */
     const volatile sig_atomic_t *stop_flag;

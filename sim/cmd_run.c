@@ -15,7 +15,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
+    fputs("usage: hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console] [--hv]\n"
           "  runs a Lua scenario (docs/scenarios.md): it boots machines, types into their consoles and\n"
           "  expects output, on the simulation's virtual clock.\n"
           "  --out DIR      DIR/NAME/console.log per machine (written as produced), DIR/scenario.log\n"
@@ -23,6 +23,8 @@ static void usage(FILE *f)
           "  --seed N       seed of math.random (default 0)\n"
           "  --budget N     Lua instructions before the script counts as a runaway (default 100000000)\n"
           "  --console      also copy every console to stdout, each line prefixed with [NAME]\n"
+          "  --hv           hypervisor awareness (docs/hv.md): hypercalls per domain, summarised on stderr\n"
+          "                 and in DIR/NAME/hv.txt; PV domains' console_io writes in DIR/NAME/console-DOMAIN.log\n"
           "exit status: 0 every expectation held, 1 the scenario failed (file:line on stderr), 2 usage errors,\n"
           "  128+N a signal N (SIGINT, SIGTERM, SIGHUP) ended the run; consoles, logs and --record are closed.\n",
           f);
@@ -34,6 +36,7 @@ int cmd_run(int argc, char **argv)
         { "out", required_argument, 0, 'o' },  { "record", required_argument, 0, 'r' },
         { "seed", required_argument, 0, 's' }, { "budget", required_argument, 0, 'b' },
         { "console", no_argument, 0, 'c' },    { "help", no_argument, 0, 'h' },
+        { "hv", no_argument, 0, 'H' },
         { 0, 0, 0, 0 },
     };
     struct scenario_opts o = { .budget = DEFAULT_BUDGET };
@@ -57,6 +60,7 @@ int cmd_run(int argc, char **argv)
             }
             break;
         case 'c': o.echo_console = true; break;
+        case 'H': o.hv = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }

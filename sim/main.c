@@ -14,6 +14,7 @@
 #include "base/vtime.h"
 #include "bootcfg.h"
 #include "cli.h"
+#include "hvaware.h"
 #ifndef HVSIM_NO_NET
 #include "cmd_net.h"
 #endif
@@ -32,6 +33,7 @@ static void usage(FILE *f)
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
           "                         [--interactive]\n"
+          "                         [--hv] [--hv-consoles DIR]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
@@ -48,6 +50,9 @@ static void usage(FILE *f)
           "      --interactive (or --console-input - from a terminal): keys from stdin reach COM1 as they\n"
           "      are typed (a terminal goes raw), Ctrl-] opens a prompt (continue, status, quit); they\n"
           "      are recorded where the guest received them, so `hvsim replay` plays the session back.\n"
+          "      --hv: hypervisor awareness (docs/hv.md): recognise KERNEL (Xen), count its hypercalls\n"
+          "      per domain (a summary on stderr at the end, hypercall records in --trace);\n"
+          "      --hv-consoles DIR: each PV domain's console_io writes in DIR/console-NAME.log.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off\n"
@@ -63,10 +68,11 @@ static void usage(FILE *f)
 
 struct boot_opts {
     const char *record, *trace;
+    const char *hv_consoles; /* --hv-consoles DIR */
     vtime_t insns_from, insns_to; /* instruction-trace window; from == to: none */
     vtime_t every;
     uint64_t snapshot_every;
-    int quiet;
+    int quiet, hv;
     int interactive;
 };
 
@@ -81,6 +87,7 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "trace-insns", required_argument, 0, 'I' }, { "console-input", required_argument, 0, 'i' },
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
         { "interactive", no_argument, 0, 'n' },
+        { "hv", no_argument, 0, 'H' },            { "hv-consoles", required_argument, 0, 'O' },
         { 0, 0, 0, 0 },
     };
     uint64_t smp;
@@ -138,6 +145,8 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             break;
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
+        case 'H': o->hv = 1; break;
+        case 'O': o->hv = 1; o->hv_consoles = optarg; break;
         case 'i':
             bc->console_input = optarg;
             bc->has_console_input = 1;
@@ -239,6 +248,7 @@ static int cmd_boot(int argc, char **argv)
     struct evtrace *trace = NULL;
     struct console_live *live = NULL;
     bool quit = false;
+    struct hv *hv = NULL;
     struct machine_result res = { .end = MACHINE_END_ERROR, .exit_status = 1 };
     char err[768];
     int r;
@@ -266,12 +276,16 @@ static int cmd_boot(int argc, char **argv)
     }
     if (bc.console_input && feed_console(m, bc.console_input, rec))
         goto fail;
+    if (o.hv && (hv = sim_hv_attach(m, bc.kernel, stderr)) && o.hv_consoles)
+        hv_set_console_dir(hv, o.hv_consoles);
     if (o.trace) {
         char label[512];
         snprintf(label, sizeof label, "boot %s", bc.kernel);
         if (!(trace = cli_trace_open(o.trace, m, label)))
             goto fail;
         machine_set_trace(m, trace);
+        if (hv)
+            hv_set_trace(hv, trace);
         if (o.insns_to > o.insns_from)
             machine_trace_insns(m, o.insns_from, o.insns_to);
     }
@@ -288,6 +302,7 @@ static int cmd_boot(int argc, char **argv)
     } else {
         boot_run(m, bc.max_time, &res);
     }
+    sim_hv_detach(m, hv, o.quiet ? NULL : stderr);
     int failed = boot_close(m, rec, trace, o.trace, &res);
     if (boot_status_is_signal(res.exit_status)) {
         fflush(stdout);
@@ -307,6 +322,7 @@ static int cmd_boot(int argc, char **argv)
     return failed ? 1 : res.exit_status;
 
 fail:
+    sim_hv_detach(m, hv, NULL);
     boot_close(m, rec, trace, o.trace, &(struct machine_result){ 0 });
     return EXIT_USAGE;
 }

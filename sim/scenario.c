@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "cli.h"
+#include "hvaware.h"
 #include "record.h"
 #include "run_stop.h"
 
@@ -117,10 +118,29 @@ static char *own(struct scen_machine *sm, const char *str)
     return d;
 }
 
+/* The awareness summary: stderr, and DIR/NAME/hv.txt beside the console log. */
+static void machine_hv_end(struct scen_machine *sm)
+{
+    if (!sm->hv)
+        return;
+    if (sm->log_path[0]) {
+        char path[4200];
+        snprintf(path, sizeof path, "%.*s/hv.txt", (int)(strrchr(sm->log_path, '/') - sm->log_path), sm->log_path);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            hv_write_summary(sm->hv, f);
+            fclose(f);
+        }
+    }
+    sim_hv_detach(sm->m, sm->hv, stderr);
+    sm->hv = NULL;
+}
+
 static void machine_free(struct scen_machine *sm)
 {
     if (!sm)
         return;
+    machine_hv_end(sm);
     if (sm->m)
         machine_destroy(sm->m);
     if (sm->console)
@@ -222,6 +242,11 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
             goto fail;
         }
         recorder_attach(sm->rec, sm->m);
+    }
+    if (s->o.hv && (sm->hv = sim_hv_attach(sm->m, sm->bc.kernel, stderr)) && s->o.out_dir) {
+        char dir[4100];
+        snprintf(dir, sizeof dir, "%s/%s", s->o.out_dir, name);
+        hv_set_console_dir(sm->hv, dir); /* DIR/NAME/console-DOMAIN.log */
     }
     /* The console input exists from power-on (empty): m:type appends to it. */
     if (machine_console_feed(sm->m, (const uint8_t *)"", 0, sm->rec ? recorder_input : NULL, sm->rec) ||
@@ -434,6 +459,8 @@ int scenario_restore(struct scen_machine *sm, const struct scen_snapshot *snap, 
         return -1;
     }
     world_replace_machine(s->w, sm->index, m);
+    if (sm->hv) /* the counts go on from the restored state */
+        sim_hv_move(sm->m, m, sm->hv);
     machine_destroy(sm->m);
     sm->m = m;
     sm->ended = false;

@@ -31,6 +31,7 @@ struct scenario_opts {
     uint64_t seed;
     uint64_t budget;       /* Lua instructions before a script counts as runaway */
     bool echo_console;     /* --console: every console to stdout too, lines prefixed "[name] " */
+    bool hv;               /* --hv: hypervisor awareness per machine (sim/hvaware.c) */
 };
 
 struct scenario {
@@ -64,6 +65,7 @@ struct scen_machine {
     uint8_t *typed;        /* every byte typed so far (a restore feeds the prefix again) */
     size_t typed_len, typed_cap;
     struct recorder *rec;
+    struct hv *hv;         /* --hv and the image recognised, else NULL */
     bool ended;
     struct machine_result res;
 };

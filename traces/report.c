@@ -143,6 +143,10 @@ static int report_add(struct report *rep, const struct evtrace_reader *r, const 
         if (!h)
             return HV_ENOMEM;
         h->count++;
+        struct report_dom_hypercall *dh = ROW(rep, dom_hypercalls, (uint64_t)e->domain << 32 | (uint32_t)e->c);
+        if (!dh)
+            return HV_ENOMEM;
+        dh->count++;
         d->hypercalls++;
         return HV_OK;
     }
@@ -219,6 +223,7 @@ void report_free(struct report *rep)
     free(rep->domains);
     free(rep->exit_rows);
     free(rep->hypercalls);
+    free(rep->dom_hypercalls);
     free(rep->interrupts);
     free(rep->exceptions);
     free(rep->ports);
@@ -270,6 +275,27 @@ static void text_exits(const struct report *rep, struct buf *b)
     }
 }
 
+static const char *domain_name(const struct report *rep, uint64_t id)
+{
+    for (size_t i = 0; i < rep->n_domains; i++)
+        if (rep->domains[i].id == id)
+            return rep->domains[i].name ? rep->domains[i].name : "?";
+    return "?";
+}
+
+/* Hypercalls per domain, when a hypervisor-aware run named the caller (hv/). */
+static void text_dom_hypercalls(const struct report *rep, struct buf *b)
+{
+    report_printf(b, "\nHypercalls by domain\n%6s  %-16s %6s  %-26s %10s\n", "id", "domain", "nr", "name", "count");
+    for (size_t i = 0; i < rep->n_dom_hypercalls; i++) {
+        const struct report_dom_hypercall *x = &rep->dom_hypercalls[i];
+        report_printf(b, "%6" PRIu64 "  %-16s %6" PRIu64 "  ", x->key >> 32, domain_name(rep, x->key >> 32),
+                      x->key & 0xffffffffu);
+        text_name(b, report_hypercall_name((uint32_t)x->key), x->key & 0xffffffffu, "hypercall");
+        report_printf(b, " %10" PRIu64 "\n", x->count);
+    }
+}
+
 int report_write_text(const struct report *rep, struct buf *b)
 {
     char s[REPORT_NUM_LEN];
@@ -286,6 +312,8 @@ int report_write_text(const struct report *rep, struct buf *b)
         text_name(b, report_hypercall_name((uint32_t)rep->hypercalls[i].nr), rep->hypercalls[i].nr, "hypercall");
         report_printf(b, " %10" PRIu64 "\n", rep->hypercalls[i].count);
     }
+
+    text_dom_hypercalls(rep, b);
 
     report_printf(b, "\nInterrupts injected\n%6s  %-26s %10s %10s\n", "vector", "type", "count", "error code");
     for (size_t i = 0; i < rep->n_interrupts; i++) {

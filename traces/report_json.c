@@ -60,7 +60,15 @@ static void json_events(const struct report *rep, struct buf *b)
         json_name_or_null(b, report_hypercall_name((uint32_t)rep->hypercalls[i].nr));
         report_printf(b, ", \"count\": %" PRIu64 "}", rep->hypercalls[i].count);
     }
-    report_printf(b, "%s],\n  \"interrupts\": [", rep->n_hypercalls ? "\n  " : "");
+    report_printf(b, "%s],\n  \"hypercalls_by_domain\": [", rep->n_hypercalls ? "\n  " : "");
+    for (size_t i = 0; i < rep->n_dom_hypercalls; i++) {
+        const struct report_dom_hypercall *x = &rep->dom_hypercalls[i];
+        report_printf(b, "%s\n    {\"domain\": %" PRIu64 ", \"nr\": %" PRIu64 ", \"name\": ", i ? "," : "",
+                      x->key >> 32, x->key & 0xffffffffu);
+        json_name_or_null(b, report_hypercall_name((uint32_t)x->key));
+        report_printf(b, ", \"count\": %" PRIu64 "}", x->count);
+    }
+    report_printf(b, "%s],\n  \"interrupts\": [", rep->n_dom_hypercalls ? "\n  " : "");
     for (size_t i = 0; i < rep->n_interrupts; i++) {
         const struct report_interrupt *x = &rep->interrupts[i];
         report_printf(b, "%s\n    {\"vector\": %" PRIu64 ", \"type\": %" PRIu64 ", \"type_name\": ", i ? "," : "",

@@ -193,6 +193,19 @@ Test(report, counts_match_the_synthetic_trace)
     cr_assert_eq(rep->hypercalls[0].count, 8);
     cr_assert_eq(rep->hypercalls[1].nr, 29);
     cr_assert_eq(rep->hypercalls[1].count, 12);
+    /* By domain: rows sorted by (domain, nr), each domain's rows add up to its total. */
+    uint64_t by_dom[3] = { 0 }, all = 0;
+    for (size_t i = 0; i < rep->n_dom_hypercalls; i++) {
+        const struct report_dom_hypercall *x = &rep->dom_hypercalls[i];
+        cr_assert(i == 0 || x->key > rep->dom_hypercalls[i - 1].key);
+        cr_assert_lt(x->key >> 32, 3);
+        cr_assert((x->key & 0xffffffffu) == 17 || (x->key & 0xffffffffu) == 29);
+        by_dom[x->key >> 32] += x->count;
+        all += x->count;
+    }
+    cr_assert_eq(all, 20);
+    for (unsigned d = 0; d < 3; d++)
+        cr_assert_eq(by_dom[d], rep->domains[d].hypercalls, "domain %u", d);
 
     cr_assert_eq(rep->n_interrupts, 2);
     cr_assert_eq(rep->interrupts[0].key, 0x20);

@@ -37,7 +37,8 @@ struct cpu_platform {
     /* Optional, for event traces: each event delivered through the IDT, and
      * each VM exit. kind: 0 exception, 1 software interrupt, 2 external
      * interrupt (vector, error code, RIP); 3 VM exit (exit reason, the low 32
-     * bits of the qualification, guest RIP). */
+     * bits of the qualification, guest RIP); 4 SYSCALL, before the switch to
+     * ring 0, so the registers are the caller's (vector 0, RIP past the SYSCALL). */
     void (*on_event)(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip);
     /* Optional, for spin-loop fast-forward (ffwd.c): what repeating this port
      * access does, CPU_POLL_*; for a read, *until_cycles is when its answer
@@ -149,6 +150,9 @@ void cpu_trace_insns(struct cpu *c, uint64_t from_cycles, uint64_t to_cycles, cp
 
 /* Modelled cost of a VM exit and the next entry, in cycles (docs/vmx.md). */
 uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
+/* The current-VMCS pointer (VMPTRLD), UINT64_MAX when none: at a VM exit, the
+ * VMCS of the guest that exited. For observers (hv/). */
+uint64_t cpu_vmx_current_vmcs(const struct cpu *c);
 
 /* For firmware services called from real mode (machine/bios.c): false when the
  * CPU is not in real-address mode, else SS's base and SP. */

@@ -99,6 +99,14 @@ int machine_console_feed(struct machine *m, const uint8_t *data, size_t len, mac
 int machine_console_replay(struct machine *m, const struct machine_input_src *src);
 /* Exceptions, interrupts and run slices into t (NULL: none). t outlives the run. */
 void machine_set_trace(struct machine *m, struct evtrace *t);
+/* An observer of the CPU's events (struct cpu_platform's on_event; the kinds in
+ * cpu/cpu.h), such as hypervisor awareness (hv/). It runs in the middle of
+ * emulation and must only read. NULL: none. */
+typedef void machine_event_fn(void *opaque, int kind, int vector, uint32_t err, uint64_t rip);
+void machine_set_observer(struct machine *m, machine_event_fn *fn, void *opaque);
+/* For observers: the root CPU, and guest RAM (guest-physical from 0). */
+struct cpu *machine_cpu(struct machine *m);
+const uint8_t *machine_ram(const struct machine *m, uint64_t *size);
 /* Trace every instruction retired in [from, to) of virtual time (needs a trace). */
 void machine_trace_insns(struct machine *m, vtime_t from, vtime_t to);
 

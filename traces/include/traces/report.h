@@ -30,6 +30,12 @@ struct report_hypercall {
     uint64_t count;
 };
 
+/* One domain's calls of one hypercall. */
+struct report_dom_hypercall {
+    uint64_t key; /* domain << 32 | nr */
+    uint64_t count;
+};
+
 struct report_interrupt {
     uint64_t key; /* interruption type << 8 | vector */
     uint64_t count, with_error;
@@ -64,6 +70,8 @@ struct report {
     size_t n_exit_rows, cap_exit_rows;
     struct report_hypercall *hypercalls;
     size_t n_hypercalls, cap_hypercalls;
+    struct report_dom_hypercall *dom_hypercalls;
+    size_t n_dom_hypercalls, cap_dom_hypercalls;
     struct report_interrupt *interrupts;
     size_t n_interrupts, cap_interrupts;
     struct report_exception *exceptions;

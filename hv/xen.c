@@ -1,0 +1,92 @@
+/* Xen: how hvsim recognises its image and how its guests call it. Numbers and
+ * names from Xen's xen/include/public/xen.h (__HYPERVISOR_*, 4.17) and
+ * public/elfnote.h (XEN_ELFNOTE_*); the hypercall entry points from
+ * xen/arch/x86 (docs/hv.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/hv.h"
+
+static const char *const xen_hypercalls[] = {
+    "set_trap_table", "mmu_update", "set_gdt", "stack_switch", "set_callbacks",
+    "fpu_taskswitch", "sched_op_compat", "platform_op", "set_debugreg", "get_debugreg",
+    "update_descriptor", NULL, "memory_op", "multicall", "update_va_mapping",
+    "set_timer_op", "event_channel_op_compat", "xen_version", "console_io", "physdev_op_compat",
+    "grant_table_op", "vm_assist", "update_va_mapping_otherdomain", "iret", "vcpu_op",
+    "set_segment_base", "mmuext_op", "xsm_op", "nmi_op", "sched_op",
+    "callback_op", "xenoprof_op", "event_channel_op", "physdev_op", "hvm_op",
+    "sysctl", "domctl", "kexec_op", "tmem_op", "argo_op",
+    "xenpmu_op", "dm_op", "hypfs_op", NULL, NULL, NULL, NULL, NULL,
+    "arch_0", "arch_1", "arch_2", "arch_3", "arch_4", "arch_5", "arch_6", "arch_7",
+};
+
+/* The banner's format string in xen/common/version.c's print_version users
+ * ("Xen version %d.%d%s (%s@%s) ..."): in every x86 Xen since 3.x. */
+static const char banner[] = "Xen version %d.%d%s (";
+
+static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+/* The build's version string sits just before the compiler string in the
+ * compile-information block (xen/include/xen/compile.h: XEN_COMPILER follows
+ * the version): "4.17.7+13-...\0x86_64-linux-gnu-gcc (Debian 12.2.0...)". */
+static void xen_version(const uint8_t *img, size_t len, char *out, size_t outlen)
+{
+    static const char *const compilers[] = { "gcc (", "clang version" };
+    snprintf(out, outlen, "unknown");
+    for (unsigned k = 0; k < 2; k++) {
+        size_t clen = strlen(compilers[k]);
+        for (const uint8_t *p = img; (p = memmem(p, len - (size_t)(p - img), compilers[k], clen)); p++) {
+            const uint8_t *s = p; /* back to the start of this string, then over the NUL before it */
+            while (s > img && s[-1])
+                s--;
+            if (s - img < 2)
+                continue;
+            const uint8_t *v = s - 1;
+            while (v > img && v[-1] && s - 1 - v < 63)
+                v--;
+            /* MAJOR.MINOR at its start */
+            const uint8_t *q = v;
+            if (!is_digit(*q))
+                continue;
+            while (is_digit(*q))
+                q++;
+            if (*q != '.' || !is_digit(q[1]))
+                continue;
+            snprintf(out, outlen, "%.*s", (int)(s - 1 - v), (const char *)v);
+            return;
+        }
+    }
+}
+
+static int xen_identify(const uint8_t *img, size_t len, struct hv_ident *id)
+{
+    /* A PVH-capable Xen carries XEN_ELFNOTE_PHYS32_ENTRY (18) under owner "Xen";
+     * Debian's build has no Xen notes, so the banner is the other signature. */
+    int note = hv_elf_find_note(img, len, "Xen");
+    int has_banner = memmem(img, len, banner, sizeof banner - 1) != NULL;
+    if (note < 0 && !has_banner)
+        return 0;
+    xen_version(img, len, id->version, sizeof id->version);
+    if (note >= 0)
+        snprintf(id->evidence, sizeof id->evidence, "ELF note \"Xen\" type %d%s", note,
+                 has_banner ? " and the version banner" : "");
+    else
+        snprintf(id->evidence, sizeof id->evidence, "the version banner \"Xen version %%d.%%d%%s\"");
+    return 1;
+}
+
+const struct hv_profile hv_xen_profile = {
+    .name = "Xen",
+    .identify = xen_identify,
+    .hypercall_names = xen_hypercalls,
+    .n_hypercall_names = sizeof xen_hypercalls / sizeof xen_hypercalls[0],
+    /* xen/arch/x86/x86_64/compat entry: 32-bit PV guests call INT 0x82. */
+    .pv_int_vector = 0x82,
+    /* PERDOMAIN_VIRT_START is L4 slot 260 (xen/arch/x86/include/asm/config.h);
+     * Xen writes d->arch.perdomain_l3_pg there in each PV guest's L4 table
+     * (init_xen_l4_slots) and in the per-CPU root table under XPTI. */
+    .pv_domain_l4_slot = 260,
+    /* __HYPERVISOR_console_io (18), CONSOLEIO_write (0): public/xen.h. */
+    .console_hypercall = 18,
+    .console_write_cmd = 0,
+};
