@@ -5,6 +5,7 @@
  * events; events run only while an interrupt is enabled. */
 #include "devices/cmos_rtc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -253,22 +254,27 @@ static void rtc_catch_up_flags(struct cmos_rtc *c)
         c->ram[RTC_REG_C] |= RTC_C_UF;
 }
 
+/* The registers an update rewrites each second. */
+static bool rtc_is_time_reg(unsigned r)
+{
+    switch (r) {
+    case RTC_SECONDS: case RTC_MINUTES: case RTC_HOURS: case RTC_DAY_OF_WEEK:
+    case RTC_DAY_OF_MONTH: case RTC_MONTH: case RTC_YEAR: case CMOS_CENTURY:
+        return true;
+    }
+    return false;
+}
+
 static uint8_t rtc_read_reg(struct cmos_rtc *c, unsigned r)
 {
     uint8_t v;
 
-    switch (r) {
-    case RTC_SECONDS:
-    case RTC_MINUTES:
-    case RTC_HOURS:
-    case RTC_DAY_OF_WEEK:
-    case RTC_DAY_OF_MONTH:
-    case RTC_MONTH:
-    case RTC_YEAR:
-    case CMOS_CENTURY:
+    if (rtc_is_time_reg(r)) {
         if (!(c->ram[RTC_REG_B] & RTC_B_SET)) /* live time unless the guest froze it */
             rtc_store_time(c, cmos_rtc_time(c));
         return c->ram[r];
+    }
+    switch (r) {
     case RTC_REG_A: /* UIP: the 244 us before each update */
         v = c->ram[RTC_REG_A] & ~RTC_A_UIP;
         if (rtc_running(c) && !(c->ram[RTC_REG_B] & RTC_B_SET) &&
@@ -439,21 +445,15 @@ static enum dev_poll rtc_poll(void *opaque, uint64_t off, unsigned size, int wri
     if (write)
         return off == 0 && c->index == (val & 0x7f) && c->nmi_disabled == ((val >> 7) & 1) ? DEV_POLL_SAME
                                                                                           : DEV_POLL_NONE;
+    if (rtc_is_time_reg(c->index)) {
+        *until = sec_start + VTIME_S;
+        return DEV_POLL_STABLE;
+    }
     switch (c->index) {
     case RTC_REG_C:
         return DEV_POLL_NONE;
     case RTC_REG_A:
         *until = in_sec < VTIME_S - RTC_UIP_NS ? sec_start + VTIME_S - RTC_UIP_NS : sec_start + VTIME_S;
-        return DEV_POLL_STABLE;
-    case RTC_SECONDS:
-    case RTC_MINUTES:
-    case RTC_HOURS:
-    case RTC_DAY_OF_WEEK:
-    case RTC_DAY_OF_MONTH:
-    case RTC_MONTH:
-    case RTC_YEAR:
-    case CMOS_CENTURY:
-        *until = sec_start + VTIME_S;
         return DEV_POLL_STABLE;
     default:
         *until = VTIME_NEVER;

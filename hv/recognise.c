@@ -24,7 +24,7 @@ void hv_recognise(const uint8_t *img, size_t len, struct hv_ident *id)
 
 const char *hv_hypercall_name(const struct hv_profile *p, uint32_t nr)
 {
-    return p && nr < p->n_hypercall_names ? p->hypercall_names[nr] : NULL;
+    return p && p->hypercall_name ? p->hypercall_name(nr) : NULL;
 }
 
 static uint64_t rd(const uint8_t *p, unsigned n)

@@ -1,24 +1,12 @@
-/* Xen: how hvsim recognises its image and how its guests call it. Numbers and
- * names from Xen's xen/include/public/xen.h (__HYPERVISOR_*, 4.17) and
+/* Xen: how hvsim recognises its image and how its guests call it. Hypercall
+ * names are traces' (report_hypercall_name, from public/xen.h); notes from
  * public/elfnote.h (XEN_ELFNOTE_*); the hypercall entry points from
  * xen/arch/x86 (docs/hv.md). */
 #include <stdio.h>
 #include <string.h>
 
 #include "hv/hv.h"
-
-static const char *const xen_hypercalls[] = {
-    "set_trap_table", "mmu_update", "set_gdt", "stack_switch", "set_callbacks",
-    "fpu_taskswitch", "sched_op_compat", "platform_op", "set_debugreg", "get_debugreg",
-    "update_descriptor", NULL, "memory_op", "multicall", "update_va_mapping",
-    "set_timer_op", "event_channel_op_compat", "xen_version", "console_io", "physdev_op_compat",
-    "grant_table_op", "vm_assist", "update_va_mapping_otherdomain", "iret", "vcpu_op",
-    "set_segment_base", "mmuext_op", "xsm_op", "nmi_op", "sched_op",
-    "callback_op", "xenoprof_op", "event_channel_op", "physdev_op", "hvm_op",
-    "sysctl", "domctl", "kexec_op", "tmem_op", "argo_op",
-    "xenpmu_op", "dm_op", "hypfs_op", NULL, NULL, NULL, NULL, NULL,
-    "arch_0", "arch_1", "arch_2", "arch_3", "arch_4", "arch_5", "arch_6", "arch_7",
-};
+#include "traces/report.h"
 
 /* The banner's format string in xen/common/version.c's print_version users
  * ("Xen version %d.%d%s (%s@%s) ..."): in every x86 Xen since 3.x. */
@@ -78,8 +66,7 @@ static int xen_identify(const uint8_t *img, size_t len, struct hv_ident *id)
 const struct hv_profile hv_xen_profile = {
     .name = "Xen",
     .identify = xen_identify,
-    .hypercall_names = xen_hypercalls,
-    .n_hypercall_names = sizeof xen_hypercalls / sizeof xen_hypercalls[0],
+    .hypercall_name = report_hypercall_name, /* the one table of Xen's numbers (traces/report_names.c) */
     /* xen/arch/x86/x86_64/compat entry: 32-bit PV guests call INT 0x82. */
     .pv_int_vector = 0x82,
     /* PERDOMAIN_VIRT_START is L4 slot 260 (xen/arch/x86/include/asm/config.h);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base/err.h"
 
@@ -19,6 +20,13 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+double cli_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 const char *cli_fmt_time(char *buf, vtime_t t)

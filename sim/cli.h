@@ -16,6 +16,10 @@
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 /* "S.NNNNNNNNN" seconds, exact, into buf (32 bytes); returns buf. */
 const char *cli_fmt_time(char *buf, vtime_t t);
+/* The host's monotonic clock in seconds: only for host-side pacing and UI (a
+ * live TAP, an interactive console), whose effects on a run are recorded;
+ * never for what a guest computes. */
+double cli_wall_now(void);
 /* Say how the run ended on stderr (the closing line unless quiet). */
 void cli_print_result(const struct machine_result *res, int quiet);
 /* An event trace for m, labelled with what ran; NULL with a message on stderr. */

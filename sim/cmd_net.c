@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "base/err.h"
 #include "base/evq.h"
@@ -24,6 +23,7 @@
 #include "netsim/preset.h"
 #include "netsim/route.h"
 #include "netsim/tap.h"
+#include "cli.h"
 #include "run_stop.h"
 #include "world.h"
 
@@ -43,14 +43,6 @@ static void usage(FILE *out)
                  "  --seed N     seed of the run (default 1)\n");
 }
 
-/* Only run_paced (--tap) reads it: the live TAP is the one place the wall clock
- * enters netsim, deciding when outside frames arrive (see the file comment). */
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void print_ip(const char *what, uint32_t ip)
 {
@@ -58,10 +50,12 @@ static void print_ip(const char *what, uint32_t ip)
 }
 
 /* Virtual time follows the wall clock; TAP frames enter at the virtual time they are read. */
+/* Only run_paced (--tap) reads the wall clock (cli_wall_now): the live TAP is the
+ * one place it enters netsim, deciding when outside frames arrive (see the file comment). */
 static void run_paced(struct world *w, struct netsim_topo *t, struct netsim_tap **taps, int ntaps, vtime_t duration)
 {
     struct pollfd pfd[NET_MAX_TAPS];
-    double t0 = wall_now();
+    double t0 = cli_wall_now();
 
     for (int i = 0; i < ntaps; i++) {
         pfd[i].fd = taps[i]->fd;
@@ -69,13 +63,13 @@ static void run_paced(struct world *w, struct netsim_topo *t, struct netsim_tap 
     }
     while (world_now(w) < duration && !run_stop_signal()) {
         vtime_t next = evq_next(world_queue(w));
-        vtime_t wall_v = (vtime_t)((wall_now() - t0) * 1e9);
+        vtime_t wall_v = (vtime_t)((cli_wall_now() - t0) * 1e9);
         int wait_ms = 10;
 
         if (next != VTIME_NEVER && next > wall_v && (next - wall_v) / VTIME_MS < 10)
             wait_ms = (int)((next - wall_v) / VTIME_MS);
         poll(pfd, (nfds_t)ntaps, wait_ms); /* a signal cuts it short (EINTR) */
-        wall_v = (vtime_t)((wall_now() - t0) * 1e9);
+        wall_v = (vtime_t)((cli_wall_now() - t0) * 1e9);
         world_run_until(w, wall_v < duration ? wall_v : duration);
         for (int i = 0; i < ntaps; i++)
             netsim_tap_poll(taps[i]);

@@ -44,14 +44,8 @@ struct console_live {
     size_t line_len;
 };
 
-/* The wall clock decides only when typed bytes are offered to the guest
- * (recorded), and how long the loop sleeps: never what the guest computes. */
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* The wall clock (cli_wall_now) decides only when typed bytes are offered to the
+ * guest (recorded), and how long the loop sleeps: never what the guest computes. */
 
 /* machine_input_fn: a typed byte entered COM1's receive FIFO. */
 static void live_entered(void *opaque, vtime_t time, uint64_t icount, uint8_t byte)
@@ -112,7 +106,7 @@ static void prompt_enter(struct console_live *cl)
 {
     char t[32];
     cl->at_prompt = true;
-    cl->paused_at = wall_now();
+    cl->paused_at = cli_wall_now();
     cl->line_len = 0;
     fflush(stdout);
     term_cooked(); /* line editing and echo for the prompt */
@@ -237,7 +231,7 @@ static void keys_poll(struct console_live *cl, int timeout_ms)
 static void outputs_flush(struct console_live *cl)
 {
     fflush(stdout);
-    double now = wall_now();
+    double now = cli_wall_now();
     if (cl->trace && now - cl->trace_flushed >= LIVE_TRACE_FLUSH_S) {
         evtrace_flush(cl->trace);
         cl->trace_flushed = now;
@@ -247,7 +241,7 @@ static void outputs_flush(struct console_live *cl)
 void console_live_run(struct console_live *cl, vtime_t max_time, struct machine_result *res)
 {
     bool ended = false;
-    cl->wall0 = cl->started = cl->trace_flushed = wall_now();
+    cl->wall0 = cl->started = cl->trace_flushed = cli_wall_now();
     while (!run_stop_signal() && !cl->quit) {
         outputs_flush(cl);
         if (cl->at_prompt) {
@@ -263,7 +257,7 @@ void console_live_run(struct console_live *cl, vtime_t max_time, struct machine_
          * A lag (a slow boot, a pause at the prompt, a stop by job control)
          * is forgotten beyond LIVE_MAX_LAG_S, so it is not made up later in a
          * rush of virtual time: a `sleep 5` typed after a slow boot lasts 5 s. */
-        double wall = wall_now();
+        double wall = cli_wall_now();
         if (wall - cl->wall0 - (double)now / 1e9 > LIVE_MAX_LAG_S)
             cl->wall0 = wall - (double)now / 1e9 - LIVE_MAX_LAG_S;
         double ahead = (double)target / 1e9 - (wall - cl->wall0);

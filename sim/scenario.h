@@ -66,6 +66,8 @@ struct scen_machine {
     size_t typed_len, typed_cap;
     struct recorder *rec;
     struct hv *hv;         /* --hv and the image recognised, else NULL */
+    uint64_t config_key;   /* scenario_config_key's, once computed */
+    bool config_key_known;
     bool ended;
     struct machine_result res;
 };
@@ -121,8 +123,8 @@ int scenario_typed_append(struct scen_machine *sm, const void *data, size_t len,
 
 /* Snapshots on disk (scenario_snapfile.c). The key: FNV-1a over the machine's
  * binaries, command lines, memory, RTC epoch and the hvsim executable. */
-int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err, size_t errlen);
-int scenario_snapshot_save(const struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
+int scenario_config_key(struct scen_machine *sm, uint64_t *key, char *err, size_t errlen);
+int scenario_snapshot_save(struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
                            char *err, size_t errlen);
 /* Restore a machine from a snapshot file of its own configuration, the world's
  * clock moved on to the snapshot's time (*when): 0; 1 when path does not exist;

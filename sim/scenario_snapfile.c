@@ -38,8 +38,13 @@ static uint64_t self_hash(void)
     return h;
 }
 
-int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err, size_t errlen)
+int scenario_config_key(struct scen_machine *sm, uint64_t *key, char *err, size_t errlen)
 {
+    /* Once per machine: it reads every image (about 100 MB for the stack). */
+    if (sm->config_key_known) {
+        *key = sm->config_key;
+        return 0;
+    }
     const struct boot_config *bc = &sm->bc;
     struct reclog_binary bins[1 + BOOT_MAX_MODULES];
     if (boot_config_binaries(bc, bins, err, errlen))
@@ -60,7 +65,8 @@ int scenario_config_key(const struct scen_machine *sm, uint64_t *key, char *err,
         h = hash_fnv1a64(h, &bins[i].hash, sizeof bins[i].hash);
         h = hash_fnv1a64(h, cl ? cl : "", cl ? strlen(cl) + 1 : 1);
     }
-    *key = h;
+    sm->config_key = *key = h;
+    sm->config_key_known = true;
     return 0;
 }
 
@@ -81,7 +87,7 @@ static int make_parents(const char *path)
     return 0;
 }
 
-int scenario_snapshot_save(const struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
+int scenario_snapshot_save(struct scen_machine *sm, const struct scen_snapshot *snap, const char *path,
                            char *err, size_t errlen)
 {
     uint64_t key;

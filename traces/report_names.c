@@ -41,7 +41,8 @@ static const char *const hypercall_names[] = {
     "set_segment_base", "mmuext_op", "xsm_op", "nmi_op", "sched_op",
     "callback_op", "xenoprof_op", "event_channel_op", "physdev_op", "hvm_op",
     "sysctl", "domctl", "kexec_op", "tmem_op", "argo_op",
-    "xenpmu_op", "dm_op", "hypfs_op",
+    "xenpmu_op", "dm_op", "hypfs_op", NULL, NULL, NULL, NULL, NULL,
+    "arch_0", "arch_1", "arch_2", "arch_3", "arch_4", "arch_5", "arch_6", "arch_7",
 };
 
 static const char *const exception_names[] = {

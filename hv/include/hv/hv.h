@@ -27,8 +27,7 @@ struct hv_profile {
     const char *name;
     /* 1 and id filled when img (the decompressed image) is this hypervisor. */
     int (*identify)(const uint8_t *img, size_t len, struct hv_ident *id);
-    const char *const *hypercall_names; /* by number; NULL entries are unnamed */
-    uint32_t n_hypercall_names;
+    const char *(*hypercall_name)(uint32_t nr); /* NULL when unnamed */
     uint8_t pv_int_vector; /* INT n of 32-bit PV guests' hypercalls, 0 if none */
     /* The top-level page-table slot whose entry the hypervisor sets per domain
      * in every PV page table it runs (a domain key), or -1. */
