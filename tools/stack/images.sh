@@ -17,7 +17,7 @@ if [ "${1:-}" = --cache ]; then cache=${2:?--cache needs a folder}; fi
 exec 8>"$cache/.images.lock"
 flock 8
 "$here/fetch.sh" --set dom0 --cache "$cache/dom0" --quiet || exit $?
-stamp=$( (cd "$here" && find mkdom0.sh cpio.sh dom0 domU -type f | LC_ALL=C sort | xargs sha256sum;
+stamp=$( (cd "$here" && find mkdom0.sh cpio.sh common dom0 domU -type f | LC_ALL=C sort | xargs sha256sum;
           cat "$cache/manifest" "$cache/dom0/manifest") | sha256sum | awk '{print $1}')
 if [ -f "$cache/dom0.cpio" ] && [ "$(cat "$cache/dom0.stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0

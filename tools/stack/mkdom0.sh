@@ -36,6 +36,8 @@ tree() {
     mkdir -p "$1"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,root,etc,var}
     ln -s ../run "$1/var/run"
     cp "$cache/busybox" "$1/bin/busybox"
+    mkdir -p "$1/etc/udhcpc"
+    cp "$here/common/udhcpc.script" "$1/etc/udhcpc/default.script"
 }
 
 # 1. The DomU's initramfs: busybox and its /init.
@@ -44,6 +46,8 @@ tree "$du"
 cp "$here/domU/init" "$du/init"
 cp "$here/domU/profile" "$du/etc/profile"
 cp "$here/domU/inittab" "$du/etc/inittab"
+mkdir -p "$du/lib/modules"
+cp "$boot/lib/modules/$abi/kernel/drivers/net/xen-netfront.ko" "$du/lib/modules/"
 chmod 755 "$du/init"
 "$here/cpio.sh" "$du" "$stage/domU.cpio" --nod dev/console:5:1
 
@@ -77,7 +81,7 @@ cp "$pkgs/sbin/bridge" "$pkgs/sbin/brctl" "$d0/sbin/"
 for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc \
          drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs \
          drivers/net/xen-netback/xen-netback drivers/block/xen-blkback/xen-blkback \
-         net/llc/llc net/802/stp net/bridge/bridge; do
+         net/llc/llc net/802/stp net/bridge/bridge drivers/net/ethernet/intel/e1000/e1000; do
     src=$boot/lib/modules/$abi/kernel/$m.ko
     [ -f "$src" ] || die "the kernel package has no $m.ko"
     mkdir -p "$d0/lib/modules/$abi/kernel/$(dirname "$m")"
