@@ -38,6 +38,7 @@ static void usage(FILE *f)
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
+          "                 [--replay-pcap FILE --port PORT]\n"
           "       hvsim --help\n"
           "\n"
           "boot: boots a multiboot v1 kernel (ELF32, ELF64, a.out kludge; gzip accepted) on a simulated PC\n"
