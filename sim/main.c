@@ -15,9 +15,7 @@
 #include "bootcfg.h"
 #include "cli.h"
 #include "hvaware.h"
-#ifndef HVSIM_NO_NET
 #include "cmd_net.h"
-#endif
 #include "cmd_report.h"
 #include "cmd_run.h"
 #include "console_live.h"
@@ -344,14 +342,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(argv[1], "report"))
         return cmd_report(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "net")) {
-#ifndef HVSIM_NO_NET
+    if (!strcmp(argv[1], "net"))
         return cmd_net(argc - 1, argv + 1);
-#else
-        fprintf(stderr, "hvsim: error: this build has no network simulator\n");
-        return EXIT_USAGE;
-#endif
-    }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
     fprintf(stderr, "hvsim: error: unknown command '%s'\n", argv[1]);

@@ -525,6 +525,7 @@ int scenario_finish(struct scenario *s)
         }
     }
     fflush(stdout);
+    scen_net_finish(s);
     world_destroy(s->w);
     for (int i = 0; i < s->n; i++)
         machine_free(s->m[i]);

@@ -5,9 +5,10 @@
 # --replay-pcap plays the guest's own frames (cut out of a capture) into a new
 # port, so the network answers them again: a lease, ARP, DNS, pings, the page.
 # Bad input: a missing or damaged capture and a lone --port name the problem
-# and exit 2.
+# and exit 2. The scenario API's `net` table (scenarios/net.lua) too.
+# usage: net_cli.sh HVSIM SCENARIO_DIR
 set -u
-hvsim=$1
+hvsim=$1 scen=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -68,6 +69,26 @@ if [ $have_tshark = 1 ]; then
     check "replay: 3 ping replies" "[ \$(grep -c 'Echo (ping) reply' '$tmp/replay.txt') = 3 ]"
     check "replay: the page came back" "grep -q 'HTTP/1.0 200 OK' '$tmp/replay.txt'"
 fi
+
+# The scenario API's network (tests/sim/scenarios/net.lua), twice: the same
+# captures and log; and its mistakes, named with the script's file and line.
+for r in 1 2; do
+    "$hvsim" run "$scen/net.lua" --out "$tmp/scen.$r" >"$tmp/scen.$r.out" 2>&1
+    check "scenario net.lua run $r passes" "[ $? = 0 ] && grep -q 'passed' '$tmp/scen.$r.out'"
+done
+for f in virbr0.pcap guest1-port.pcap scenario.log; do
+    check "scenario: $f byte-identical across runs" "cmp -s '$tmp/scen.1/$f' '$tmp/scen.2/$f'"
+done
+check "scenario: virbr0.pcap has no malformed packet" "tshark_clean '$tmp/scen.1/virbr0.pcap'"
+printf 'net.capture("virbr0")\n' >"$tmp/nonet.lua"
+"$hvsim" run "$tmp/nonet.lua" >"$tmp/e6" 2>&1
+check "net.capture before net.start: status 1, file and line" "[ $? = 1 ] && grep -q 'nonet.lua:1: net.capture: no network yet' '$tmp/e6'"
+printf 'net.start("nat")\nnet.link("vif7.0", {loss = 0.5})\n' >"$tmp/noport.lua"
+"$hvsim" run "$tmp/noport.lua" >"$tmp/e7" 2>&1
+check "net.link of a missing port: file and line" "[ $? = 1 ] && grep -q \"noport.lua:2: net.link: no port 'vif7.0'\" '$tmp/e7'"
+printf 'net.start("nat")\nnet.client("vif1.0")\nnet.link("vif1.0", {loss = 2})\n' >"$tmp/badloss.lua"
+"$hvsim" run "$tmp/badloss.lua" >"$tmp/e8" 2>&1
+check "net.link loss out of range: file and line" "[ $? = 1 ] && grep -q 'badloss.lua:3: net.link: loss' '$tmp/e8'"
 
 # Bad input.
 "$hvsim" net --mode nat --replay-pcap "$tmp/none.pcap" --port vif9.0 >/dev/null 2>"$tmp/e1"
