@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/hv.h"
+#include "hv_priv.h"
 #include "traces/report.h"
 
 /* The banner's format string in xen/common/version.c's print_version users
@@ -76,4 +76,6 @@ const struct hv_profile hv_xen_profile = {
     /* __HYPERVISOR_console_io (18), CONSOLEIO_write (0): public/xen.h. */
     .console_hypercall = 18,
     .console_write_cmd = 0,
+    .on_hypercall = hv_xen_on_hypercall,
+    .on_return = hv_xen_on_return,
 };

@@ -170,7 +170,19 @@ static int report_add(struct report *rep, const struct evtrace_reader *r, const 
     case EVTRACE_DOMAIN:
         if (e->sub == EVTRACE_DOM_CREATE)
             d->name = evtrace_reader_string(r, (uint32_t)e->c);
-        d->destroyed = e->sub == EVTRACE_DOM_DESTROY;
+        if (e->sub == EVTRACE_DOM_DESTROY)
+            d->destroyed = 1;
+        if (e->sub == EVTRACE_DOM_CREATE || e->sub == EVTRACE_DOM_DESTROY || e->sub == EVTRACE_DOM_SHUTDOWN) {
+            if (rep->n_dom_events == rep->cap_dom_events) {
+                size_t cap = rep->cap_dom_events ? rep->cap_dom_events * 2 : 16;
+                struct report_dom_event *n = realloc(rep->dom_events, cap * sizeof *n);
+                if (!n)
+                    return HV_ENOMEM;
+                rep->dom_events = n;
+                rep->cap_dom_events = cap;
+            }
+            rep->dom_events[rep->n_dom_events++] = (struct report_dom_event){ e->time, e->domain, e->sub, e->a };
+        }
         return HV_OK;
     case EVTRACE_PACKET: {
         struct report_port *p = ROW(rep, ports, e->c);
@@ -228,6 +240,7 @@ void report_free(struct report *rep)
     free(rep->exceptions);
     free(rep->ports);
     free(rep->insns);
+    free(rep->dom_events);
     free(rep);
 }
 
@@ -296,6 +309,42 @@ static void text_dom_hypercalls(const struct report *rep, struct buf *b)
     }
 }
 
+/* Domains created, shut down and destroyed, in time order (a stable sort of
+ * the trace's order: the hypervisor layer may write an event after its time). */
+static void text_dom_events(const struct report *rep, struct buf *b)
+{
+    char s[REPORT_NUM_LEN];
+    size_t n = rep->n_dom_events, *order = n ? malloc(n * sizeof *order) : NULL;
+
+    if (n && !order) {
+        b->err = HV_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) { /* insertion sort: a few events per domain */
+        size_t j = i;
+        while (j && rep->dom_events[order[j - 1]].time > rep->dom_events[i].time) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    report_printf(b, "\nDomain events\n%-14s %6s  %-16s %-10s %s\n", "time (s)", "id", "domain", "event", "reason");
+    for (size_t i = 0; i < n; i++) {
+        const struct report_dom_event *e = &rep->dom_events[order[i]];
+        const char *op = report_domain_op_name(e->op), *why = report_shutdown_reason_name(e->reason);
+        report_printf(b, "%-14s %6" PRIu64 "  %-16s %-10s", report_fmt_seconds(s, e->time), e->domain,
+                      domain_name(rep, e->domain), op ? op : "?");
+        if (e->op == EVTRACE_DOM_SHUTDOWN) {
+            if (why)
+                report_printf(b, " %s", why);
+            else
+                report_printf(b, " reason_%" PRIu64, e->reason);
+        }
+        report_printf(b, "\n");
+    }
+    free(order);
+}
+
 int report_write_text(const struct report *rep, struct buf *b)
 {
     char s[REPORT_NUM_LEN];
@@ -314,6 +363,7 @@ int report_write_text(const struct report *rep, struct buf *b)
     }
 
     text_dom_hypercalls(rep, b);
+    text_dom_events(rep, b);
 
     report_printf(b, "\nInterrupts injected\n%6s  %-26s %10s %10s\n", "vector", "type", "count", "error code");
     for (size_t i = 0; i < rep->n_interrupts; i++) {

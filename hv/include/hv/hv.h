@@ -13,6 +13,9 @@
 #include "traces/evtrace.h"
 
 struct cpu;
+struct hv;
+struct hv_domain;
+struct hv_gm;
 
 /* What an image was recognised as. */
 struct hv_ident {
@@ -35,6 +38,15 @@ struct hv_profile {
     /* The console write hypercall: number and command (first argument); the
      * second argument is the length, the third the buffer's guest-virtual address. */
     int console_hypercall, console_write_cmd;
+    /* Optional: the domain-management calls among a domain's hypercalls
+     * (creation, vCPU contexts, shutdown, destruction, console rings): sees
+     * each 64-bit call with its five arguments and the caller's memory
+     * (hv_priv.h). */
+    void (*on_hypercall)(struct hv *h, struct hv_domain *d, uint64_t nr, const uint64_t args[5],
+                         const struct hv_gm *mem);
+    /* Optional: finish a call whose results are in guest memory only after it
+     * returned; called at the caller's next hypercall and at the end. */
+    void (*on_return)(struct hv *h, struct hv_domain *d);
 };
 
 extern const struct hv_profile *const hv_profiles[];
@@ -47,21 +59,39 @@ int hv_elf_find_note(const uint8_t *img, size_t len, const char *name);
 const char *hv_hypercall_name(const struct hv_profile *p, uint32_t nr);
 
 #define HV_MAX_DOMAINS 32
+#define HV_MAX_KEYS 64      /* page-table keys and VMCSs bound to domains */
 #define HV_MAX_HYPERCALL 64 /* numbers counted one by one; the rest in "other" */
 #define HV_MAX_EXIT_REASON 80
 
 enum hv_dom_kind { HV_DOM_PV = 0, HV_DOM_HVM = 1 };
 
+/* Why a domain shut down (Xen's SHUTDOWN_* of public/sched.h). */
+const char *hv_shutdown_reason_name(unsigned reason);
+
 struct hv_domain {
     enum hv_dom_kind kind;
-    uint64_t key;   /* PV: the domain page-table slot's frame; HVM: the VMCS address */
+    int domid;      /* the hypervisor's domain id, -1 when not learnt */
     uint16_t trace_id;
-    char name[32];
+    char name[32];  /* "dom<N>" with an id, else "pvN"/"hvmN" in order first seen */
     vtime_t first_seen;
+    /* Lifecycle, with virtual times: created (the createdomain call), shut down
+     * (its reason), destroyed (the destroydomain call). */
+    int created, shut_down, destroyed;
+    vtime_t t_created, t_shutdown, t_destroyed;
+    unsigned shutdown_reason;
     uint64_t hypercalls, counts[HV_MAX_HYPERCALL], other;
     uint64_t vmexits, exit_counts[HV_MAX_EXIT_REASON]; /* HVM: VM exits by basic reason */
+    unsigned vcpus;         /* keys (PV) or VMCSs (HVM) bound to it */
     uint64_t console_bytes; /* written through console_io (PV) */
+    uint64_t ring_bytes;    /* read from its console ring */
     FILE *console;          /* DIR/console-NAME.log, opened at the first write */
+    /* How its vCPUs are recognised: PV, the top-level table the toolstack gave
+     * vCPU 0 (setvcpucontext); HVM, the EPT pointer of its first VMCS. */
+    uint64_t pv_cr3, eptp;
+    /* The console ring: RAM offset once known (0: not yet), its guest frame
+     * (HVM, until the EPT maps it), and the next output byte to copy. */
+    uint64_t ring_pa, ring_gfn;
+    uint32_t ring_cons;
 };
 
 struct hv;
@@ -81,7 +111,9 @@ const struct hv_domain *hv_domain(const struct hv *h, unsigned i);
 /* PV domains' console_io writes (Xen's CONSOLEIO_write: Domain-0's hvc0) into
  * dir/console-NAME.log, one file per domain (NULL: none). */
 void hv_set_console_dir(struct hv *h, const char *dir);
-/* The counters as text: per domain, hypercalls by name. */
-void hv_write_summary(const struct hv *h, FILE *f);
+/* Read what is new in every console ring (also done at each hypercall). */
+void hv_poll_consoles(struct hv *h);
+/* The counters as text: per domain, its id, lifecycle, hypercalls by name. */
+void hv_write_summary(struct hv *h, FILE *f);
 
 #endif

@@ -52,6 +52,14 @@ struct report_port {
     uint64_t rx, rx_bytes, tx, tx_bytes, drops;
 };
 
+/* A domain's lifecycle event (created, shut down, destroyed), in trace order. */
+struct report_dom_event {
+    vtime_t time;
+    uint64_t domain;
+    unsigned op;     /* enum evtrace_domain_op */
+    uint64_t reason; /* shutdown: the hypervisor's reason code */
+};
+
 struct report_insn {
     vtime_t time;
     uint64_t rip;
@@ -78,6 +86,8 @@ struct report {
     size_t n_exceptions, cap_exceptions;
     struct report_port *ports;
     size_t n_ports, cap_ports;
+    struct report_dom_event *dom_events;
+    size_t n_dom_events, cap_dom_events;
     struct report_insn *insns; /* the instruction-trace window, in order */
     size_t n_insns, cap_insns;
 };
@@ -104,5 +114,9 @@ const char *report_exit_reason_name(uint32_t reason);
 const char *report_hypercall_name(uint32_t nr);
 const char *report_exception_name(uint32_t vector);
 const char *report_interruption_type_name(uint32_t type);
+/* Domain operations ("create", "shutdown", ...) and Xen's shutdown reasons
+ * (public/sched.h SHUTDOWN_*: "poweroff", "reboot", ...). */
+const char *report_domain_op_name(uint32_t op);
+const char *report_shutdown_reason_name(uint64_t reason);
 
 #endif
