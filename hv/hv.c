@@ -265,7 +265,7 @@ static void key_add(struct hv *h, struct hv_domain *d, enum hv_dom_kind kind, ui
 {
     if (d == &h->overflow || h->n_keys == HV_MAX_KEYS)
         return;
-    h->keys[h->n_keys++] = (struct hv_key){ kind, key, (unsigned)(d - h->doms) };
+    h->keys[h->n_keys++] = (struct hv_key){ kind, key, (unsigned)(d - h->doms), 0 };
     d->vcpus++;
 }
 
@@ -350,6 +350,25 @@ static struct hv_domain *domain_of(struct hv *h, enum hv_dom_kind kind, uint64_t
     return d;
 }
 
+/* Xen's hvm_hlt (xen/arch/x86/hvm/hvm.c): HLT with interrupts off takes the
+ * vCPU down (hvm_vcpu_down), and when no vCPU of the domain is left online Xen
+ * shuts it down, SHUTDOWN_poweroff ("All CPUs offline -- powering off"). Linux
+ * halts so when it has no power-off method (a PVH guest's `poweroff`). Any
+ * other exit of that VMCS means it runs again. */
+static void hvm_vcpu_down(struct hv *h, struct hv_domain *d, uint64_t vmcs, unsigned reason)
+{
+    unsigned idx = (unsigned)(d - h->doms), up = 0;
+    for (unsigned i = 0; i < h->n_keys; i++) {
+        struct hv_key *k = &h->keys[i];
+        if (k->kind == HV_DOM_HVM && k->key == vmcs)
+            k->down = reason == EXIT_REASON_HLT && !(vmcs_field(h, VMCS_GUEST_RFLAGS) & (1u << 9));
+        if (k->dom == idx && !k->down)
+            up++;
+    }
+    if (!up && reason == EXIT_REASON_HLT && !d->shut_down)
+        hv_dom_shutdown(h, d, 0 /* SHUTDOWN_poweroff */, cpu_now(h->cpu));
+}
+
 static void hypercall(struct hv *h, struct hv_domain *d, uint64_t nr, uint64_t arg0)
 {
     d->hypercalls++;
@@ -403,11 +422,14 @@ void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64
                   cpu_reg_read(h->cpu, UC_X86_REG_RAX) & 0xffffffffu, cpu_reg_read(h->cpu, UC_X86_REG_RBX) & 0xffffffffu);
         return;
     case 3: { /* VM exit: the guest's GPRs are in the root's registers now */
-        struct hv_domain *d = domain_of(h, HV_DOM_HVM, cpu_vmx_current_vmcs(h->cpu));
+        uint64_t vmcs = cpu_vmx_current_vmcs(h->cpu);
+        struct hv_domain *d = domain_of(h, HV_DOM_HVM, vmcs);
         unsigned reason = (unsigned)vector & 0xffff;
         d->vmexits++;
         if (reason < HV_MAX_EXIT_REASON)
             d->exit_counts[reason]++;
+        if (d != &h->overflow)
+            hvm_vcpu_down(h, d, vmcs, reason);
         if (reason == EXIT_REASON_VMCALL) {
             struct hv_gm mem = { .ram = h->ram, .ram_size = h->ram_size, .cr3 = vmcs_field(h, VMCS_GUEST_CR3),
                                  .eptp = current_eptp(h), .paging = (vmcs_field(h, VMCS_GUEST_CR0) >> 31) & 1 };

@@ -11,6 +11,7 @@ struct hv_key {
     enum hv_dom_kind kind;
     uint64_t key;  /* PV: the per-domain slot's frame; HVM: the VMCS address */
     unsigned dom;  /* index in doms */
+    int down;      /* HVM: its last exit was HLT with interrupts off */
 };
 
 /* A call whose result is read after it returned (createdomain's domain id). */

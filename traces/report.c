@@ -332,13 +332,13 @@ static void text_dom_events(const struct report *rep, struct buf *b)
     for (size_t i = 0; i < n; i++) {
         const struct report_dom_event *e = &rep->dom_events[order[i]];
         const char *op = report_domain_op_name(e->op), *why = report_shutdown_reason_name(e->reason);
-        report_printf(b, "%-14s %6" PRIu64 "  %-16s %-10s", report_fmt_seconds(s, e->time), e->domain,
+        report_printf(b, "%-14s %6" PRIu64 "  %-16s %s", report_fmt_seconds(s, e->time), e->domain,
                       domain_name(rep, e->domain), op ? op : "?");
         if (e->op == EVTRACE_DOM_SHUTDOWN) {
             if (why)
-                report_printf(b, " %s", why);
+                report_printf(b, "%*s%s", 11 - (int)strlen(op), "", why);
             else
-                report_printf(b, " reason_%" PRIu64, e->reason);
+                report_printf(b, "%*sreason_%" PRIu64, 11 - (int)strlen(op), "", e->reason);
         }
         report_printf(b, "\n");
     }
