@@ -399,7 +399,18 @@ static void hypercall64(struct hv *h, struct hv_domain *d, const struct hv_gm *m
         ring_poll(h, d);
 }
 
-void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip)
+/* The PV domain of the running page table when it is bound already (events
+ * other than hypercalls make no new domain), else NULL. */
+static struct hv_domain *pv_known(struct hv *h)
+{
+    uint64_t key = hv_pv_key_of(h, cpu_reg_read(h->cpu, UC_X86_REG_CR3));
+    for (unsigned i = 0; key && i < h->n_keys; i++)
+        if (h->keys[i].kind == HV_DOM_PV && h->keys[i].key == key)
+            return &h->doms[h->keys[i].dom];
+    return NULL;
+}
+
+unsigned hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64_t rip)
 {
     struct hv *h = opaque;
     (void)error_code;
@@ -408,19 +419,36 @@ void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64
         /* From the guest kernel's upper half only, and from the root engine: a
          * VMX guest's SYSCALL comes here too, while the root's RIP is elsewhere. */
         if (!(rip >> 63) || cpu_reg_read(h->cpu, UC_X86_REG_RIP) != rip)
-            return;
+            return 0;
         uint64_t cr3 = cpu_reg_read(h->cpu, UC_X86_REG_CR3);
         struct hv_domain *d = domain_of(h, HV_DOM_PV, hv_pv_key_of(h, cr3));
         struct hv_gm mem = { .ram = h->ram, .ram_size = h->ram_size, .cr3 = cr3, .paging = 1 };
         hypercall64(h, d, &mem);
-        return;
+        return d == &h->overflow ? 0 : d->trace_id;
     }
     case 1: /* INT n, delivered: RAX and CR3 are still the caller's */
-        if (!h->id.profile->pv_int_vector || vector != h->id.profile->pv_int_vector)
-            return;
-        hypercall(h, domain_of(h, HV_DOM_PV, hv_pv_key_of(h, cpu_reg_read(h->cpu, UC_X86_REG_CR3))),
-                  cpu_reg_read(h->cpu, UC_X86_REG_RAX) & 0xffffffffu, cpu_reg_read(h->cpu, UC_X86_REG_RBX) & 0xffffffffu);
-        return;
+        if (h->id.profile->pv_int_vector && vector == h->id.profile->pv_int_vector) {
+            struct hv_domain *d = domain_of(h, HV_DOM_PV, hv_pv_key_of(h, cpu_reg_read(h->cpu, UC_X86_REG_CR3)));
+            hypercall(h, d, cpu_reg_read(h->cpu, UC_X86_REG_RAX) & 0xffffffffu,
+                      cpu_reg_read(h->cpu, UC_X86_REG_RBX) & 0xffffffffu);
+            return d == &h->overflow ? 0 : d->trace_id;
+        }
+        /* fall through - INT3, INTO and other software interrupts are the guest's traps */
+    case 0:   /* an exception */
+    case 2: { /* an external interrupt */
+        /* Delivered through the hypervisor's IDT: CR3 is still the interrupted
+         * one's. Code outside the hypervisor's reserved range is a PV guest's. */
+        if (rip >= h->id.profile->pv_reserved_lo && rip < h->id.profile->pv_reserved_hi)
+            return 0;
+        struct hv_domain *d = pv_known(h);
+        if (!d)
+            return 0;
+        if (kind != 2 && vector >= 0 && vector < 32) {
+            d->traps++;
+            d->trap_counts[vector]++;
+        }
+        return d->trace_id;
+    }
     case 3: { /* VM exit: the guest's GPRs are in the root's registers now */
         uint64_t vmcs = cpu_vmx_current_vmcs(h->cpu);
         struct hv_domain *d = domain_of(h, HV_DOM_HVM, vmcs);
@@ -435,10 +463,10 @@ void hv_on_event(void *opaque, int kind, int vector, uint32_t error_code, uint64
                                  .eptp = current_eptp(h), .paging = (vmcs_field(h, VMCS_GUEST_CR0) >> 31) & 1 };
             hypercall64(h, d, &mem);
         }
-        return;
+        return d == &h->overflow ? 0 : d->trace_id;
     }
     default:
-        return;
+        return 0;
     }
 }
 
@@ -459,6 +487,8 @@ void hv_write_summary(struct hv *h, FILE *f)
                 (unsigned long long)d->hypercalls);
         if (d->kind == HV_DOM_HVM)
             fprintf(f, ", %llu VM exits", (unsigned long long)d->vmexits);
+        if (d->traps)
+            fprintf(f, ", %llu traps", (unsigned long long)d->traps);
         if (d->console_bytes)
             fprintf(f, ", %llu console bytes", (unsigned long long)d->console_bytes);
         if (d->ring_bytes)
@@ -479,6 +509,12 @@ void hv_write_summary(struct hv *h, FILE *f)
         }
         if (d->other)
             fprintf(f, "hv:   %-28s %3s %12llu\n", "(number >= 64)", "-", (unsigned long long)d->other);
+        for (unsigned v = 0; v < 32; v++) {
+            if (!d->trap_counts[v])
+                continue;
+            const char *n = report_exception_name(v);
+            fprintf(f, "hv:   trap %-23s %3u %12llu\n", n ? n : "?", v, (unsigned long long)d->trap_counts[v]);
+        }
         for (unsigned r = 0; r < HV_MAX_EXIT_REASON; r++) {
             if (!d->exit_counts[r])
                 continue;

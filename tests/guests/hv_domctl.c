@@ -8,7 +8,7 @@
  *   domctl setvcpucontext for domain 7's vCPU 0: CR3 = B's top-level table,
  *     RSI = a start_info whose console.domU.mfn is a ring page, out_cons =
  *     out_prod = 2000 (the console daemon has read everything so far);
- * then domain B (7) writes two lines into its console ring (the second wraps
+ * then domain B (7) takes two #UD faults (UD2), writes two lines into its console ring (the second wraps
  * the 2048-byte out ring), each followed by event_channel_op (send), and shuts
  * itself down with SCHEDOP_shutdown(reboot); A then destroys it (domctl
  * destroydomain) and makes one xen_version. Each domctl returns to A's user
@@ -67,6 +67,14 @@ static struct pagetable dom_pt[2];
 static unsigned cur_dom;
 static unsigned hcalls[2][64];
 static uint32_t shutdown_reason = 99;
+static unsigned ud_traps;
+
+/* A PV guest's fault goes to the hypervisor first: here, skip the UD2. */
+static void on_ud(struct trapframe *tf)
+{
+    ud_traps++;
+    tf->ip += 2;
+}
 
 static struct domctl *kptr(uint64_t va) { return (struct domctl *)(uintptr_t)(va - ALIAS); }
 
@@ -181,6 +189,7 @@ static void user_main(void)
     domctl_call();
 
     user_call(SYS_SWITCH); /* domain 7 runs */
+    asm volatile("ud2; ud2" ::: "memory"); /* two #UD in its code (two traps: the handler skips each) */
     ring_write(line1, sizeof line1 - 1);
     ring_write(line2, sizeof line2);
     hcall2(HC_SCHED_OP, 2 /* SCHEDOP_shutdown */, up(&reason_reboot));
@@ -221,6 +230,7 @@ void kmain(struct multiboot_info *mbi)
     memset(ring.out, '#', sizeof ring.out); /* stale bytes the daemon has read: not output */
 
     pt_activate(&dom_pt[0]);
+    trap_set_handler(6, on_ud);
     wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SCE);
     wrmsr(MSR_IA32_STAR, (uint64_t)SEG_UCODE32 << 48 | (uint64_t)SEG_KCODE << 32);
     wrmsr(MSR_IA32_LSTAR, (uintptr_t)syscall_entry);
@@ -235,6 +245,7 @@ void kmain(struct multiboot_info *mbi)
     check(hcalls[1][HC_EVTCHN_OP] == 2 && hcalls[1][HC_SCHED_OP] == 1,
           "domain 7: 2 event_channel_op, 1 sched_op (%u, %u)", hcalls[1][HC_EVTCHN_OP], hcalls[1][HC_SCHED_OP]);
     check(shutdown_reason == 1, "domain 7 asked for a reboot (%u)", shutdown_reason);
+    check(ud_traps == 2, "domain 7 took 2 #UD (%u)", ud_traps);
     check(ring.out_prod == 2000 + sizeof line1 - 1 + sizeof line2, "ring out_prod %u", ring.out_prod);
     test_finish();
 }

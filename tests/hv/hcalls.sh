@@ -8,8 +8,9 @@
 #    SYSCALL and 2 grant_table_op by INT 0x82; none of its 6 lower-half SYSCALLs.
 #    One console_io write from each, into DIR/console-dom0.log and console-pv1.log.
 #  - hv_vmcall: two VMCSs, 4 hvm_op + 3 xen_version, 6 event_channel_op + 2
-#    sched_op by VMCALL; none of the CPUID exits with RAX = 32.
-#  - hv_domctl: Domain-0 4 domctl (a refused createdomain, createdomain of id
+#    sched_op by VMCALL; none of the CPUID exits with RAX = 32; the report's VM
+#    exits by domain: hvm1 7 VMCALL, hvm2 8 CPUID and 8 VMCALL.
+#  - hv_domctl: dom7's two #UD charged to it (summary, report); Domain-0 4 domctl (a refused createdomain, createdomain of id
 #    7, setvcpucontext, destroydomain), each returning through iret, and 1
 #    xen_version; dom7 2 event_channel_op and 1 sched_op (shutdown, reboot):
 #    dom7 created, shut down (reboot) and destroyed in that order, in the summary
@@ -38,6 +39,13 @@ diff -u "$want.summary" "$dir/summary" >&2 || fail "the summary differs"
 "$hvsim" report "$dir/t.hvtrace" >"$dir/report" || fail "report failed"
 sed -n '/^Hypercalls by domain/,/^$/p' "$dir/report" | sed '1,2d;/^$/d;s/  */ /g;s/^ //' >"$dir/bydom"
 diff -u "$want.bydom" "$dir/bydom" >&2 || fail "the report's hypercalls by domain differ"
+# Events charged to domains: VM exits (HVM) and exceptions (PV) by domain.
+for t in "VM exits by domain:exits" "Exceptions by domain:exceptions"; do
+    sec=${t%%:*} ext=${t##*:}
+    [ -f "$want.$ext" ] || continue
+    sed -n "/^$sec/,/^\$/p" "$dir/report" | sed '1,2d;/^$/d;s/  */ /g;s/^ //' >"$dir/$ext"
+    diff -u "$want.$ext" "$dir/$ext" >&2 || fail "the report's $sec differ"
+done
 
 # Each hypercall record has a virtual timestamp, in order, after power-on.
 total=$(awk '{ n += $5 } END { print n }' "$want.bydom")

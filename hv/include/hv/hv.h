@@ -35,6 +35,9 @@ struct hv_profile {
     /* The top-level page-table slot whose entry the hypervisor sets per domain
      * in every PV page table it runs (a domain key), or -1. */
     int pv_domain_l4_slot;
+    /* The virtual range the hypervisor reserves for itself in PV guests' address
+     * spaces: an event interrupting code there is the hypervisor's own. */
+    uint64_t pv_reserved_lo, pv_reserved_hi;
     /* The console write hypercall: number and command (first argument); the
      * second argument is the length, the third the buffer's guest-virtual address. */
     int console_hypercall, console_write_cmd;
@@ -81,6 +84,7 @@ struct hv_domain {
     unsigned shutdown_reason;
     uint64_t hypercalls, counts[HV_MAX_HYPERCALL], other;
     uint64_t vmexits, exit_counts[HV_MAX_EXIT_REASON]; /* HVM: VM exits by basic reason */
+    uint64_t traps, trap_counts[32]; /* PV: exceptions (vectors 0-31) in the domain's code */
     unsigned vcpus;         /* keys (PV) or VMCSs (HVM) bound to it */
     uint64_t console_bytes; /* written through console_io (PV) */
     uint64_t ring_bytes;    /* read from its console ring */
@@ -102,8 +106,9 @@ struct hv *hv_new(const struct hv_ident *id, struct cpu *cpu, const uint8_t *ram
 void hv_free(struct hv *h);
 /* The machine was replaced by one restored from a snapshot: observe its CPU and RAM. */
 void hv_rebind(struct hv *h, struct cpu *cpu, const uint8_t *ram, uint64_t ram_size);
-/* Events from the CPU (struct cpu_platform's on_event signature). */
-void hv_on_event(void *h, int kind, int vector, uint32_t error_code, uint64_t rip);
+/* Events from the CPU (struct cpu_platform's on_event signature); returns the
+ * trace domain the event belongs to (0: the machine, or not known). */
+unsigned hv_on_event(void *h, int kind, int vector, uint32_t error_code, uint64_t rip);
 /* Write hypercall and domain records to t from now on (NULL: stop). */
 void hv_set_trace(struct hv *h, struct evtrace *t);
 unsigned hv_domain_count(const struct hv *h);

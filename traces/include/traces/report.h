@@ -36,6 +36,16 @@ struct report_dom_hypercall {
     uint64_t count;
 };
 
+/* One domain's VM exits of one reason; one domain's exceptions of one vector. */
+struct report_dom_exit {
+    uint64_t key; /* domain << 32 | the exit-reason field */
+    uint64_t count, cycles;
+};
+struct report_dom_exception {
+    uint64_t key; /* domain << 32 | vector */
+    uint64_t count;
+};
+
 struct report_interrupt {
     uint64_t key; /* interruption type << 8 | vector */
     uint64_t count, with_error;
@@ -80,6 +90,10 @@ struct report {
     size_t n_hypercalls, cap_hypercalls;
     struct report_dom_hypercall *dom_hypercalls;
     size_t n_dom_hypercalls, cap_dom_hypercalls;
+    struct report_dom_exit *dom_exits;
+    size_t n_dom_exits, cap_dom_exits;
+    struct report_dom_exception *dom_exceptions;
+    size_t n_dom_exceptions, cap_dom_exceptions;
     struct report_interrupt *interrupts;
     size_t n_interrupts, cap_interrupts;
     struct report_exception *exceptions;
