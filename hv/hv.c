@@ -315,13 +315,16 @@ static struct hv_domain *domain_of(struct hv *h, enum hv_dom_kind kind, uint64_t
             return &h->doms[h->keys[i].dom];
     struct hv_domain *d = NULL;
     vtime_t now = cpu_now(h->cpu);
+    int made = 0; /* a record made here, for a domain not seen being created */
     if (kind == HV_DOM_PV) {
         uint64_t cr3 = cpu_reg_read(h->cpu, UC_X86_REG_CR3) & PA_MASK;
         for (unsigned i = 0; !d && i < h->n_domains; i++)
             if (h->doms[i].kind == HV_DOM_PV && !h->doms[i].destroyed && h->doms[i].pv_cr3 == cr3 && cr3)
                 d = &h->doms[i];
-        if (!d && !hv_dom_by_id(h, 0, 1))
+        if (!d && !hv_dom_by_id(h, 0, 1)) {
             d = dom_new(h, HV_DOM_PV, 0, now);
+            made = 1;
+        }
     } else {
         uint64_t eptp = current_eptp(h);
         for (unsigned i = 0; !d && eptp && i < h->n_domains; i++)
@@ -333,18 +336,17 @@ static struct hv_domain *domain_of(struct hv *h, enum hv_dom_kind kind, uint64_t
         if (d && !d->eptp)
             d->eptp = eptp;
     }
-    int fresh = !d;
-    if (!d)
+    if (!d) {
         d = dom_new(h, kind, -1, now);
+        made = 1;
+    }
     if (d == &h->overflow)
         return d;
     if (kind == HV_DOM_HVM && !d->eptp)
         d->eptp = current_eptp(h);
     key_add(h, d, kind, key);
-    if (fresh || !d->created) {
-        d->first_seen = now;
+    if (made)
         trace_domain(h, d, EVTRACE_DOM_CREATE, now);
-    }
     log_info("hv: %s domain '%s' vCPU key %u at t=%.9f s (%s 0x%llx)", h->id.profile->name, d->name, d->vcpus - 1,
              (double)now / 1e9, kind == HV_DOM_PV ? "per-domain L4 slot frame" : "VMCS", (unsigned long long)key);
     return d;
