@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/hv.h"
+#include "hv_priv.h"
 #include "traces/report.h"
 
 /* The banner's format string in xen/common/version.c's print_version users
@@ -73,7 +73,13 @@ const struct hv_profile hv_xen_profile = {
      * Xen writes d->arch.perdomain_l3_pg there in each PV guest's L4 table
      * (init_xen_l4_slots) and in the per-CPU root table under XPTI. */
     .pv_domain_l4_slot = 260,
+    /* HYPERVISOR_VIRT_START..END of 64-bit PV guests (public/arch-x86/xen-x86_64.h):
+     * L4 slots 256-271, Xen's own. */
+    .pv_reserved_lo = 0xffff800000000000ull,
+    .pv_reserved_hi = 0xffff880000000000ull,
     /* __HYPERVISOR_console_io (18), CONSOLEIO_write (0): public/xen.h. */
     .console_hypercall = 18,
     .console_write_cmd = 0,
+    .on_hypercall = hv_xen_on_hypercall,
+    .on_return = hv_xen_on_return,
 };

@@ -239,19 +239,19 @@ static void console_tx(void *o, uint8_t byte)
 static void plat_on_event(void *o, int kind, int vector, uint32_t err, uint64_t rip)
 {
     struct machine *m = o;
-    if (m->observer)
-        m->observer(m->observer_opaque, kind, vector, err, rip);
+    /* An observer (hv/) may know which guest domain the event belongs to. */
+    uint16_t dom = m->observer ? (uint16_t)m->observer(m->observer_opaque, kind, vector, err, rip) : 0;
     if (!m->trace || kind == 4) /* SYSCALL: for observers only */
         return;
     vtime_t now = cpu_now(m->cpu);
     if (kind == 3) {
-        evtrace_vmexit(m->trace, now, 0, 0, (uint32_t)vector, err, cpu_vmx_round_trip_cycles(m->cpu));
+        evtrace_vmexit(m->trace, now, dom, 0, (uint32_t)vector, err, cpu_vmx_round_trip_cycles(m->cpu));
         return;
     }
     if (kind == 0 || (kind == 1 && (vector == 3 || vector == 4)))
-        evtrace_exception(m->trace, now, 0, 0, (uint8_t)vector, err, rip);
+        evtrace_exception(m->trace, now, dom, 0, (uint8_t)vector, err, rip);
     else
-        evtrace_interrupt(m->trace, now, 0, 0, (uint8_t)vector, kind == 1 ? 4 : 0, 0, 0);
+        evtrace_interrupt(m->trace, now, dom, 0, (uint8_t)vector, kind == 1 ? 4 : 0, 0, 0);
 }
 
 static void on_insn(void *o, uint64_t rip, const char *text)

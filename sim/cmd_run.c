@@ -24,7 +24,7 @@ static void usage(FILE *f)
           "  --budget N     Lua instructions before the script counts as a runaway (default 100000000)\n"
           "  --console      also copy every console to stdout, each line prefixed with [NAME]\n"
           "  --hv           hypervisor awareness (docs/hv.md): hypercalls per domain, summarised on stderr\n"
-          "                 and in DIR/NAME/hv.txt; PV domains' console_io writes in DIR/NAME/console-DOMAIN.log\n"
+          "                 and in DIR/NAME/hv.txt (domain ids, lifecycle); each domain's console in DIR/NAME/console-dom<N>.log\n"
           "exit status: 0 every expectation held, 1 the scenario failed (file:line on stderr), 2 usage errors,\n"
           "  128+N a signal N (SIGINT, SIGTERM, SIGHUP) ended the run; consoles, logs and --record are closed.\n",
           f);

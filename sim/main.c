@@ -51,7 +51,7 @@ static void usage(FILE *f)
           "      are recorded where the guest received them, so `hvsim replay` plays the session back.\n"
           "      --hv: hypervisor awareness (docs/hv.md): recognise KERNEL (Xen), count its hypercalls\n"
           "      per domain (a summary on stderr at the end, hypercall records in --trace);\n"
-          "      --hv-consoles DIR: each PV domain's console_io writes in DIR/console-NAME.log.\n"
+          "      --hv-consoles DIR: each domain's console (Domain-0's console_io, DomUs' console rings) in DIR/console-dom<N>.log.\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off\n"

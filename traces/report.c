@@ -136,6 +136,11 @@ static int report_add(struct report *rep, const struct evtrace_reader *r, const 
         rep->exit_cycles += e->b;
         d->exits++;
         d->exit_cycles += e->b;
+        struct report_dom_exit *dx = ROW(rep, dom_exits, (uint64_t)e->domain << 32 | (uint32_t)e->c);
+        if (!dx)
+            return HV_ENOMEM;
+        dx->count++;
+        dx->cycles += e->b;
         return HV_OK;
     }
     case EVTRACE_HYPERCALL: {
@@ -165,12 +170,28 @@ static int report_add(struct report *rep, const struct evtrace_reader *r, const 
             return HV_ENOMEM;
         x->count++;
         d->exceptions++;
+        struct report_dom_exception *dx = ROW(rep, dom_exceptions, (uint64_t)e->domain << 32 | (uint32_t)e->c);
+        if (!dx)
+            return HV_ENOMEM;
+        dx->count++;
         return HV_OK;
     }
     case EVTRACE_DOMAIN:
         if (e->sub == EVTRACE_DOM_CREATE)
             d->name = evtrace_reader_string(r, (uint32_t)e->c);
-        d->destroyed = e->sub == EVTRACE_DOM_DESTROY;
+        if (e->sub == EVTRACE_DOM_DESTROY)
+            d->destroyed = 1;
+        if (e->sub == EVTRACE_DOM_CREATE || e->sub == EVTRACE_DOM_DESTROY || e->sub == EVTRACE_DOM_SHUTDOWN) {
+            if (rep->n_dom_events == rep->cap_dom_events) {
+                size_t cap = rep->cap_dom_events ? rep->cap_dom_events * 2 : 16;
+                struct report_dom_event *n = realloc(rep->dom_events, cap * sizeof *n);
+                if (!n)
+                    return HV_ENOMEM;
+                rep->dom_events = n;
+                rep->cap_dom_events = cap;
+            }
+            rep->dom_events[rep->n_dom_events++] = (struct report_dom_event){ e->time, e->domain, e->sub, e->a };
+        }
         return HV_OK;
     case EVTRACE_PACKET: {
         struct report_port *p = ROW(rep, ports, e->c);
@@ -228,6 +249,9 @@ void report_free(struct report *rep)
     free(rep->exceptions);
     free(rep->ports);
     free(rep->insns);
+    free(rep->dom_events);
+    free(rep->dom_exits);
+    free(rep->dom_exceptions);
     free(rep);
 }
 
@@ -296,6 +320,65 @@ static void text_dom_hypercalls(const struct report *rep, struct buf *b)
     }
 }
 
+/* VM exits and exceptions per domain, when a hypervisor-aware run charged
+ * them to guest domains (hv/: HVM domains' exits, PV domains' traps). */
+static void text_dom_exits(const struct report *rep, struct buf *b)
+{
+    report_printf(b, "\nVM exits by domain\n%6s  %-16s %6s  %-26s %10s %14s\n", "id", "domain", "reason", "name",
+                  "count", "cycles");
+    for (size_t i = 0; i < rep->n_dom_exits; i++) {
+        const struct report_dom_exit *x = &rep->dom_exits[i];
+        uint32_t reason = (uint32_t)x->key;
+        report_printf(b, "%6" PRIu64 "  %-16s %6u  ", x->key >> 32, domain_name(rep, x->key >> 32), reason & 0xffff);
+        text_name(b, reason >> 31 ? "(failed VM entry)" : report_exit_reason_name(reason), reason & 0xffff, "REASON");
+        report_printf(b, " %10" PRIu64 " %14" PRIu64 "\n", x->count, x->cycles);
+    }
+    report_printf(b, "\nExceptions by domain\n%6s  %-16s %6s  %-26s %10s\n", "id", "domain", "vector", "name", "count");
+    for (size_t i = 0; i < rep->n_dom_exceptions; i++) {
+        const struct report_dom_exception *x = &rep->dom_exceptions[i];
+        report_printf(b, "%6" PRIu64 "  %-16s %6" PRIu64 "  ", x->key >> 32, domain_name(rep, x->key >> 32),
+                      x->key & 0xffffffffu);
+        text_name(b, report_exception_name((uint32_t)x->key), x->key & 0xffffffffu, "vector");
+        report_printf(b, " %10" PRIu64 "\n", x->count);
+    }
+}
+
+/* Domains created, shut down and destroyed, in time order (a stable sort of
+ * the trace's order: the hypervisor layer may write an event after its time). */
+static void text_dom_events(const struct report *rep, struct buf *b)
+{
+    char s[REPORT_NUM_LEN];
+    size_t n = rep->n_dom_events, *order = n ? malloc(n * sizeof *order) : NULL;
+
+    if (n && !order) {
+        b->err = HV_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) { /* insertion sort: a few events per domain */
+        size_t j = i;
+        while (j && rep->dom_events[order[j - 1]].time > rep->dom_events[i].time) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    report_printf(b, "\nDomain events\n%-14s %6s  %-16s %-10s %s\n", "time (s)", "id", "domain", "event", "reason");
+    for (size_t i = 0; i < n; i++) {
+        const struct report_dom_event *e = &rep->dom_events[order[i]];
+        const char *op = report_domain_op_name(e->op), *why = report_shutdown_reason_name(e->reason);
+        report_printf(b, "%-14s %6" PRIu64 "  %-16s %s", report_fmt_seconds(s, e->time), e->domain,
+                      domain_name(rep, e->domain), op ? op : "?");
+        if (e->op == EVTRACE_DOM_SHUTDOWN) {
+            if (why)
+                report_printf(b, "%*s%s", 11 - (int)strlen(op), "", why);
+            else
+                report_printf(b, "%*sreason_%" PRIu64, 11 - (int)strlen(op), "", e->reason);
+        }
+        report_printf(b, "\n");
+    }
+    free(order);
+}
+
 int report_write_text(const struct report *rep, struct buf *b)
 {
     char s[REPORT_NUM_LEN];
@@ -314,6 +397,8 @@ int report_write_text(const struct report *rep, struct buf *b)
     }
 
     text_dom_hypercalls(rep, b);
+    text_dom_exits(rep, b);
+    text_dom_events(rep, b);
 
     report_printf(b, "\nInterrupts injected\n%6s  %-26s %10s %10s\n", "vector", "type", "count", "error code");
     for (size_t i = 0; i < rep->n_interrupts; i++) {

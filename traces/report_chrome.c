@@ -77,7 +77,6 @@ static void ev_begin(struct buf *b, const char *name, const char *cat, char ph, 
 
 static void event(const struct evtrace_reader *r, const struct evtrace_rec *e, struct buf *b)
 {
-    static const char *const dom_ops[] = { "create", "destroy", "pause", "unpause" };
     const char *name;
     char us[REPORT_NUM_LEN], tmp[40];
     uint64_t freq = evtrace_reader_info(r)->freq_hz;
@@ -116,9 +115,14 @@ static void event(const struct evtrace_reader *r, const struct evtrace_rec *e, s
                       e->a, e->b);
         break;
     case EVTRACE_DOMAIN:
-        ev_begin(b, e->sub < 4 ? dom_ops[e->sub] : "domain op", "domain", 'i', e->time);
+        name = report_domain_op_name(e->sub);
+        ev_begin(b, name ? name : "domain op", "domain", 'i', e->time);
         report_printf(b, ", \"s\": \"p\", \"args\": {\"name\": ");
         report_put_json_str(b, evtrace_reader_string(r, (uint32_t)e->c));
+        if (e->sub == EVTRACE_DOM_SHUTDOWN) {
+            report_printf(b, ", \"reason\": ");
+            report_put_json_str(b, name_or(report_shutdown_reason_name(e->a), tmp, "reason", e->a));
+        }
         report_printf(b, "}");
         break;
     case EVTRACE_PACKET:

@@ -82,7 +82,35 @@ static void json_events(const struct report *rep, struct buf *b)
         json_name_or_null(b, report_exception_name((uint32_t)rep->exceptions[i].vector));
         report_printf(b, ", \"count\": %" PRIu64 "}", rep->exceptions[i].count);
     }
-    report_printf(b, "%s],\n  \"ports\": [", rep->n_exceptions ? "\n  " : "");
+    report_printf(b, "%s],\n  \"vm_exits_by_domain\": [", rep->n_exceptions ? "\n  " : "");
+    for (size_t i = 0; i < rep->n_dom_exits; i++) {
+        const struct report_dom_exit *x = &rep->dom_exits[i];
+        uint32_t reason = (uint32_t)x->key;
+        report_printf(b, "%s\n    {\"domain\": %" PRIu64 ", \"reason\": %u, \"name\": ", i ? "," : "", x->key >> 32,
+                      reason & 0xffff);
+        json_name_or_null(b, reason >> 31 ? NULL : report_exit_reason_name(reason));
+        report_printf(b, ", \"entry_failure\": %s, \"count\": %" PRIu64 ", \"cycles\": %" PRIu64 "}",
+                      reason >> 31 ? "true" : "false", x->count, x->cycles);
+    }
+    report_printf(b, "%s],\n  \"exceptions_by_domain\": [", rep->n_dom_exits ? "\n  " : "");
+    for (size_t i = 0; i < rep->n_dom_exceptions; i++) {
+        const struct report_dom_exception *x = &rep->dom_exceptions[i];
+        report_printf(b, "%s\n    {\"domain\": %" PRIu64 ", \"vector\": %" PRIu64 ", \"name\": ", i ? "," : "",
+                      x->key >> 32, x->key & 0xffffffffu);
+        json_name_or_null(b, report_exception_name((uint32_t)x->key));
+        report_printf(b, ", \"count\": %" PRIu64 "}", x->count);
+    }
+    report_printf(b, "%s],\n  \"domain_events\": [", rep->n_dom_exceptions ? "\n  " : "");
+    for (size_t i = 0; i < rep->n_dom_events; i++) { /* in trace order; time_ns says when */
+        const struct report_dom_event *e = &rep->dom_events[i];
+        report_printf(b, "%s\n    {\"time_ns\": %" PRIu64 ", \"domain\": %" PRIu64 ", \"event\": ", i ? "," : "",
+                      (uint64_t)e->time, e->domain);
+        json_name_or_null(b, report_domain_op_name(e->op));
+        report_printf(b, ", \"reason\": ");
+        json_name_or_null(b, e->op == EVTRACE_DOM_SHUTDOWN ? report_shutdown_reason_name(e->reason) : NULL);
+        report_printf(b, "}");
+    }
+    report_printf(b, "%s],\n  \"ports\": [", rep->n_dom_events ? "\n  " : "");
     for (size_t i = 0; i < rep->n_ports; i++) {
         const struct report_port *p = &rep->ports[i];
         report_printf(b, "%s\n    {\"port\": ", i ? "," : "");

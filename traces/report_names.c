@@ -61,3 +61,15 @@ const char *report_exit_reason_name(uint32_t reason) { return LOOKUP(exit_names,
 const char *report_hypercall_name(uint32_t nr) { return LOOKUP(hypercall_names, nr); }
 const char *report_exception_name(uint32_t vector) { return LOOKUP(exception_names, vector); }
 const char *report_interruption_type_name(uint32_t type) { return LOOKUP(intr_type_names, type); }
+
+const char *report_domain_op_name(uint32_t op)
+{
+    static const char *const names[] = { "create", "destroy", "pause", "unpause", "shutdown" };
+    return op < sizeof names / sizeof names[0] ? names[op] : NULL;
+}
+
+const char *report_shutdown_reason_name(uint64_t reason)
+{
+    static const char *const names[] = { "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset" };
+    return reason < sizeof names / sizeof names[0] ? names[reason] : NULL;
+}

@@ -62,6 +62,14 @@ uint64_t cpu_vmx_current_vmcs(const struct cpu *c)
     return c->vmx ? c->vmx->current : UINT64_MAX;
 }
 
+int cpu_vmx_read_field(const struct cpu *c, uint32_t encoding, uint64_t *val)
+{
+    uint64_t pa = cpu_vmx_current_vmcs(c);
+    if (pa == UINT64_MAX || pa > c->ram_size || c->ram_size - pa < VMCS_REGION_SIZE)
+        return -1;
+    return vmcs_read(c->ram + pa, encoding, true, val) ? -1 : 0;
+}
+
 int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 {
     if (msr < MSR_IA32_VMX_BASIC || msr > MSR_IA32_VMX_VMFUNC)

@@ -125,7 +125,7 @@ static void user_call(uint64_t n)
 static void user_main(void)
 {
     for (int i = 0; i < 5; i++)
-        hcall(hcall_syscall, HC_SCHED_OP, i);
+        hcall(hcall_syscall, HC_SCHED_OP, 0); /* SCHEDOP_yield: no shutdown */
     for (int i = 0; i < 4; i++)
         user_call(SYS_NOP);
     for (int i = 0; i < 3; i++)

@@ -5,7 +5,8 @@
 # 4.17 with its Debian version; Domain-0 is the one PV domain seen (every Dom0
 # process's page tables carry the same per-domain slot), with non-zero counts of
 # the hypercalls a PV Linux cannot boot without (mmu_update, mmuext_op, multicall,
-# update_va_mapping, vcpu_op, iret, console_io, event_channel_op); the report of
+# update_va_mapping, vcpu_op, iret, console_io, event_channel_op) and traps (#GP,
+# #PF) charged to it in the trace as in the summary; the report of
 # the trace agrees with the summary; and the run's console and end are those of
 # the same boot without awareness.
 # usage: stack_dom0.sh HVSIM [OUTDIR]. Exit 0 pass, 1 fail, 77 images not cached.
@@ -43,6 +44,15 @@ for name in mmu_update mmuext_op multicall update_va_mapping vcpu_op iret consol
     r=$("$hvsim" report "$out/hv.hvtrace" | awk -v n="$name" '/^Hypercalls by domain/ { on = 1 }
         on && $2 == "Xen:dom0" && $4 == n { print $5 }')
     [ "$r" = "$n" ] || fail "$name: the summary says $n, the report of the trace '$r'"
+done
+# Domain-0's traps (a PV kernel's #GP on privileged instructions, #PF, ...):
+# charged to it in the trace as in the summary.
+for v in 13 14; do
+    n=$(awk -v v="$v" '$1 == "hv:" && $2 == "trap" && $4 == v { print $5 }' "$out/hv.err")
+    [ -n "$n" ] && [ "$n" -gt 0 ] || fail "Domain-0 took no trap of vector $v"
+    r=$("$hvsim" report "$out/hv.hvtrace" | awk -v v="$v" '/^Exceptions by domain/ { on = 1 }
+        on && $2 == "Xen:dom0" && $3 == v { print $5 }')
+    [ "$r" = "$n" ] || fail "trap $v: the summary says $n, the report's exceptions by domain '$r'"
 done
 boot "$out/plain"
 cmp -s "$out/hv.out" "$out/plain.out" || fail "the console differs without awareness"

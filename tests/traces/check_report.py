@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 report = json.load(open("report.json"))
 assert report["vm_exits"]["total"] == 100, report["vm_exits"]["total"]
 assert [k for k in report] == ["format", "version", "source", "trace", "domains", "vm_exits",
-                               "hypercalls", "hypercalls_by_domain", "interrupts", "exceptions", "ports"], list(report)
+                               "hypercalls", "hypercalls_by_domain", "interrupts", "exceptions", "vm_exits_by_domain",
+                               "exceptions_by_domain", "domain_events", "ports"], list(report)
 
 chrome = json.load(open("report_chrome.json"))
 events = chrome["traceEvents"]

@@ -102,7 +102,8 @@ void machine_set_trace(struct machine *m, struct evtrace *t);
 /* An observer of the CPU's events (struct cpu_platform's on_event; the kinds in
  * cpu/cpu.h), such as hypervisor awareness (hv/). It runs in the middle of
  * emulation and must only read. NULL: none. */
-typedef void machine_event_fn(void *opaque, int kind, int vector, uint32_t err, uint64_t rip);
+/* Returns the event-trace domain to charge the event to (0: the machine). */
+typedef unsigned machine_event_fn(void *opaque, int kind, int vector, uint32_t err, uint64_t rip);
 void machine_set_observer(struct machine *m, machine_event_fn *fn, void *opaque);
 /* For observers: the root CPU, and guest RAM (guest-physical from 0). */
 struct cpu *machine_cpu(struct machine *m);

@@ -26,7 +26,7 @@ enum evtrace_type {
     EVTRACE_HYPERCALL = 3, /* c = hypercall number, a = first argument */
     EVTRACE_INTERRUPT = 4, /* c = vector, sub = interruption type (SDM), a = error code */
     EVTRACE_EXCEPTION = 5, /* c = vector, a = error code, b = RIP */
-    EVTRACE_DOMAIN = 6,    /* sub = enum evtrace_domain_op, c = name (string index) */
+    EVTRACE_DOMAIN = 6,    /* sub = enum evtrace_domain_op, c = name (string index), a = shutdown reason */
     EVTRACE_PACKET = 7,    /* c = port (string index of its name), b = length, sub = direction */
     EVTRACE_RUN = 8,       /* a vCPU ran until time: a = instructions retired, b = virtual ns */
     EVTRACE_INSN = 9,      /* an instruction retired: b = RIP, c = disassembly (string index) */
@@ -38,6 +38,7 @@ enum evtrace_domain_op {
     EVTRACE_DOM_DESTROY = 1,
     EVTRACE_DOM_PAUSE = 2,
     EVTRACE_DOM_UNPAUSE = 3,
+    EVTRACE_DOM_SHUTDOWN = 4, /* a = the hypervisor's reason code (Xen: SHUTDOWN_* of public/sched.h) */
 };
 
 enum evtrace_dir { EVTRACE_RX = 0, EVTRACE_TX = 1 };
@@ -175,6 +176,16 @@ static inline void evtrace_domain(struct evtrace *t, vtime_t time, uint16_t dom,
         struct evtrace_rec *r = evtrace_slot(t, time, EVTRACE_DOMAIN, dom, 0);
         r->sub = (uint8_t)op;
         r->c = name;
+    }
+}
+
+/* A domain shut down for reason (the hypervisor's code). */
+static inline void evtrace_domain_shutdown(struct evtrace *t, vtime_t time, uint16_t dom, uint32_t name,
+                                           uint64_t reason)
+{
+    if (t) {
+        evtrace_domain(t, time, dom, EVTRACE_DOM_SHUTDOWN, name);
+        t->recs[t->n - 1].a = reason;
     }
 }
 

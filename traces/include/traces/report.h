@@ -36,6 +36,16 @@ struct report_dom_hypercall {
     uint64_t count;
 };
 
+/* One domain's VM exits of one reason; one domain's exceptions of one vector. */
+struct report_dom_exit {
+    uint64_t key; /* domain << 32 | the exit-reason field */
+    uint64_t count, cycles;
+};
+struct report_dom_exception {
+    uint64_t key; /* domain << 32 | vector */
+    uint64_t count;
+};
+
 struct report_interrupt {
     uint64_t key; /* interruption type << 8 | vector */
     uint64_t count, with_error;
@@ -50,6 +60,14 @@ struct report_port {
     uint64_t port; /* string index of the name */
     const char *name;
     uint64_t rx, rx_bytes, tx, tx_bytes, drops;
+};
+
+/* A domain's lifecycle event (created, shut down, destroyed), in trace order. */
+struct report_dom_event {
+    vtime_t time;
+    uint64_t domain;
+    unsigned op;     /* enum evtrace_domain_op */
+    uint64_t reason; /* shutdown: the hypervisor's reason code */
 };
 
 struct report_insn {
@@ -72,12 +90,18 @@ struct report {
     size_t n_hypercalls, cap_hypercalls;
     struct report_dom_hypercall *dom_hypercalls;
     size_t n_dom_hypercalls, cap_dom_hypercalls;
+    struct report_dom_exit *dom_exits;
+    size_t n_dom_exits, cap_dom_exits;
+    struct report_dom_exception *dom_exceptions;
+    size_t n_dom_exceptions, cap_dom_exceptions;
     struct report_interrupt *interrupts;
     size_t n_interrupts, cap_interrupts;
     struct report_exception *exceptions;
     size_t n_exceptions, cap_exceptions;
     struct report_port *ports;
     size_t n_ports, cap_ports;
+    struct report_dom_event *dom_events;
+    size_t n_dom_events, cap_dom_events;
     struct report_insn *insns; /* the instruction-trace window, in order */
     size_t n_insns, cap_insns;
 };
@@ -104,5 +128,9 @@ const char *report_exit_reason_name(uint32_t reason);
 const char *report_hypercall_name(uint32_t nr);
 const char *report_exception_name(uint32_t vector);
 const char *report_interruption_type_name(uint32_t type);
+/* Domain operations ("create", "shutdown", ...) and Xen's shutdown reasons
+ * (public/sched.h SHUTDOWN_*: "poweroff", "reboot", ...). */
+const char *report_domain_op_name(uint32_t op);
+const char *report_shutdown_reason_name(uint64_t reason);
 
 #endif

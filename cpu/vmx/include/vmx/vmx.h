@@ -18,5 +18,8 @@ uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
 /* The current-VMCS pointer (VMPTRLD), UINT64_MAX when none: at a VM exit, the
  * VMCS of the guest that exited. For observers (hv/). */
 uint64_t cpu_vmx_current_vmcs(const struct cpu *c);
+/* A field of the current VMCS (its encoding, SDM appendix B) into *val: 0, or
+ * -1 when there is no current VMCS or no such field. For observers (hv/). */
+int cpu_vmx_read_field(const struct cpu *c, uint32_t encoding, uint64_t *val);
 
 #endif
