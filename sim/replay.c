@@ -244,7 +244,7 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
     if (((bc.stopped_outside && rp.end && rp.end->exit_status == 4) || by_signal) && rp.end->time < limit)
         limit = rp.end->time;
     struct machine_result res;
-    boot_run(m, limit, &res);
+    boot_run(m, &bc, limit, &res);
     if (by_signal && res.end == MACHINE_END_TIME_LIMIT && res.time == rp.end->time)
         res.exit_status = rp.end->exit_status;
     if (res.end != MACHINE_END_OBSERVER)

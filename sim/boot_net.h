@@ -1,0 +1,33 @@
+/* A booted machine's NICs on netsim's LAN (`hvsim boot --net lan`): the world
+ * outside the machine is netsim's uplink LAN 192.168.1.0/24 (router .1 with
+ * DHCP .100-.199 and DNS for example.test, a server .10); each NIC's cable is a
+ * netsim link into that LAN's switch. Frames cross on the world's one clock. */
+#ifndef SIM_BOOT_NET_H
+#define SIM_BOOT_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine/machine.h"
+#include "world.h"
+
+#define BOOT_NET_DEFAULT_MAC "52:54:00:12:34:56"
+
+struct boot_net;
+
+/* "lan" is the one network so far: 0, or HV_EINVAL. */
+int boot_net_parse(const char *name);
+/* "52:54:00:12:34:56" -> bytes: 0, or HV_EINVAL (also for a multicast address). */
+int boot_net_parse_mac(const char *s, uint8_t mac[6]);
+
+/* Build netsim on w's queue, plug every NIC of m into its LAN and bound w's
+ * steps by the cables' latency. pcap_dir (NULL: none): DIR/peth0.pcap (the
+ * wire behind NIC 0, both directions; peth1 ...) and DIR/lan0.pcap (every frame
+ * entering the LAN switch), nanosecond timestamps from virtual time. NULL with
+ * the reason in err. */
+struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char *name, uint64_t seed,
+                                 const char *pcap_dir, char *err, size_t errlen);
+/* Close the captures (0, or -1 when one could not be written whole) and free. */
+int boot_net_free(struct boot_net *bn);
+
+#endif
