@@ -19,6 +19,7 @@
 #include "netsim/pcap.h"
 
 #define BOOT_NET_QUEUE 512 /* frames a NIC may send within one step */
+#define BOOT_NET_MAX_PORTS 8
 /* The cable from the NIC to the LAN switch: gigabit, 50 us (netsim_world_attach's). */
 #define BOOT_NET_LATENCY (50 * VTIME_US)
 
@@ -30,6 +31,7 @@ struct net_frame {
 
 struct boot_nic {
     struct boot_net *bn;
+    struct machine *m;
     int index;
     struct netsim_port port; /* the NIC's end of the cable (peth0 ...) */
     struct net_frame *q;     /* frames sent by the guest, not yet in netsim */
@@ -39,12 +41,13 @@ struct boot_nic {
 };
 
 struct boot_net {
-    struct machine *m;
+    struct world *w;
     struct netsim net;
     struct netsim_world *lan;
-    struct boot_nic nics[MACHINE_MAX_NICS];
-    int nnics;
-    struct netsim_pcap *pcaps[MACHINE_MAX_NICS + 1];
+    const char *pcap_dir;
+    struct boot_nic nics[BOOT_NET_MAX_PORTS];
+    int nnics, nmachines;
+    struct netsim_pcap *pcaps[BOOT_NET_MAX_PORTS + 1];
     int npcaps;
 };
 
@@ -96,7 +99,7 @@ static void nic_sent(void *opaque, int nic, vtime_t t, const uint8_t *frame, siz
 static void nic_arrived(void *opaque, struct netsim_port *port, const uint8_t *frame, size_t len)
 {
     struct boot_nic *bn = opaque;
-    if (!machine_nic_receive(bn->bn->m, bn->index, frame, len))
+    if (!machine_nic_receive(bn->m, bn->index, frame, len))
         port->st.rx_dropped++;
 }
 
@@ -114,10 +117,9 @@ static int add_capture(struct boot_net *bn, const char *dir, const char *name, s
                 : netsim_pcap_attach_bridge(pc, br);
 }
 
-struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char *name, uint64_t seed,
-                                 const char *pcap_dir, char *err, size_t errlen)
+struct boot_net *boot_net_create(struct world *w, const char *name, uint64_t seed, const char *pcap_dir, char *err,
+                                 size_t errlen)
 {
-    static const struct netsim_link_params cable = { BOOT_NET_LATENCY, 1000000000ULL };
     struct boot_net *bn = calloc(1, sizeof *bn);
 
     if (!bn || boot_net_parse(name)) {
@@ -125,32 +127,12 @@ struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char 
         free(bn);
         return NULL;
     }
-    bn->m = m;
+    bn->w = w;
+    bn->pcap_dir = pcap_dir;
     netsim_init(&bn->net, world_queue(w));
     if (!(bn->lan = netsim_world_new(&bn->net, seed))) {
         snprintf(err, errlen, "--net %s: cannot build the LAN", name);
         goto fail;
-    }
-    for (int i = 0; i < machine_nic_count(m); i++) {
-        struct boot_nic *n = &bn->nics[i];
-        char port[NETSIM_IFNAMSIZ], sw[NETSIM_IFNAMSIZ];
-        n->bn = bn;
-        n->index = i;
-        snprintf(port, sizeof port, "peth%d", i);
-        snprintf(sw, sizeof sw, "host-peth%d", i);
-        netsim_port_init(&n->port, &bn->net, port, nic_arrived, n);
-        event_init(&n->flush, "nic-flush", nic_flush, n);
-        bn->nnics = i + 1;
-        if (!(n->q = malloc(sizeof *n->q * BOOT_NET_QUEUE)) ||
-            netsim_world_attach(bn->lan, sw, &n->port, &cable) != HV_OK) {
-            snprintf(err, errlen, "--net %s: cannot plug NIC %d into the LAN", name, i);
-            goto fail;
-        }
-        machine_nic_set_tx(m, i, nic_sent, n);
-        if (pcap_dir && add_capture(bn, pcap_dir, port, &n->port, NULL)) {
-            snprintf(err, errlen, "--pcap %s: cannot write %s.pcap", pcap_dir, port);
-            goto fail;
-        }
     }
     if (pcap_dir && add_capture(bn, pcap_dir, "lan0", NULL, bn->lan->lan)) {
         snprintf(err, errlen, "--pcap %s: cannot write lan0.pcap", pcap_dir);
@@ -163,6 +145,64 @@ fail:
     return NULL;
 }
 
+int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errlen)
+{
+    static const struct netsim_link_params cable = { BOOT_NET_LATENCY, 1000000000ULL };
+    int mi = bn->nmachines++;
+
+    for (int i = 0; i < machine_nic_count(m); i++) {
+        struct boot_nic *n = &bn->nics[bn->nnics];
+        char port[NETSIM_IFNAMSIZ], sw[NETSIM_IFNAMSIZ];
+        if (bn->nnics == BOOT_NET_MAX_PORTS) {
+            snprintf(err, errlen, "--net: at most %d NICs on the LAN", BOOT_NET_MAX_PORTS);
+            return -1;
+        }
+        n->bn = bn;
+        n->m = m;
+        n->index = i;
+        /* The first machine's NICs are peth0, peth1 ...; the next machine's m1-peth0 ... */
+        if (mi)
+            snprintf(port, sizeof port, "m%d-peth%d", mi, i);
+        else
+            snprintf(port, sizeof port, "peth%d", i);
+        snprintf(sw, sizeof sw, "sw-%s", port);
+        netsim_port_init(&n->port, &bn->net, port, nic_arrived, n);
+        event_init(&n->flush, "nic-flush", nic_flush, n);
+        bn->nnics++;
+        if (!(n->q = malloc(sizeof *n->q * BOOT_NET_QUEUE)) ||
+            netsim_world_attach(bn->lan, sw, &n->port, &cable) != HV_OK) {
+            snprintf(err, errlen, "--net: cannot plug NIC %s into the LAN", port);
+            return -1;
+        }
+        machine_nic_set_tx(m, i, nic_sent, n);
+        if (bn->pcap_dir && add_capture(bn, bn->pcap_dir, port, &n->port, NULL)) {
+            snprintf(err, errlen, "--pcap %s: cannot write %s.pcap", bn->pcap_dir, port);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void boot_net_replace(struct boot_net *bn, struct machine *old, struct machine *m)
+{
+    for (int i = 0; bn && i < bn->nnics; i++)
+        if (bn->nics[i].m == old) {
+            bn->nics[i].m = m;
+            machine_nic_set_tx(m, bn->nics[i].index, nic_sent, &bn->nics[i]);
+        }
+}
+
+struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char *name, uint64_t seed,
+                                 const char *pcap_dir, char *err, size_t errlen)
+{
+    struct boot_net *bn = boot_net_create(w, name, seed, pcap_dir, err, errlen);
+    if (bn && boot_net_plug(bn, m, err, errlen)) {
+        boot_net_free(bn);
+        return NULL;
+    }
+    return bn;
+}
+
 int boot_net_free(struct boot_net *bn)
 {
     int failed = 0;
@@ -172,7 +212,7 @@ int boot_net_free(struct boot_net *bn)
         if (netsim_pcap_close(bn->pcaps[i]) != HV_OK)
             failed = -1;
     for (int i = 0; i < bn->nnics; i++) {
-        machine_nic_set_tx(bn->m, i, NULL, NULL);
+        machine_nic_set_tx(bn->nics[i].m, bn->nics[i].index, NULL, NULL);
         evq_cancel(bn->net.q, &bn->nics[i].flush);
         netsim_port_fini(&bn->nics[i].port);
         free(bn->nics[i].q);

@@ -20,11 +20,20 @@ int boot_net_parse(const char *name);
 /* "52:54:00:12:34:56" -> bytes: 0, or HV_EINVAL (also for a multicast address). */
 int boot_net_parse_mac(const char *s, uint8_t mac[6]);
 
-/* Build netsim on w's queue, plug every NIC of m into its LAN and bound w's
- * steps by the cables' latency. pcap_dir (NULL: none): DIR/peth0.pcap (the
- * wire behind NIC 0, both directions; peth1 ...) and DIR/lan0.pcap (every frame
- * entering the LAN switch), nanosecond timestamps from virtual time. NULL with
- * the reason in err. */
+/* Build netsim on w's queue with its LAN, and bound w's steps by the cables'
+ * latency. pcap_dir (NULL: none): DIR/lan0.pcap (every frame entering the LAN
+ * switch) and, as NICs are plugged, DIR/PORT.pcap (the wire behind the NIC,
+ * both directions); nanosecond timestamps from virtual time. NULL with the
+ * reason in err. */
+struct boot_net *boot_net_create(struct world *w, const char *name, uint64_t seed, const char *pcap_dir, char *err,
+                                 size_t errlen);
+/* Cable every NIC of m to the LAN: the first machine's ports are peth0, peth1
+ * ..., the next machine's m1-peth0 ... (at most 8 in all). 0, or -1 with err. */
+int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errlen);
+/* A machine replaced by another (a scenario's restore): its cables follow.
+ * The network's own state (leases, frames in flight) is not rewound. */
+void boot_net_replace(struct boot_net *bn, struct machine *old, struct machine *m);
+/* create + plug, for `hvsim boot`. */
 struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char *name, uint64_t seed,
                                  const char *pcap_dir, char *err, size_t errlen);
 /* Close the captures (0, or -1 when one could not be written whole) and free. */

@@ -44,6 +44,7 @@ struct scenario {
     uint64_t expects;      /* expectations that held */
     struct scen_machine *echo_last; /* --console: the machine whose bytes went out last */
     uint64_t lua_used;     /* Lua instructions run so far (counted in steps of the hook) */
+    struct boot_net *net;  /* the LAN of the machines booted with net = "lan", or NULL */
 };
 
 /* A machine the script booted. */
@@ -52,7 +53,7 @@ struct scen_machine {
     int index;             /* in the world */
     char name[64];
     struct boot_config bc; /* strings owned by the machine (freed with it) */
-    char *strs[2 + 2 * BOOT_MAX_MODULES];
+    char *strs[3 + 2 * BOOT_MAX_MODULES];
     int nstrs;
     struct machine *m;
     FILE *console;         /* the machine's COM1, a stream into scen_console_write */

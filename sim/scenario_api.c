@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "scenario.h"
+#include "boot_net.h"
 #include "scenario_lua.h"
 
 #define MACHINE_MT "hvsim.machine"
@@ -111,13 +112,14 @@ static int l_machine(lua_State *L)
     boot_config_defaults(&bc);
     lua_pushnil(L);
     while (lua_next(L, 1)) { /* unknown keys are typos: refuse them */
-        static const char *const keys[] = { "kernel", "cmdline", "modules", "mem", "name", "rtc_epoch", NULL };
+        static const char *const keys[] = { "kernel", "cmdline", "modules", "mem", "name", "rtc_epoch", "net", "mac",
+                                            NULL };
         int ok = 0;
         if (lua_type(L, -2) == LUA_TSTRING)
             for (int i = 0; keys[i]; i++)
                 ok |= !strcmp(lua_tostring(L, -2), keys[i]);
         if (!ok)
-            luaL_error(L, "machine{}: unknown key '%s' (known: kernel, cmdline, modules, mem, name, rtc_epoch)",
+            luaL_error(L, "machine{}: unknown key '%s' (known: kernel, cmdline, modules, mem, name, rtc_epoch, net, mac)",
                        luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
@@ -125,6 +127,14 @@ static int l_machine(lua_State *L)
     if (!bc.kernel)
         luaL_error(L, "machine{}: 'kernel' (the path of a multiboot kernel) is required");
     bc.cmdline = field_string(L, 1, "cmdline", "machine{}");
+    bc.net = field_string(L, 1, "net", "machine{}");
+    bc.mac = field_string(L, 1, "mac", "machine{}");
+    uint8_t mac[6];
+    if (bc.net && boot_net_parse(bc.net))
+        luaL_error(L, "machine{}: net: expected \"lan\" (netsim's LAN 192.168.1.0/24), got '%s'", bc.net);
+    if (bc.mac && (!bc.net || boot_net_parse_mac(bc.mac, mac)))
+        luaL_error(L, "machine{}: mac: expected a unicast MAC such as %s, with net = \"lan\"; got '%s'",
+                   BOOT_NET_DEFAULT_MAC, bc.mac);
     const char *nm = field_string(L, 1, "name", "machine{}");
     snprintf(name, sizeof name, "%s", nm ? nm : "");
     if (!nm)

@@ -222,7 +222,9 @@ static uint8_t *ipv4(uint8_t *ip, uint8_t proto, uint32_t src, uint32_t dst, uns
 
 /* ---- DHCP (RFC 2131) ---- */
 
-#define XID 0x4e49434bu /* "NICK" */
+/* "NI" and the MAC's last two bytes: two machines on one LAN tell their
+ * broadcast answers apart. */
+#define XID (0x4e490000u | (uint32_t)mac[4] << 8 | mac[5])
 
 static unsigned dhcp_build(uint8_t *f, uint8_t type)
 {
@@ -268,7 +270,7 @@ static int dhcp_wait(uint8_t type, int *csum_ok)
             return 0;
         const uint8_t *ip = f + 14, *udp = ip + 20, *b = udp + 8;
         if (len < 14 + 20 + 8 + 240 || get16be(f + 12) != 0x0800 || ip[9] != 17 || get16be(udp) != 67 ||
-            b[0] != 2 || get32be(b + 4) != XID)
+            b[0] != 2 || get32be(b + 4) != XID || memcmp(b + 28, mac, 6))
             continue;
         *csum_ok = sum_fold(sum_add(0, ip, 20)) == 0xffff;
         uint8_t got = 0;
