@@ -43,6 +43,7 @@ struct e1000_state {
     uint8_t ee_nbits, ee_reading, ee_addr;
     int32_t ee_pos;
     uint8_t link_up, irq_level;
+    uint32_t io_addr;                    /* IOADDR: the register IODATA reaches */
     vtime_t itr_next;                    /* no new interrupt before this */
     struct e1000_txctx ctx;
     /* The packet being gathered from data descriptors. */
@@ -725,7 +726,7 @@ static int reg_known(unsigned off)
     case E1000_MDIC: case E1000_FCAL: case E1000_FCAH: case E1000_FCT: case E1000_VET:
     case E1000_ICR: case E1000_ITR: case E1000_ICS: case E1000_IMS: case E1000_IMC:
     case E1000_RCTL: case E1000_FCTTV: case E1000_TXCW: case E1000_RXCW: case E1000_TCTL:
-    case E1000_TIPG: case E1000_LEDCTL: case E1000_PBA: case E1000_FCRTL: case E1000_FCRTH:
+    case E1000_TIPG: case E1000_AIT: case E1000_LEDCTL: case E1000_PBA: case E1000_FCRTL: case E1000_FCRTH:
     case E1000_RDBAL: case E1000_RDBAH: case E1000_RDLEN: case E1000_RDH: case E1000_RDT:
     case E1000_RDTR: case E1000_RADV: case E1000_RSRPD: case E1000_TDBAL: case E1000_TDBAH:
     case E1000_TDLEN: case E1000_TDH: case E1000_TDT: case E1000_TIDV: case E1000_TXDCTL:
@@ -842,6 +843,43 @@ static void e1000_write(void *opaque, uint64_t off, uint64_t val64, unsigned siz
     R(off) = val;
 }
 
+/* The I/O BAR (8254x SDM 13.2.2): IOADDR selects a register, IODATA reads or
+ * writes it. Linux resets an 82540 through it ("can't ack the 64-bit write"). */
+static uint64_t e1000_io_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct e1000 *d = opaque;
+    if (size != 4 || (off != E1000_IOADDR && off != E1000_IODATA))
+        return dev_ones(size);
+    return off == E1000_IOADDR ? d->st.io_addr : e1000_read(d, d->st.io_addr, 4);
+}
+
+static void e1000_io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct e1000 *d = opaque;
+    if (size != 4 || (off != E1000_IOADDR && off != E1000_IODATA)) {
+        log_guest("e1000: %u-byte I/O write at %#llx ignored", size, (unsigned long long)off);
+        return;
+    }
+    if (off == E1000_IOADDR)
+        d->st.io_addr = (uint32_t)val & 0x1fffc;
+    else
+        e1000_write(d, d->st.io_addr, val, 4);
+}
+
+static void io_reset(void *opaque) { (void)opaque; }
+static int io_save(void *opaque, struct buf *out) { (void)opaque, (void)out; return 0; }
+static int io_load(void *opaque, struct buf_reader *in) { (void)opaque, (void)in; return 0; }
+
+/* Its state (IOADDR) is saved by e1000_ops with the rest. */
+const struct dev_ops e1000_io_ops = {
+    .name = "e1000-io",
+    .read = e1000_io_read,
+    .write = e1000_io_write,
+    .reset = io_reset,
+    .save = io_save,
+    .load = io_load,
+};
+
 void e1000_set_link(struct e1000 *d, int up)
 {
     if (!!up == d->st.link_up)
@@ -896,6 +934,7 @@ static int e1000_save(void *opaque, struct buf *b)
     buf_put_u32(b, (uint32_t)s->ee_pos);
     buf_put_u8(b, s->link_up);
     buf_put_u8(b, s->irq_level);
+    buf_put_u32(b, s->io_addr);
     buf_put_u64(b, s->itr_next);
     dev_save_event(b, &d->itr_ev);
     put_ctx(b, &s->ctx);
@@ -938,6 +977,7 @@ static int e1000_load(void *opaque, struct buf_reader *r)
     s->ee_pos = (int32_t)buf_get_u32(r);
     s->link_up = buf_get_u8(r);
     s->irq_level = buf_get_u8(r);
+    s->io_addr = buf_get_u32(r) & 0x1fffc;
     s->itr_next = buf_get_u64(r);
     itr = dev_load_event(r);
     get_ctx(r, &s->ctx);
@@ -987,6 +1027,7 @@ struct e1000 *e1000_create(struct evq *q, struct pci_host *pci, unsigned slot, c
             return NULL;
         }
         pci_func_set_bar(d->fn, 0, E1000_BAR0_SIZE, 0);
+        pci_func_set_bar(d->fn, 1, E1000_BAR1_SIZE, 1);
         pci_func_set_intx_pin(d->fn, 1);
         d->fn->cfg[0x2c] = (uint8_t)E1000_VENDOR_ID; /* subsystem vendor and id */
         d->fn->cfg[0x2d] = (uint8_t)(E1000_VENDOR_ID >> 8);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/e1000.h"
 #include "base/log.h"
 #include "devices/e1000.h"
 #include "devices/pci_host.h"
@@ -89,6 +90,42 @@ static const struct dev_ops window_ops = {
     .write = window_write,
 };
 
+/* BAR1, I/O: the ports the BIOS gave it, answered while BAR1 still points
+ * there and I/O decoding is on (a guest moving it elsewhere is not followed). */
+static struct e1000 *io_target(struct machine_nic *n)
+{
+    const struct pci_func *fn = e1000_pci_func(n->dev);
+    return (fn->cfg[PCI_COMMAND] & 0x01) && (pci_func_read32(fn, PCI_BAR0 + 4) & ~0x3u) == MACHINE_NIC_IO(n->index)
+               ? n->dev : NULL;
+}
+
+static uint64_t nic_io_read(void *o, uint64_t off, unsigned size)
+{
+    struct e1000 *d = io_target(o);
+    return d ? e1000_io_ops.read(d, off, size) : (size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1);
+}
+
+static void nic_io_write(void *o, uint64_t off, uint64_t val, unsigned size)
+{
+    struct e1000 *d = io_target(o);
+    if (d)
+        e1000_io_ops.write(d, off, val, size);
+}
+
+static void nic_io_reset(void *o) { (void)o; }
+static int nic_io_save(void *o, struct buf *b) { (void)o, (void)b; return 0; }
+static int nic_io_load(void *o, struct buf_reader *r) { (void)o, (void)r; return 0; }
+
+/* Saved with the NIC's e1000_ops: nothing of its own. */
+static const struct dev_ops nic_io_ops = {
+    .name = "e1000-io",
+    .read = nic_io_read,
+    .write = nic_io_write,
+    .reset = nic_io_reset,
+    .save = nic_io_save,
+    .load = nic_io_load,
+};
+
 int machine_add_nic(struct machine *m, const uint8_t mac[6])
 {
     int i = m->nnics;
@@ -117,12 +154,20 @@ int machine_add_nic(struct machine *m, const uint8_t mac[6])
         free(n);
         return -1;
     }
-    /* What the BIOS leaves: BAR0 assigned, memory decoding on. */
+    /* What the BIOS leaves: BAR0 and BAR1 assigned, memory and I/O decoding on. */
     struct pci_func *fn = e1000_pci_func(n->dev);
-    uint32_t bar = MACHINE_NIC_BAR0(i);
-    for (int k = 0; k < 4; k++)
+    uint32_t bar = MACHINE_NIC_BAR0(i), io = MACHINE_NIC_IO(i) | 1;
+    for (int k = 0; k < 4; k++) {
         fn->cfg[PCI_BAR0 + k] = (uint8_t)(bar >> (8 * k));
-    fn->cfg[PCI_COMMAND] |= 0x02;
+        fn->cfg[PCI_BAR0 + 4 + k] = (uint8_t)(io >> (8 * k));
+    }
+    fn->cfg[PCI_COMMAND] |= 0x03;
+    if (iomap_add_pio(&m->io, (uint16_t)MACHINE_NIC_IO(i), E1000_BAR1_SIZE, &nic_io_ops, n)) {
+        log_error("machine: ports %#x-%#x for NIC %d are taken", MACHINE_NIC_IO(i), MACHINE_NIC_IO(i) + 63, i);
+        e1000_destroy(n->dev);
+        free(n);
+        return -1;
+    }
     fn->cfg[PCI_INTERRUPT_LINE] = (uint8_t)(16 + (PCI_SLOT_NIC + i) % PCI_INTX_LINES); /* its GSI */
     m->nics[m->nnics++] = n;
     return i;

@@ -566,6 +566,22 @@ Test(e1000, no_dma_without_bus_master)
     cr_assert_eq(r->ntx, 1);
 }
 
+Test(e1000, io_bar_reaches_the_registers)
+{
+    rig_cfg_write(r, PCI_BAR0 + 4, 0xffffffffu);
+    cr_assert_eq(rig_cfg_read(r, PCI_BAR0 + 4), 0xffffffc1u, "64 bytes of I/O");
+    e1000_io_ops.write(r->nic, E1000_IOADDR, E1000_IMS, 4);
+    e1000_io_ops.write(r->nic, E1000_IODATA, E1000_ICR_LSC, 4);
+    cr_assert_eq(rd(r, E1000_IMS), E1000_ICR_LSC);
+    cr_assert_eq(e1000_io_ops.read(r->nic, E1000_IOADDR, 4), E1000_IMS);
+    cr_assert_eq(e1000_io_ops.read(r->nic, E1000_IODATA, 4), E1000_ICR_LSC);
+    /* Linux's reset of an 82540 goes this way */
+    e1000_io_ops.write(r->nic, E1000_IOADDR, E1000_CTRL, 4);
+    e1000_io_ops.write(r->nic, E1000_IODATA, E1000_CTRL_RST, 4);
+    cr_assert_eq(rd(r, E1000_IMS), 0, "reset");
+    cr_assert_eq(e1000_io_ops.read(r->nic, 2, 2), 0xffff);
+}
+
 Test(e1000, odd_accesses)
 {
     cr_assert_eq(e1000_ops.read(r->nic, E1000_STATUS, 2), 0xffff);

@@ -11,6 +11,9 @@
 #define E1000_SUBSYS_ID 0x001e        /* PRO/1000 MT Desktop */
 #define E1000_CLASS_REV 0x02000003u   /* Ethernet controller, revision 3 */
 #define E1000_BAR0_SIZE 0x20000       /* 128 KiB of registers */
+#define E1000_BAR1_SIZE 0x40          /* I/O: IOADDR at 0, IODATA at 4 */
+#define E1000_IOADDR 0x0
+#define E1000_IODATA 0x4
 
 /* Registers (byte offsets in BAR0). */
 #define E1000_CTRL 0x0000
@@ -34,6 +37,7 @@
 #define E1000_RXCW 0x0180
 #define E1000_TCTL 0x0400
 #define E1000_TIPG 0x0410
+#define E1000_AIT 0x0458
 #define E1000_LEDCTL 0x0e00
 #define E1000_PBA 0x1000
 #define E1000_FCRTL 0x2160

@@ -30,7 +30,7 @@ struct e1000_config {
 struct e1000;
 
 /* Adds function slot.0 to the bus with the 82540EM's identity, BAR0 (128 KiB
- * memory) and INTA. NULL (logged) when the slot is taken. */
+ * memory), BAR1 (64 bytes of I/O) and INTA. NULL (logged) when the slot is taken. */
 struct e1000 *e1000_create(struct evq *q, struct pci_host *pci, unsigned slot, const struct e1000_config *cfg);
 void e1000_destroy(struct e1000 *d);
 struct pci_func *e1000_pci_func(struct e1000 *d);
@@ -44,6 +44,7 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len);
 void e1000_set_link(struct e1000 *d, int up);
 int e1000_link_up(const struct e1000 *d);
 
-extern const struct dev_ops e1000_ops;
+extern const struct dev_ops e1000_ops;      /* BAR0: the registers (and every field of state) */
+extern const struct dev_ops e1000_io_ops;   /* BAR1: IOADDR/IODATA (its save and load do nothing) */
 
 #endif

@@ -15,6 +15,7 @@
 /* BAR0 of NIC i, as SeaBIOS assigns from the top of the PCI hole down: below
  * the I/O APIC, 128 KiB each. The window the machine decodes for them. */
 #define MACHINE_NIC_BAR0(i) (0xfebc0000u - 0x20000u * (uint32_t)(i))
+#define MACHINE_NIC_IO(i) (0xc000u + 0x40u * (uint32_t)(i)) /* BAR1: SeaBIOS's first I/O BARs */
 #define MACHINE_NIC_WINDOW_BASE 0xfe000000u
 #define MACHINE_NIC_WINDOW_END 0xfec00000u
 
