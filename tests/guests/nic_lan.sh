@@ -17,7 +17,7 @@ status=$?
 cat "$dir/out1"
 [ "$status" -eq 33 ] || fail "exited with status $status, expected 33"
 for s in "offer 192.168.1.100" "server 192.168.1.1" "lease 192.168.1.100" "router mac 02:00:5e:01:00:01" \
-         "echo reply 3 (checksum and payload)" "GPTC 6 GPRC 6" "PASS: "; do
+         "echo reply 3 (checksum and payload)" "GPTC 7 GPRC 7" "on GSI 19" "PASS: "; do
     grep -qF "$s" "$dir/out1" || fail "the console lacks '$s'"
 done
 
@@ -45,7 +45,7 @@ if command -v tshark >/dev/null 2>&1; then
     for want in dhcp arp icmp; do
         grep -q ":$want" <<<"$protos" || fail "no $want in $p: $protos"
     done
-    [ "$(grep -c ':icmp' <<<"$protos")" -eq 6 ] || fail "expected 3 echo requests and 3 replies in $p"
+    [ "$(grep -c ':icmp' <<<"$protos")" -eq 8 ] || fail "expected 4 echo requests and 4 replies in $p"
     echo "nic_lan: tshark: DHCP, ARP and ICMP present, nothing malformed"
 else
     echo "nic_lan: tshark not installed: dissection skipped"
