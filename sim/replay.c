@@ -199,6 +199,13 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
         fprintf(stderr, "hvsim: error: %s\n", err);
         return EXIT_USAGE;
     }
+    if (do_seek && bc.net) {
+        /* A snapshot holds the machine, not netsim (leases, frames on the wire):
+         * from one, the network would start afresh and the run diverge. */
+        fprintf(stderr, "hvsim: error: %s: --seek: the record has a NIC on netsim's LAN (net = %s), whose state "
+                        "snapshots do not hold yet; replay it from the start\n", path, bc.net);
+        return EXIT_USAGE;
+    }
     size_t ncp = reclog_reader_n_checkpoints(r);
     rp.check = replay_check_create(ncp ? reclog_reader_checkpoint(r, 0) : NULL, ncp, rp.end);
     FILE *console = open_console(out);

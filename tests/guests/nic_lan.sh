@@ -5,6 +5,7 @@
 #    the router's answers and the counters on the console;
 # 2. the same boot again: A/*.pcap and B/*.pcap byte-identical;
 # 3. `hvsim replay R` matches (the network is rebuilt, its frames are the same);
+#    `--seek` is refused (snapshots do not hold netsim's state);
 # 4. tshark (when installed) finds DHCP, ARP and ICMP in peth0.pcap, with no
 #    malformed packet and no expert error, IP/UDP checksums checked.
 set -u
@@ -33,6 +34,11 @@ cmp <(grep -v '^hvsim:' "$dir/out1") <(grep -v '^hvsim:' "$dir/out2") || fail "t
 status=$?
 cat "$dir/replay.log"
 [ "$status" -eq 0 ] || fail "replay: status $status, expected 0 (matched)"
+
+"$hvsim" replay "$dir/run.hvrec" --seek 1ms >"$dir/seek.log" 2>&1
+status=$?
+[ "$status" -eq 2 ] && grep -q "snapshots do not hold yet" "$dir/seek.log" ||
+    fail "replay --seek of a networked record: status $status, expected 2 and the reason: $(cat "$dir/seek.log")"
 
 if command -v tshark >/dev/null 2>&1; then
     csum="-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE"
