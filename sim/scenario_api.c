@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "scenario.h"
 #include "boot_net.h"
+#include "machine/nic.h"
 #include "scenario_lua.h"
 
 #define MACHINE_MT "hvsim.machine"
@@ -454,10 +455,21 @@ static int l_snapshot_tostring(lua_State *L)
     return 1;
 }
 
+/* m:link(up): plug (true) or pull (false) the cable of the machine's NIC. */
+static int l_link(lua_State *L)
+{
+    struct scen_machine *sm = check_machine(L, 1);
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    if (!sm->bc.net)
+        return luaL_error(L, "link: machine '%s' has no NIC (machine{..., net = \"lan\"})", sm->name);
+    machine_nic_set_link(sm->m, 0, lua_toboolean(L, 2));
+    return 0;
+}
+
 static const luaL_Reg machine_methods[] = {
     { "type", l_type },         { "expect", l_expect },   { "wait_exit", l_wait_exit },
     { "snapshot", l_snapshot }, { "restore", l_restore }, { "save_snapshot", l_save_snapshot },
-    { "config_key", l_config_key }, { NULL, NULL },
+    { "config_key", l_config_key }, { "link", l_link }, { NULL, NULL },
 };
 
 /* m.name, m.ended, m.exit_status, or a method; anything else is a typo. */
@@ -486,7 +498,7 @@ static int l_machine_index(lua_State *L)
         return 1;
     }
     return luaL_error(L, "machine '%s' has no method or field '%s' (methods: type, expect, wait_exit, snapshot, "
-                      "restore, save_snapshot, config_key; fields: name, ended, exit_status)", sm->name, k);
+                      "restore, save_snapshot, config_key, link; fields: name, ended, exit_status)", sm->name, k);
 }
 
 static int l_machine_tostring(lua_State *L)

@@ -7,12 +7,16 @@
  * ICMP echo to it and its reply; the statistics registers agree with what
  * went through the rings. Polls descriptors; then one more echo waits in HLT
  * for the NIC's INTA, routed as the DSDT's _PRT says (slot s -> GSI 16 +
- * s % 4) through the I/O APIC. 32-bit, paging off: addresses are physical. */
+ * s % 4) through the I/O APIC. With "linkwait" on its command line it then
+ * waits (in HLT, LSC enabled) for the cable to be pulled and plugged back by
+ * the scenario (m:link), watching STATUS.LU and the PHY follow. 32-bit,
+ * paging off: addresses are physical. */
 #include "arch/e1000.h"
 #include "klib/console.h"
 #include "klib/kernel.h"
 #include "klib/lapic.h"
 #include "klib/memlayout.h"
+#include "klib/multiboot.h"
 #include "klib/trap.h"
 #include "klib/string.h"
 #include "klib/test.h"
@@ -404,6 +408,31 @@ static int ping_by_interrupt(unsigned slot)
            get16be(ri + 6) == 99;
 }
 
+/* HLT until an LSC interrupt leaves STATUS.LU == up. */
+static int wait_link(int up)
+{
+    nic_causes = 0;
+    for (int k = 0; k < 100000; k++) {
+        if ((nic_causes & E1000_ICR_LSC) && !!(rd(E1000_STATUS) & E1000_STATUS_LU) == up)
+            return 1;
+        sti_hlt();
+        cli();
+    }
+    return 0;
+}
+
+static void link_changes(void)
+{
+    wr(E1000_IMS, E1000_ICR_LSC);
+    kprintf("  waiting for the link to go down\n");
+    check(wait_link(0), "link down (LSC interrupt, STATUS.LU clear)");
+    check(!(phy_read(E1000_PHY_STATUS) & E1000_MII_SR_LINK), "the PHY says no link");
+    kprintf("  waiting for the link to come back\n");
+    check(wait_link(1), "link up again (LSC interrupt, STATUS.LU set)");
+    check(phy_read(E1000_PHY_STATUS) & E1000_MII_SR_LINK, "the PHY says link");
+    wr(E1000_IMC, 0xffffffffu);
+}
+
 void kmain(struct multiboot_info *mbi)
 {
     (void)mbi;
@@ -472,6 +501,10 @@ void kmain(struct multiboot_info *mbi)
     test_section("the NIC's interrupt");
     ok = ok && ping_by_interrupt((unsigned)slot);
     check(ok, "the echo reply woke HLT through INTA, the I/O APIC and the local APIC");
+    if (cmdline_has("linkwait")) {
+        test_section("the cable pulled and plugged back");
+        link_changes();
+    }
 
     test_section("statistics");
     uint32_t gptc = rd(E1000_GPTC), gprc = rd(E1000_GPRC);

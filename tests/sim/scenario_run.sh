@@ -54,7 +54,7 @@ else
 fi
 
 # Two machines with a NIC each on one LAN (net = "lan"): two leases, one capture per wire.
-run 0 "nic_lan.lua passed: 6 expectations held" -- run "$dir/nic_lan.lua" --out "$tmp/nic"
+run 0 "nic_lan.lua passed: 12 expectations held" -- run "$dir/nic_lan.lua" --out "$tmp/nic"
 checks=$((checks + 1))
 la=$(grep -o 'lease 192\.168\.1\.[0-9]*' "$tmp/nic/a/console.log") lb=$(grep -o 'lease 192\.168\.1\.[0-9]*' "$tmp/nic/b/console.log")
 if [ -n "$la" ] && [ -n "$lb" ] && [ "$la" != "$lb" ] && [ -s "$tmp/nic/peth0.pcap" ] && [ -s "$tmp/nic/m1-peth0.pcap" ] &&
