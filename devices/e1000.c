@@ -488,8 +488,8 @@ static void tx_emit(struct e1000 *d, uint8_t *p, size_t len)
 {
     uint8_t frame[TXBUF + 4];
 
-    if (len < 14)
-        return;
+    if (len < 14 || !d->st.link_up)
+        return; /* no cable: the frame goes nowhere, its descriptors still complete */
     if (d->st.tx_vle && (R(E1000_CTRL) & 0x40000000u) && len + 4 <= sizeof frame) { /* CTRL.VME: insert the tag */
         memcpy(frame, p, 12);
         put16be(frame + 12, (uint16_t)R(E1000_VET));

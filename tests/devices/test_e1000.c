@@ -435,6 +435,12 @@ Test(e1000, link_down_and_up)
     cr_assert_eq(r->line, 1);
     cr_assert(rd(r, E1000_ICR) & E1000_ICR_LSC);
     cr_assert_eq(e1000_receive(r->nic, f, frame(f, rig_mac, 64)), 0, "no frames without a link");
+    tx_ring(8);
+    memcpy(r->ram + PKT, f, 64);
+    rig_txd(r, TXR, 0, PKT, 64, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    wr(r, E1000_TDT, 1);
+    cr_assert_eq(r->ntx, 0, "nothing leaves without a link");
+    cr_assert(r->ram[TXR + 12] & E1000_TXD_STAT_DD, "the descriptor completes all the same");
     e1000_set_link(r->nic, 1);
     cr_assert(rd(r, E1000_STATUS) & E1000_STATUS_LU);
     cr_assert(rd(r, E1000_ICR) & E1000_ICR_LSC);
