@@ -1,7 +1,8 @@
 /* libFuzzer target for the e1000's register interface: a NIC set up as a
  * driver would (rings in RAM, receiver and transmitter on) and then driven by
  * the input, 8 bytes an operation: register writes and reads (the known
- * registers mostly, any offset sometimes), descriptor and RAM pokes, frames
+ * registers mostly, any offset sometimes, also through the I/O BAR),
+ * descriptor and RAM pokes, frames
  * from the wire, link changes, time passing, snapshots and resets. The
  * device must survive all of it; a snapshot must load into a fresh NIC and
  * save to the same bytes. Built by the CMake target fuzz_e1000 (clang); the
@@ -115,6 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 11:
             if (op[7] & 1)
                 e1000_ops.reset(r->nic);
+            else if (op[7] & 2) /* the I/O BAR: IOADDR, then IODATA */
+                (op[7] & 4) ? e1000_io_ops.write(r->nic, (op[7] & 8) ? E1000_IODATA : E1000_IOADDR, (op[7] & 16) ? reg : val, 4)
+                            : (void)e1000_io_ops.read(r->nic, op[7] & 0x3c, 1 + (op[7] >> 6));
             else
                 e1000_ops.write(r->nic, reg, val, 1 + (op[7] & 7)); /* odd sizes */
             break;
