@@ -232,8 +232,12 @@ struct cpu {
     uint32_t cpuid_native[0x20][4]; /* native leaves 0..0x1f, sub-leaf 0 */
     uint32_t cpuid_native_ext[0x10][4];
 
-    struct vmx_root *vmx;     /* VMX operation of a root CPU (vmx_insn.c) */
+    /* VT-x, a layer above this one (cpu/vmx/), reached only through vmx_ops;
+     * the ring model tests these two pointers for NULL and nothing more. */
+    const struct cpu_vmx_ops *vmx_ops; /* NULL: the CPU has no VT-x (vmx_attach) */
+    struct vmx_root *vmx;     /* VMX operation of a root CPU */
     struct vmx_nonroot *nr;   /* set in a non-root engine: its VMCS and pending exit */
+    struct cpu *guest;        /* a root CPU in VMX non-root operation: the engine that runs */
 
     struct {                  /* instruction trace window (insn_trace.c) */
         uint64_t from, to;
@@ -261,8 +265,43 @@ struct vmx_nonroot;
 /* A non-root engine stopped for a VM exit: never leaves cpu/. */
 #define CPU_EXIT_VMEXIT ((enum cpu_exit)100)
 
-/* vcpu.c: an engine for VMX non-root operation, sharing the root's RAM and platform. */
-struct cpu *cpu_new_guest(struct cpu *root);
+/* vcpu.c: a second engine sharing the root's RAM, platform and identity (VT-x
+ * runs each guest in one); the caller makes it a non-root engine. */
+struct cpu *cpu_new_guest(struct cpu *root, struct vmx_nonroot *nr);
+
+/* What the ring model asks of VT-x (cpu/vmx/ fills the table: vmx_attach). The
+ * ring model calls these only where the CPU has VT-x (c->vmx_ops), root
+ * entries only on a root CPU (c->vmx), nr_ entries only in a non-root engine
+ * (c->nr). One-way: cpu/vmx/ uses this folder's internals, never the reverse. */
+struct cpu_vmx_ops {
+    /* A root CPU. */
+    void (*free)(struct cpu *c);                 /* its VMX state and guest engines */
+    bool (*insn_root)(struct cpu *c);            /* a #UD: a VMX instruction, handled (true) */
+    bool (*insn_nm)(struct cpu *c);              /* a #NM QEMU raised for INVEPT/INVVPID: handled */
+    bool (*entry_pending)(const struct cpu *c);  /* VMLAUNCH/VMRESUME decoded, entry not yet made */
+    int (*enter)(struct cpu *c);                 /* 0 entered, 1 failed into the host, -1 shutdown */
+    void (*exit_to_root)(struct cpu *c, struct cpu *g); /* g stopped for a VM exit */
+    int (*msr_read)(struct cpu *c, uint32_t msr, uint64_t *val); /* 0, -1 #GP, 1 not VT-x's */
+    bool (*cr_write_ok)(struct cpu *c, const struct intercept_site *s); /* false: #GP */
+    int (*save)(struct cpu *c, struct buf *out); /* the VMX section of a snapshot */
+    int (*load)(struct cpu *c, struct buf_reader *in);
+    uint64_t (*hash)(struct cpu *c, uint64_t h);
+    /* A non-root engine. */
+    bool (*nr_gpa_to_hpa)(struct cpu *g, uint64_t gpa, uint64_t *hpa);
+    bool (*nr_site)(struct cpu *g, const struct intercept_site *s, const uint8_t *bytes);
+    bool (*nr_rdtscp_enabled)(struct cpu *g);
+    bool (*nr_invalid_insn)(struct cpu *g);
+    bool (*nr_exception)(struct cpu *g, int vector, bool soft, bool has_err, uint32_t err);
+    bool (*nr_check_events)(struct cpu *g);
+    bool (*nr_ept_fault)(struct cpu *g, uc_mem_type type, uint64_t gpa);
+    bool (*nr_walk_fault)(struct cpu *g);
+    void (*nr_exit)(struct cpu *g, uint32_t reason, uint64_t qual, uint32_t insn_len);
+    bool (*nr_exit_pending)(const struct cpu *g);
+    uint64_t (*nr_timer_deadline)(const struct cpu *g); /* cycles; UINT64_MAX: off */
+    uint64_t (*nr_idle_until)(struct cpu *g, uint64_t cycles);
+};
+/* The snapshot section of a CPU without VT-x: what VT-x writes when VMXON never ran. */
+#define CPU_VMX_SNAPSHOT_MAGIC 0x48565658u /* "HVVX" */
 
 /* engine/: the only code that knows Unicorn's insides (its context blob, its
  * TLB, its exit checks and stop mechanism); engine/engine.h says what it offers. */

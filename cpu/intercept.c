@@ -15,7 +15,6 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "cpu_priv.h"
-#include "vmx_priv.h"
 
 static uint64_t mix(uint64_t a, uint64_t b) { return block_hash(a, b); }
 
@@ -111,19 +110,19 @@ static __attribute__((noinline)) void site_hook(uc_engine *uc, uint64_t addr, ui
         c->stats.invlpgs += s->kind == SITE_INVLPG;
         c->stats.cr_writes += s->kind == SITE_MOVCR && s->to_cr;
     }
-    if (c->nr && s->kind == SITE_RDTSCP && !vmx_nr_rdtscp_enabled(c)) {
+    if (c->nr && s->kind == SITE_RDTSCP && !c->vmx_ops->nr_rdtscp_enabled(c)) {
         cpu_raise(c, EXC_UD, false, 0); /* "enable RDTSCP" clear: #UD in the guest (25.3) */
         uc_stop_before(c, ret);
         return;
     }
-    if (c->nr && vmx_nr_site(c, s, sb->bytes)) {
-        if (c->nr->exit.pending)
+    if (c->nr && c->vmx_ops->nr_site(c, s, sb->bytes)) {
+        if (c->vmx_ops->nr_exit_pending(c))
             uc_stop_before(c, ret); /* vmx_nr_exit marked the stop as ours */
         else
             uc_stop_resume_at(c, ret, addr + s->len); /* emulated */
         return;
     }
-    if (s->kind == SITE_MOVCR && c->vmx && c->vmx->on && s->to_cr && !vmx_root_cr_write_ok(c, s)) {
+    if (s->kind == SITE_MOVCR && c->vmx && s->to_cr && !c->vmx_ops->cr_write_ok(c, s)) {
         cpu_raise(c, EXC_GP, true, 0);
         uc_stop_before(c, ret);
         return;

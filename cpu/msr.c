@@ -8,7 +8,6 @@
 
 #include "base/log.h"
 #include "cpu_priv.h"
-#include "vmx_priv.h"
 
 
 /* The microcode revision IA32_BIOS_SIGN_ID reports in bits 63:32: a released
@@ -64,7 +63,7 @@ int msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 
     if (c->plat.msr_read && (r = c->plat.msr_read(c->plat.opaque, msr, val)) <= 0)
         return r;
-    if (c->vmx && (r = vmx_msr_read(c, msr, val)) <= 0)
+    if (c->vmx && (r = c->vmx_ops->msr_read(c, msr, val)) <= 0)
         return r;
     switch (msr) {
     case MSR_IA32_TSC: *val = msr_tsc(c); return 0;

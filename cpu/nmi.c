@@ -5,7 +5,7 @@
  * "NMI unblocking due to IRET" is how VT-x reports exactly that). Unicorn
  * runs IRET natively; a code hook on each IRET (intercept.c, SITE_IRET) tells
  * us. In VMX non-root operation NMIs stay in the platform's latch: with NMI
- * exiting they cause VM exits (vmx_nonroot.c), without it they wait for the
+ * exiting they cause VM exits (cpu/vmx/vmx_nonroot.c), without it they wait for the
  * next VM exit; the guest's IRET ends its (virtual-)NMI blocking here. */
 #include "cpu_priv.h"
 

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cpu_priv.h"
-#include "vmx_priv.h"
 
 uint64_t efer_get(struct cpu *c)
 {
@@ -33,7 +32,7 @@ static bool host_pa(struct cpu *c, uint64_t pa, uint64_t *hpa)
         *hpa = pa;
         return true;
     }
-    if (vmx_gpa_to_hpa(c, pa, hpa))
+    if (c->vmx_ops->nr_gpa_to_hpa(c, pa, hpa))
         return true;
     c->ept_fault = true;
     c->ept_fault_gpa = pa;

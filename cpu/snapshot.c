@@ -6,7 +6,6 @@
 
 #include "base/err.h"
 #include "cpu_priv.h"
-#include "vmx_priv.h"
 
 #define CPU_SNAPSHOT_MAGIC 0x48564350u /* "HVCP" */
 #define CPU_SNAPSHOT_VERSION 4
@@ -38,7 +37,11 @@ int cpu_save(struct cpu *c, struct buf *out)
     buf_put_u8(out, c->nmi_pending);
     buf_put_u8(out, c->nmi_blocked);
     blocks_save(c, out);
-    return vmx_save(c, out);
+    if (c->vmx_ops)
+        return c->vmx_ops->save(c, out);
+    buf_put_u32(out, CPU_VMX_SNAPSHOT_MAGIC); /* no VT-x: as VT-x before VMXON */
+    buf_put_u8(out, 0);
+    return out->err;
 }
 
 int cpu_load(struct cpu *c, struct buf_reader *in)
@@ -74,7 +77,11 @@ int cpu_load(struct cpu *c, struct buf_reader *in)
     int br = blocks_load(c, in);
     if (br)
         return br;
-    int vr = vmx_load(c, in);
+    int vr;
+    if (c->vmx_ops)
+        vr = c->vmx_ops->load(c, in);
+    else
+        vr = buf_get_u32(in) != CPU_VMX_SNAPSHOT_MAGIC || buf_get_u8(in) != 0 || in->err ? HV_ECORRUPT : 0;
     if (vr)
         return vr;
     uc_blob_copy_in(c);
@@ -126,5 +133,5 @@ uint64_t cpu_state_hash(struct cpu *c)
     h = hash_fnv1a64(h, &c->msr, sizeof c->msr);
     uint8_t nmi[2] = { c->nmi_pending, c->nmi_blocked };
     h = hash_fnv1a64(h, nmi, sizeof nmi);
-    return vmx_hash(c, h);
+    return c->vmx_ops ? c->vmx_ops->hash(c, h) : h;
 }

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/vmx.h"
 #include "base/log.h"
 #include "cpu_priv.h"
-#include "vmx_priv.h"
 
 #define TLB_RESIZE_FIRST 1000000ULL   /* cycles to the first TLB flush (1 ms at 1 GHz) */
 #define TLB_RESIZE_PERIOD 20000000ULL /* and at most between two (20 ms) */
@@ -135,13 +135,13 @@ static bool loop_has_work(struct cpu *c)
 static bool nested_entry(struct cpu *c)
 {
     c->entry_in_hook = true;
-    int r = vmx_enter(c);
+    int r = c->vmx_ops->enter(c);
     c->entry_in_hook = false;
     if (r < 0) {
         c->entry_error = true;
         return false;
     }
-    if (c->vmx->active && run_guest(c, c->limit) != CPU_EXIT_VMEXIT)
+    if (c->guest && run_guest(c, c->limit) != CPU_EXIT_VMEXIT)
         return false; /* the loop runs the guest on (it is still active) */
     uc_tlb_run_start(c); /* the host state may have new paging registers */
     return !loop_has_work(c);
@@ -152,8 +152,8 @@ static bool nested_entry(struct cpu *c)
 static bool hook_insn_invalid(uc_engine *uc, void *user)
 {
     struct cpu *c = user;
-    if (c->vmx && vmx_insn_root(c)) {
-        if (c->vmx->entry != VMX_ENTRY_NONE) {
+    if (c->vmx && c->vmx_ops->insn_root(c)) {
+        if (c->vmx_ops->entry_pending(c)) {
             if (!c->exc.valid && !c->nested_off && nested_entry(c))
                 return true;
             c->hook_stopped = true; /* the run loop enters, or takes over from here */
@@ -163,7 +163,7 @@ static bool hook_insn_invalid(uc_engine *uc, void *user)
             uc_emu_stop(uc);
         return true;
     }
-    if (c->nr && vmx_nr_invalid_insn(c)) {
+    if (c->nr && c->vmx_ops->nr_invalid_insn(c)) {
         uc_emu_stop(uc);
         return true;
     }
@@ -298,7 +298,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
     struct cpu *c = user;
     uint64_t base, len;
 
-    if (c->nr && vmx_nr_ept_fault(c, type, addr))
+    if (c->nr && c->vmx_ops->nr_ept_fault(c, type, addr))
         return false; /* the engine stops; the run loop takes the EPT exit */
     if (type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT) {
         /* Code fetched from nothing reads all-ones, and FF FF is no instruction. */
@@ -406,13 +406,12 @@ struct cpu *cpu_new(const struct cpu_config *cfg, const struct cpu_platform *pla
      * after the store. */
     uc_stop_attach(c);
     cpuid_init(c); /* before the CPUID hook: reads Unicorn's own leaves */
-    vmx_root_init(c);
     c->nested_off = c->sw.no_nested_run;
     engine_hooks(c);
     return c;
 }
 
-struct cpu *cpu_new_guest(struct cpu *root)
+struct cpu *cpu_new_guest(struct cpu *root, struct vmx_nonroot *nr)
 {
     struct cpu_config cfg = { .ram = root->ram, .ram_size = root->ram_size, .hz = root->hz,
                               .apic_id = root->apic_id, .sw = root->sw };
@@ -420,13 +419,8 @@ struct cpu *cpu_new_guest(struct cpu *root)
 
     if (!g)
         return NULL;
-    g->nr = calloc(1, sizeof *g->nr);
-    if (!g->nr) {
-        cpu_free(g);
-        return NULL;
-    }
-    g->nr->root = root;
-    g->nr->cr0 = g->nr->cr3 = g->nr->cr4 = g->nr->efer = ~0ULL; /* nothing loaded yet */
+    g->nr = nr; /* before the hooks: a non-root engine's differ */
+    g->vmx_ops = root->vmx_ops;
     memcpy(g->cpuid_native, root->cpuid_native, sizeof g->cpuid_native);
     memcpy(g->cpuid_native_ext, root->cpuid_native_ext, sizeof g->cpuid_native_ext);
     /* Out of Unicorn's start state (long mode without paging). */
@@ -439,9 +433,9 @@ void cpu_free(struct cpu *c)
 {
     if (!c)
         return;
-    vmx_root_free(c);
+    if (c->vmx)
+        c->vmx_ops->free(c);
     ffwd_free(c);
-    free(c->nr);
     if (c->ctx)
         uc_context_free(c->ctx);
     uc_close(c->uc);
@@ -502,11 +496,11 @@ static int deliver_pending(struct cpu *c)
         e.has_err = kind != EV_SOFT_INT && exc_has_error_code(e.vector);
         e.err = e.has_err ? uc_blob_error_code(c) : 0;
     }
-    if (e.vector == 7 && e.from_unicorn && (c->vmx || c->nr) && vmx_insn_nm(c))
-        return 0; /* INVEPT/INVVPID under CR0.TS: QEMU's #NM, not the CPU's (vmx_insn.c) */
-    if (c->nr && e.vector == 14 && kind == EV_EXCEPTION && vmx_nr_walk_fault(c))
+    if (e.vector == 7 && e.from_unicorn && (c->vmx || c->nr) && c->vmx_ops->insn_nm(c))
+        return 0; /* INVEPT/INVVPID under CR0.TS: QEMU's #NM, not the CPU's (cpu/vmx/vmx_insn.c) */
+    if (c->nr && e.vector == 14 && kind == EV_EXCEPTION && c->vmx_ops->nr_walk_fault(c))
         return 0; /* the guest's page walk left the EPT: an EPT exit, not a #PF */
-    if (c->nr && vmx_nr_exception(c, e.vector, kind == EV_SOFT_INT, e.has_err, e.err)) {
+    if (c->nr && c->vmx_ops->nr_exception(c, e.vector, kind == EV_SOFT_INT, e.has_err, e.err)) {
         /* The exit reports INT3/INTO at the instruction, with its length. */
         if (kind == EV_SOFT_INT)
             reg_set(c, UC_X86_REG_RIP, reg_get(c, UC_X86_REG_RIP) - 1);
@@ -514,7 +508,7 @@ static int deliver_pending(struct cpu *c)
     }
     int r = exc_deliver(c, e.vector, kind, e.has_err, e.err);
     if (r && c->nr) {
-        vmx_nr_exit(c, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* a guest's shutdown is an exit (25.2) */
+        c->vmx_ops->nr_exit(c, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* a guest's shutdown is an exit (25.2) */
         return 0;
     }
     return r;
@@ -524,7 +518,7 @@ static int deliver_pending(struct cpu *c)
  * exits or the machine needs the CPU back. */
 static enum cpu_exit run_guest(struct cpu *c, uint64_t limit)
 {
-    struct cpu *g = c->vmx->active;
+    struct cpu *g = c->guest;
     enum cpu_exit r = cpu_run(g, limit);
 
     c->cycles = g->cycles;
@@ -534,7 +528,7 @@ static enum cpu_exit run_guest(struct cpu *c, uint64_t limit)
     c->stats.page_faults += g->stats.page_faults, g->stats.page_faults = 0;
     c->stats.gp_faults += g->stats.gp_faults, g->stats.gp_faults = 0;
     if (r == CPU_EXIT_VMEXIT) {
-        vmx_exit_to_root(c, g);
+        c->vmx_ops->exit_to_root(c, g);
         return CPU_EXIT_VMEXIT; /* the caller goes on in root operation */
     }
     return r;
@@ -577,9 +571,9 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
             c->entry_error = false;
             return CPU_EXIT_ERROR;
         }
-        if (c->vmx && c->vmx->entry != VMX_ENTRY_NONE && vmx_enter(c) < 0)
+        if (c->vmx && c->vmx_ops->entry_pending(c) && c->vmx_ops->enter(c) < 0)
             return CPU_EXIT_ERROR;
-        if (c->vmx && c->vmx->active) {
+        if (c->guest) {
             if (c->kicked) {
                 /* A device queued an event while the guest ran (the guest's
                  * own engine stopped for it, out of the #UD hook's nested
@@ -602,7 +596,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         else if (c->op == OP_SYSENTER)
             sysenter_do(c);
         c->op = OP_NONE;
-        if (c->nr && (c->nr->exit.pending || vmx_nr_check_events(c)))
+        if (c->nr && (c->vmx_ops->nr_exit_pending(c) || c->vmx_ops->nr_check_events(c)))
             return CPU_EXIT_VMEXIT;
         if (c->stop_requested) {
             c->stop_requested = false;
@@ -642,8 +636,11 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         c->stop_cycles = limit;
         if (c->stop_cycles - c->tlb_flushed_at > c->tlb_period)
             c->stop_cycles = c->tlb_flushed_at + c->tlb_period;
-        if (c->nr && c->nr->timer_deadline < c->stop_cycles)
-            c->stop_cycles = c->nr->timer_deadline; /* the VMX-preemption timer */
+        if (c->nr) {
+            uint64_t deadline = c->vmx_ops->nr_timer_deadline(c); /* the VMX-preemption timer */
+            if (deadline < c->stop_cycles)
+                c->stop_cycles = deadline;
+        }
         if (c->nmi_one_block)
             c->stop_cycles = c->cycles + 1; /* past the interrupt shadow, then deliver */
         c->stop_cycles = insn_trace_step(c, c->stop_cycles);
@@ -653,7 +650,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t limit)
         err = uc_emu_start(c->uc, reg_get(c, UC_X86_REG_RIP), 0, 0, 0);
         if (c->ff_rec && ffwd_after_run(c))
             continue; /* a fast-forward probe undone: back at the loop's head */
-        if (err != UC_ERR_OK && c->nr && c->nr->exit.pending)
+        if (err != UC_ERR_OK && c->nr && c->vmx_ops->nr_exit_pending(c))
             continue; /* an EPT exit ended the run */
         if (err != UC_ERR_OK && c->exc.valid)
             continue; /* a fault a hook raised ended the run (a fetch from nothing) */
@@ -674,16 +671,16 @@ void cpu_kick(struct cpu *c)
      * HLT cannot be told apart; the block hook stops at the next boundary. */
     c->kicked = true;
     c->stop_cycles = 0;
-    if (c->vmx && c->vmx->active)
-        cpu_kick(c->vmx->active);
+    if (c->guest)
+        cpu_kick(c->guest);
 }
 
 void cpu_request_stop(struct cpu *c)
 {
     c->stop_requested = true;
     c->stop_cycles = 0;
-    if (c->vmx && c->vmx->active)
-        cpu_request_stop(c->vmx->active);
+    if (c->guest)
+        cpu_request_stop(c->guest);
 }
 
 uint64_t cpu_cycles(const struct cpu *c) { return c->cycles; }
@@ -702,16 +699,16 @@ uint64_t cpu_cycles_at(const struct cpu *c, vtime_t t)
 
 void cpu_idle_until(struct cpu *c, uint64_t cycles)
 {
-    if (c->vmx && c->vmx->active)
-        cycles = vmx_nr_idle_until(c->vmx->active, cycles); /* a halted guest */
+    if (c->guest)
+        cycles = c->vmx_ops->nr_idle_until(c->guest, cycles); /* a halted guest */
     if (cycles > c->cycles && cycles != UINT64_MAX)
         c->cycles = cycles;
 }
 
 void cpu_add_cycles(struct cpu *c, uint64_t cycles)
 {
-    if (c->vmx && c->vmx->active)
-        c = c->vmx->active; /* its cycles become the root's at the VM exit */
+    if (c->guest)
+        c = c->guest; /* its cycles become the root's at the VM exit */
     c->cycles += cycles;
 }
 

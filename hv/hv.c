@@ -12,6 +12,7 @@
 #include "arch/vmx.h"
 #include "base/log.h"
 #include "cpu/cpu.h"
+#include "vmx/vmx.h"
 #include "hv/hv.h"
 #include "traces/report.h"
 

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "machine/bios.h"
 #include "cpu/cpu.h"
+#include "vmx/vmx.h"
 #include "devices/acpi.h"
 #include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
@@ -359,6 +360,10 @@ struct machine *machine_create(const struct machine_config *cfg)
     m->cpu = cpu_new(&cc, &plat);
     if (!m->cpu)
         goto fail_after_ram;
+    if (vmx_attach(m->cpu)) { /* VT-x, the layer above the ring model */
+        cpu_free(m->cpu);
+        goto fail_after_ram;
+    }
 
     /* Interrupt controllers: the local APIC is the CPU's only interrupt seam. */
     struct lapic_config lc = { .apic_id = 0, .bsp = 1, .tsc_hz = m->cfg.hz,

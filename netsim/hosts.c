@@ -80,7 +80,7 @@ int netsim_world_attach(struct netsim_world *w, const char *name, struct netsim_
                         const struct netsim_link_params *lp)
 {
     /* A switched gigabit LAN: 1 Gbit/s, 50 us through cable and switch. */
-    static const struct netsim_link_params lan = { 50 * VTIME_US, 1000000000ULL };
+    static const struct netsim_link_params lan = { 50 * VTIME_US, 1000000000ULL, 0 };
     struct netsim_port *p = netsim_bridge_add_port(w->lan, name, 0);
 
     if (!lp)

@@ -1,6 +1,8 @@
 /* Links: each direction is a FIFO of frames with a serialization clock. A frame
  * starts when the wire is free, takes (len + 24) * 8 / rate seconds to send and
- * arrives `latency` later; one event per direction delivers every due frame. */
+ * arrives `latency` later; one event per direction delivers every due frame.
+ * Loss is decided when a frame is sent, from the sending side's PRNG, seeded
+ * from the two ports' names: the same topology loses the same frames. */
 #include "netsim/port.h"
 
 #include <string.h>
@@ -9,9 +11,21 @@
 
 static void link_deliver(void *opaque, vtime_t now);
 
+/* FNV-1a over "from>to": a seed that depends on names only, never addresses. */
+static uint64_t name_seed(const char *from, const char *to)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *s = from; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    h = (h ^ '>') * 0x100000001b3ull;
+    for (const char *s = to; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
 int netsim_link_connect(struct netsim_port *a, struct netsim_port *b, const struct netsim_link_params *lp)
 {
-    static const struct netsim_link_params ideal = { 0, 0 };
+    static const struct netsim_link_params ideal = { 0, 0, 0 };
 
     if (a->peer || b->peer || a == b)
         return HV_EEXIST;
@@ -24,6 +38,9 @@ int netsim_link_connect(struct netsim_port *a, struct netsim_port *b, const stru
     event_init(&a->deliver, "netsim.link", link_deliver, a);
     event_init(&b->deliver, "netsim.link", link_deliver, b);
     a->wire_free = b->wire_free = 0;
+    a->down = b->down = 0;
+    prng_seed(&a->loss, name_seed(a->name, b->name));
+    prng_seed(&b->loss, name_seed(b->name, a->name));
     return HV_OK;
 }
 
@@ -48,6 +65,42 @@ void netsim_link_disconnect(struct netsim_port *a)
     drop_queue(a);
     drop_queue(b);
     a->peer = b->peer = NULL;
+}
+
+int netsim_link_set(struct netsim_port *a, const struct netsim_link_params *lp)
+{
+    if (!a->peer)
+        return HV_ENOENT;
+    a->link = *lp;
+    a->peer->link = *lp;
+    return HV_OK;
+}
+
+void netsim_port_set_carrier_fn(struct netsim_port *p, netsim_carrier_fn *fn) { p->carrier = fn; }
+
+int netsim_link_set_up(struct netsim_port *a, int up)
+{
+    struct netsim_port *b = a->peer;
+
+    if (!b)
+        return HV_ENOENT;
+    if (!a->down == !!up)
+        return HV_OK;
+    if (!up) {
+        /* What was on the wire is gone with the cable. */
+        for (struct netsim_pkt *k = a->head; k; k = k->next)
+            a->lost += k->len != 0;
+        for (struct netsim_pkt *k = b->head; k; k = k->next)
+            b->lost += k->len != 0;
+        drop_queue(a);
+        drop_queue(b);
+    }
+    a->down = b->down = !up;
+    if (a->carrier)
+        a->carrier(a->rx_opaque, a, up);
+    if (b->carrier)
+        b->carrier(b->rx_opaque, b, up);
+    return HV_OK;
 }
 
 /* Frames whose last bit has left no longer occupy the transmit queue. */
@@ -75,7 +128,7 @@ int netsim_port_send(struct netsim_port *p, const uint8_t *frame, size_t len)
         p->st.tx_errors++;
         return HV_EINVAL;
     }
-    if (!p->peer) {
+    if (!p->peer || p->down) {
         p->st.tx_carrier++;
         p->st.tx_dropped++;
         return HV_ENOENT;
@@ -118,6 +171,11 @@ int netsim_port_send(struct netsim_port *p, const uint8_t *frame, size_t len)
     p->st.tx_bytes += len;
     if (p->ncap)
         run_captures(p, NETSIM_CAP_TX, now, k->data, len);
+    /* Lost on the wire: it used the wire's time but never arrives. */
+    if (p->link.loss_ppm && prng_below(&p->loss, 1000000) < p->link.loss_ppm) {
+        k->len = 0;
+        p->lost++;
+    }
     if (!event_pending(&p->deliver))
         evq_schedule(p->net->q, &p->deliver, k->due);
     return HV_OK;
@@ -134,6 +192,10 @@ static void link_deliver(void *opaque, vtime_t now)
         p->head = k->next;
         if (!p->head)
             p->tail = NULL;
+        if (!k->len) { /* lost on the wire */
+            netsim_pkt_free(p->net, k);
+            continue;
+        }
         peer->st.rx_packets++;
         peer->st.rx_bytes += k->len;
         if (peer->ncap)

@@ -108,7 +108,7 @@ int netsim_topo_plug(struct netsim_topo *t, const char *vif, struct netsim_port 
     p->txqueuelen = o->txqueuelen ? o->txqueuelen : NETSIM_TXQUEUELEN_VIF;
     if (!o->link.latency && !o->link.rate_bps) {
         /* netback's path: about 10 us a frame, gigabit-class copy rate. */
-        static const struct netsim_link_params vif = { 10 * VTIME_US, 1000000000ULL };
+        static const struct netsim_link_params vif = { 10 * VTIME_US, 1000000000ULL, 0 };
         return netsim_link_connect(p, peer, &vif);
     }
     return netsim_link_connect(p, peer, &o->link);

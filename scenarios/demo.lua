@@ -1,7 +1,10 @@
 -- The default scenario of `make demo`: Debian 12's Xen 4.17 boots on the simulated
 -- PC with Linux 6.1 as Domain-0 and Xen's own xl toolstack; from Domain-0's shell
 -- it starts a PV DomU and a PVH DomU from /etc/xen, lists them, runs commands in
--- one over `xl console`, shuts the PVH one down and destroys the PV one.
+-- one over `xl console`, shuts the PVH one down and destroys the PV one. The PV
+-- DomU's vif is on xenbr0 (the LAN's DHCP leases it when the machine has a NIC),
+-- the PVH one's on libvirt's NAT network virbr0 in Domain-0: dnsmasq leases it a
+-- 192.168.122.x address, and it pings Domain-0 and resolves its name.
 -- `make demo` builds the images first (tools/stack/images.sh, into cache/stack).
 -- The first run boots Xen and Domain-0 and leaves a snapshot of Domain-0's prompt
 -- in cache/stack/snapshots (its name carries a key of the images, command lines,
@@ -67,6 +70,7 @@ expect_eq(during.linux.id, 1, "the first DomU's id")
 xen:type("xl console linux\n")
 xen:expect("DOMU-INIT: linux is up", { timeout = "120s" })
 local t_domu = now()
+local _, linux_dhcp = xen:expect("DHCP: (eth0 [^\r\n]*)\r*\n", { pattern = true, timeout = "60s" })
 xen:expect("[root@linux ~]# ", { timeout = "30s" })
 xen:type("uptime\n")
 local _, uptime = xen:expect("(%d+:%d+:%d+ up [^\r\n]*)\r*\n", { pattern = true, timeout = "30s" })
@@ -79,11 +83,18 @@ xen:expect(PROMPT, { timeout = "30s" })
 
 -- The PVH DomU shuts down cleanly (Linux powers off in VMX non-root mode); the
 -- PV one is destroyed.
-local pvh_boot
+local pvh_boot, pvh_dhcp, pvh_ping, pvh_dns
 if pvh_ok then
   xen:type("xl console pvh\n")
   _, pvh_boot = xen:expect("(Booting kernel on [^\r\n]*)\r*\n", { pattern = true, timeout = "120s" })
   xen:expect("DOMU-INIT: pvh is up", { timeout = "120s" })
+  _, pvh_dhcp = xen:expect("DHCP: (eth0 [^\r\n]*)\r*\n", { pattern = true, timeout = "60s" })
+  xen:expect("[root@pvh ~]# ", { timeout = "30s" })
+  xen:type("ping -c 2 192.168.122.1\n")
+  _, pvh_ping = xen:expect("(%d+ packets transmitted, %d+ packets received)", { pattern = true, timeout = "60s" })
+  xen:expect("[root@pvh ~]# ", { timeout = "30s" })
+  xen:type("nslookup dom0\n")
+  _, pvh_dns = xen:expect("Name:%s+dom0%s+Address:? *(%S+)", { pattern = true, timeout = "60s" })
   xen:expect("[root@pvh ~]# ", { timeout = "30s" })
   xen:type("\29")
   xen:expect(PROMPT, { timeout = "30s" })
@@ -106,6 +117,11 @@ for _, name in ipairs(order) do
 end
 if not pvh_ok then print("  PVH DomU: xl create pvh.cfg failed (see out/demo/xen/console.log)") end
 if pvh_boot then print("  in pvh:   " .. pvh_boot .. " (VMX non-root)") end
+if pvh_dhcp then
+  print("  pvh on virbr0 (NAT): DHCP: " .. pvh_dhcp)
+  print("  pvh: ping 192.168.122.1: " .. pvh_ping .. "; nslookup dom0: " .. pvh_dns)
+end
+print("  linux on xenbr0: DHCP: " .. linux_dhcp)
 print("  in linux: " .. uname)
 print("  in linux: " .. uptime)
 print(string.format("  %slinux destroyed; xl list then shows %s", pvh_ok and "pvh shut down, " or "",

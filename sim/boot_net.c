@@ -103,6 +103,22 @@ static void nic_arrived(void *opaque, struct netsim_port *port, const uint8_t *f
         port->st.rx_dropped++;
 }
 
+/* The cable's carrier (netsim_link_set_up, from either end): the NIC follows. */
+static void nic_carrier(void *opaque, struct netsim_port *port, int up)
+{
+    struct boot_nic *bn = opaque;
+    (void)port;
+    machine_nic_set_link(bn->m, bn->index, up);
+}
+
+int boot_net_set_link(struct boot_net *bn, struct machine *m, int nic, int up)
+{
+    for (int i = 0; bn && i < bn->nnics; i++)
+        if (bn->nics[i].m == m && bn->nics[i].index == nic)
+            return netsim_link_set_up(&bn->nics[i].port, up);
+    return HV_ENOENT;
+}
+
 static int add_capture(struct boot_net *bn, const char *dir, const char *name, struct netsim_port *port,
                        struct netsim_bridge *br)
 {
@@ -147,7 +163,7 @@ fail:
 
 int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errlen)
 {
-    static const struct netsim_link_params cable = { BOOT_NET_LATENCY, 1000000000ULL };
+    static const struct netsim_link_params cable = { .latency = BOOT_NET_LATENCY, .rate_bps = 1000000000ULL };
     int mi = bn->nmachines++;
 
     for (int i = 0; i < machine_nic_count(m); i++) {
@@ -167,6 +183,7 @@ int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errl
             snprintf(port, sizeof port, "peth%d", i);
         snprintf(sw, sizeof sw, "sw-%s", port);
         netsim_port_init(&n->port, &bn->net, port, nic_arrived, n);
+        netsim_port_set_carrier_fn(&n->port, nic_carrier);
         event_init(&n->flush, "nic-flush", nic_flush, n);
         bn->nnics++;
         if (!(n->q = malloc(sizeof *n->q * BOOT_NET_QUEUE)) ||

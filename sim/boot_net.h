@@ -33,6 +33,9 @@ int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errl
 /* A machine replaced by another (a scenario's restore): its cables follow.
  * The network's own state (leases, frames in flight) is not rewound. */
 void boot_net_replace(struct boot_net *bn, struct machine *old, struct machine *m);
+/* Pull (up 0) or plug back the cable of m's NIC nic: frames on it are lost,
+ * the NIC sees its link go and raises LSC. 0, or HV_ENOENT (no such NIC). */
+int boot_net_set_link(struct boot_net *bn, struct machine *m, int nic, int up);
 /* create + plug, for `hvsim boot`. */
 struct boot_net *boot_net_attach(struct world *w, struct machine *m, const char *name, uint64_t seed,
                                  const char *pcap_dir, char *err, size_t errlen);

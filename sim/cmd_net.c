@@ -1,7 +1,9 @@
 /* `hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR]
- * [--duration TIME] [--seed N]`: builds a preset topology alone. Without --tap a
- * simulated guest on vif1.0 runs DHCP, DNS, ping and a TCP GET, as fast as the
- * host allows, deterministic; with --tap, virtual time is paced to the wall
+ * [--replay-pcap FILE --port PORT] [--duration TIME] [--seed N]`: builds a
+ * preset topology alone. Without --tap or --replay-pcap a simulated guest on
+ * vif1.0 runs DHCP, DNS, ping and a TCP GET, as fast as the host allows,
+ * deterministic; --replay-pcap plays a capture's frames into a new port at
+ * their recorded spacing, deterministic too; with --tap, virtual time is paced to the wall
  * clock so real programs behind the TAPs can take part. Their frames are
  * outside inputs entering at wall-clock-derived virtual times, so a TAP run is
  * not reproducible: that needs them recorded as inputs, which this command does
@@ -20,6 +22,7 @@
 #include "base/err.h"
 #include "base/evq.h"
 #include "base/log.h"
+#include "netsim/pcap_replay.h"
 #include "netsim/preset.h"
 #include "netsim/route.h"
 #include "netsim/tap.h"
@@ -33,12 +36,15 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR]\n"
-                 "                 [--duration TIME] [--seed N]\n"
+                 "                 [--replay-pcap FILE --port PORT] [--duration TIME] [--seed N]\n"
                  "  --mode       nat: virbr0 192.168.122.1/24 with DHCP, DNS and MASQUERADE to 192.168.1.2\n"
                  "               bridge: xenbr0 bridging vifs and peth0 onto the LAN 192.168.1.0/24\n"
                  "               route: Domain-0 routes vifs to the LAN with proxy ARP\n"
                  "  --tap        add bridge port PORT (e.g. vif9.0) attached to new TAP device IFNAME\n"
                  "  --pcap DIR   write DIR/<bridge>.pcap for each bridge (nanosecond pcap)\n"
+                 "  --replay-pcap FILE\n"
+                 "               send FILE's frames into new bridge port --port (e.g. vif9.0), the first\n"
+                 "               at 100ms, the others at their recorded spacing (instead of the guest)\n"
                  "  --duration   virtual time to run (10s, 500ms ...; default 30s)\n"
                  "  --seed N     seed of the run (default 1)\n");
 }
@@ -76,7 +82,7 @@ static void run_paced(struct world *w, struct netsim_topo *t, struct netsim_tap 
         /* Captures on disk as they happen (a few ms behind at most), so even a
          * SIGKILL leaves whole pcap records; a paced loop has time for it. */
         for (int i = 0; i < t->npcaps; i++)
-            fflush(t->pcaps[i]->f);
+            netsim_pcap_flush(t->pcaps[i]);
     }
 }
 
@@ -86,10 +92,14 @@ int cmd_net(int argc, char **argv)
                                           { "pcap", required_argument, 0, 'p' },
                                           { "duration", required_argument, 0, 'd' },
                                           { "seed", required_argument, 0, 's' }, { "help", no_argument, 0, 'h' },
+                                          { "replay-pcap", required_argument, 0, 'r' },
+                                          { "port", required_argument, 0, 'P' },
                                           { 0, 0, 0, 0 } };
     static const uint8_t guest_mac[ETH_ALEN] = { 0x00, 0x16, 0x3e, 0x00, 0x01, 0x01 };
     enum netsim_mode mode = NETSIM_MODE_NAT;
-    const char *tap_arg[NET_MAX_TAPS], *pcap_dir = NULL;
+    const char *tap_arg[NET_MAX_TAPS], *pcap_dir = NULL, *replay_path = NULL, *replay_port = NULL;
+    struct netsim_pcap_replay *replay = NULL;
+    char err[600];
     struct netsim_tap *taps[NET_MAX_TAPS];
     int ntaps = 0, c, status = 0, have_mode = 0;
     vtime_t duration = 30 * VTIME_S;
@@ -124,6 +134,8 @@ int cmd_net(int argc, char **argv)
             }
             break;
         case 's': seed = strtoull(optarg, NULL, 0); break;
+        case 'r': replay_path = optarg; break;
+        case 'P': replay_port = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -132,7 +144,15 @@ int cmd_net(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (ntaps && mode == NETSIM_MODE_ROUTE) {
+    if (!replay_path != !replay_port) {
+        fprintf(stderr, "hvsim net: --replay-pcap and --port go together (the capture and the port it enters)\n");
+        return 2;
+    }
+    if (replay_path && ntaps) {
+        fprintf(stderr, "hvsim net: --replay-pcap: not with --tap (a replay is simulated, a TAP paced)\n");
+        return 2;
+    }
+    if ((ntaps || replay_path) && mode == NETSIM_MODE_ROUTE) {
         fprintf(stderr, "hvsim net: --tap: route mode needs a guest address per port; use nat or bridge\n");
         return 2;
     }
@@ -175,7 +195,32 @@ int cmd_net(int argc, char **argv)
         }
         printf("%s: port %s on %s, TAP %s\n", netsim_mode_name(mode), port, t->br->name, taps[i]->ifname);
     }
-    if (ntaps) {
+    if (replay_path) {
+        struct netsim_nic_opts o = { .txqueuelen = NETSIM_TXQUEUELEN_DEFAULT };
+        replay = netsim_pcap_replay_new(&net, "eth0", replay_path, 100 * VTIME_MS, err, sizeof err);
+        if (!replay) {
+            fprintf(stderr, "hvsim net: --replay-pcap: %s\n", err);
+            status = 2;
+            goto out_topo;
+        }
+        if (netsim_topo_port(t, replay_port) || netsim_topo_plug(t, replay_port, &replay->port, &o) != HV_OK) {
+            fprintf(stderr, "hvsim net: --port %s: cannot add that port to %s (taken or not a port name)\n",
+                    replay_port, t->br->name);
+            status = 2;
+            goto out_replay;
+        }
+        world_run_until(w, duration);
+        printf("replay of %s into %s (%s mode): %llu frames sent, %llu dropped, %llu received back\n", replay_path,
+               replay_port, netsim_mode_name(mode), (unsigned long long)replay->sent,
+               (unsigned long long)replay->dropped, (unsigned long long)replay->received);
+        if (replay->done == 0)
+            printf("  the capture goes on past --duration: %llu frames read\n",
+                   (unsigned long long)replay->rd.record);
+        if (replay->done == HV_EIO) {
+            fprintf(stderr, "hvsim net: --replay-pcap: %s (the frames before it were sent)\n", replay->err);
+            status = 2;
+        }
+    } else if (ntaps) {
         fflush(stdout);
         run_paced(w, t, taps, ntaps, duration);
     } else {
@@ -210,6 +255,8 @@ int cmd_net(int argc, char **argv)
         netsim_tap_close(taps[i]);
 out_guest:
     netsim_client_free(guest);
+out_replay:
+    netsim_pcap_replay_free(replay);
 out_topo:
     netsim_topo_free(t);
 out_net:

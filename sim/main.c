@@ -16,9 +16,7 @@
 #include "bootcfg.h"
 #include "cli.h"
 #include "hvaware.h"
-#ifndef HVSIM_NO_NET
 #include "cmd_net.h"
-#endif
 #include "cmd_report.h"
 #include "cmd_run.h"
 #include "console_live.h"
@@ -40,6 +38,7 @@ static void usage(FILE *f)
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
+          "                 [--replay-pcap FILE --port PORT]\n"
           "       hvsim --help\n"
           "\n"
           "boot: boots a multiboot v1 kernel (ELF32, ELF64, a.out kludge; gzip accepted) on a simulated PC\n"
@@ -380,14 +379,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(argv[1], "report"))
         return cmd_report(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "net")) {
-#ifndef HVSIM_NO_NET
+    if (!strcmp(argv[1], "net"))
         return cmd_net(argc - 1, argv + 1);
-#else
-        fprintf(stderr, "hvsim: error: this build has no network simulator\n");
-        return EXIT_USAGE;
-#endif
-    }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
     fprintf(stderr, "hvsim: error: unknown command '%s'\n", argv[1]);

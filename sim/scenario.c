@@ -260,12 +260,12 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
     }
     /* Machines with net = "lan" share one LAN, captured in DIR/lan0.pcap and
      * DIR/PORT.pcap (peth0 for the first machine's NIC, m1-peth0 ...). */
-    if (sm->bc.net && !s->net && !(s->net = boot_net_create(s->w, "lan", s->o.seed, s->o.out_dir, why, sizeof why))) {
+    if (sm->bc.net && !s->lan && !(s->lan = boot_net_create(s->w, "lan", s->o.seed, s->o.out_dir, why, sizeof why))) {
         snprintf(err, errlen, "%s", why);
         s->m[s->n++] = sm; /* the world holds it now: freed with the others */
         return NULL;
     }
-    if (sm->bc.net && boot_net_plug(s->net, sm->m, why, sizeof why)) {
+    if (sm->bc.net && boot_net_plug(s->lan, sm->m, why, sizeof why)) {
         snprintf(err, errlen, "%s", why);
         s->m[s->n++] = sm;
         return NULL;
@@ -475,7 +475,7 @@ int scenario_restore(struct scen_machine *sm, const struct scen_snapshot *snap, 
         return -1;
     }
     world_replace_machine(s->w, sm->index, m);
-    boot_net_replace(s->net, sm->m, m); /* the cable follows; the LAN itself is not rewound */
+    boot_net_replace(s->lan, sm->m, m); /* the cable follows; the LAN itself is not rewound */
     if (sm->hv) /* the counts go on from the restored state */
         sim_hv_move(sm->m, m, sm->hv);
     machine_destroy(sm->m);
@@ -542,11 +542,12 @@ int scenario_finish(struct scenario *s)
         }
     }
     fflush(stdout);
-    if (boot_net_free(s->net)) {
+    if (boot_net_free(s->lan)) {
         fprintf(stderr, "hvsim: error: %s: a capture could not be written whole\n", s->o.out_dir);
         failed = 1;
     }
-    s->net = NULL;
+    s->lan = NULL;
+    scen_net_finish(s);
     world_destroy(s->w);
     for (int i = 0; i < s->n; i++)
         machine_free(s->m[i]);

@@ -23,6 +23,7 @@
 
 struct recorder;
 struct scen_machine;
+struct scen_net;
 
 struct scenario_opts {
     const char *script;    /* as given on the command line */
@@ -44,7 +45,8 @@ struct scenario {
     uint64_t expects;      /* expectations that held */
     struct scen_machine *echo_last; /* --console: the machine whose bytes went out last */
     uint64_t lua_used;     /* Lua instructions run so far (counted in steps of the hook) */
-    struct boot_net *net;  /* the LAN of the machines booted with net = "lan", or NULL */
+    struct scen_net *net;  /* net.start's network on the world's queue, or NULL (scenario_net.c) */
+    struct boot_net *lan;  /* the LAN of the machines booted with net = "lan", or NULL */
 };
 
 /* A machine the script booted. */
@@ -131,6 +133,9 @@ int scenario_snapshot_save(struct scen_machine *sm, const struct scen_snapshot *
  * clock moved on to the snapshot's time (*when): 0; 1 when path does not exist;
  * -1 with err (another configuration, not a snapshot, cut short). */
 int scenario_restore_file(struct scen_machine *sm, const char *path, vtime_t *when, char *err, size_t errlen);
+
+/* Close the network's captures and free it, before the world's queue goes. */
+void scen_net_finish(struct scenario *s);
 
 /* "exit status 33 (debug exit)" and the like, for summaries and messages. */
 const char *scenario_end_text(const struct machine_result *res, char *buf, size_t len);

@@ -1,6 +1,6 @@
 /* The Lua API of `hvsim run` (docs/scenarios.md): machine{...} and its methods
  * type, expect, wait_exit, snapshot, restore; sleep, now, now_ns, log,
- * expect_eq, fail. Every failure is a Lua error whose message starts with the
+ * expect_eq, fail (the `net` table is scenario_net.c's). Every failure is a Lua error whose message starts with the
  * script's file and line (luaL_error's "where"), so the runner prints it as is. */
 #define _GNU_SOURCE /* memmem */
 #include <lauxlib.h>
@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "scenario.h"
 #include "boot_net.h"
-#include "machine/nic.h"
 #include "scenario_lua.h"
 
 #define MACHINE_MT "hvsim.machine"
@@ -432,6 +431,9 @@ static int l_restore(lua_State *L)
         return restore_file(L, sm, lua_tostring(L, 2));
     struct scen_snapshot *snap = luaL_checkudata(L, 2, SNAPSHOT_MT);
     char err[1024], t[32];
+    if (sm->s->net)
+        return luaL_error(L, "restore: the scenario has a network (net.start), which cannot go back in time "
+                             "with the machine: not supported yet");
     if (scenario_restore(sm, snap, err, sizeof err))
         luaL_error(L, "restore: %s", err);
     char line[256];
@@ -460,9 +462,8 @@ static int l_link(lua_State *L)
 {
     struct scen_machine *sm = check_machine(L, 1);
     luaL_checktype(L, 2, LUA_TBOOLEAN);
-    if (!sm->bc.net)
+    if (!sm->bc.net || boot_net_set_link(sm->s->lan, sm->m, 0, lua_toboolean(L, 2)))
         return luaL_error(L, "link: machine '%s' has no NIC (machine{..., net = \"lan\"})", sm->name);
-    machine_nic_set_link(sm->m, 0, lua_toboolean(L, 2));
     return 0;
 }
 

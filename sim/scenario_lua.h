@@ -20,6 +20,8 @@ void scen_lua_tostring(lua_State *L, int idx);
 
 /* machine, sleep, now, now_ns, log, expect_eq, assert, fail (scenario_api.c). */
 void scen_lua_open_api(lua_State *L);
+/* The `net` table: start, client, capture, link, counters, ports (scenario_net.c). */
+void scen_lua_open_net(lua_State *L);
 /* The standard library without host access or host randomness, os.time and
  * friends on the simulation's clock, math.random on the run's seed, pairs in a
  * fixed order, strict globals and the instruction budget (scenario_sandbox.c). */

@@ -60,6 +60,7 @@ int scenario_run_script(struct scenario *s)
     }
     scen_lua_open_sandbox(L, s);
     scen_lua_open_api(L);
+    scen_lua_open_net(L);
     scen_lua_strict(L);
     /* The short source Lua will use, from an empty chunk of the same name. */
     lua_Debug ar;

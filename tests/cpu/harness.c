@@ -2,6 +2,7 @@
  * the CPU did, and the descriptor and page tables every snippet starts from
  * (Intel SDM vol. 3A: 3.4.5 descriptors, 6.11/6.14.1 gates, 7.2.1/7.7 TSS, 4.3/4.5 paging). */
 #include "harness.h"
+#include "vmx/vmx.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -273,6 +274,7 @@ void hv_init(struct hv *h, const char *name, int bits)
     };
     h->cpu = cpu_new(&cfg, &plat);
     cr_assert_not_null(h->cpu, "cpu_new failed");
+    cr_assert_eq(vmx_attach(h->cpu), 0, "vmx_attach failed");
 }
 
 void hv_fini(struct hv *h)

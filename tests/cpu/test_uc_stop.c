@@ -23,7 +23,7 @@ Test(uc_stop, root_engines_run_without_exit_checks_guests_keep_them)
 {
     hv_init(&h, "misc", 32);
     cr_assert(h.cpu->exit_checks_off, "this Unicorn's exit checks could not be left out: every store pays for one");
-    struct cpu *g = cpu_new_guest(h.cpu);
+    struct cpu *g = cpu_new_guest(h.cpu, NULL); /* the engine alone, without VT-x's side */
     cr_assert_not_null(g);
     cr_assert(!g->exit_checks_off, "a guest engine's EPT faults on stores need the checks");
     cpu_free(g);

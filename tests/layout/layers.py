@@ -28,16 +28,47 @@ ALLOWED = {
 PREFIX_HOME = {"vmx": "cpu", "engine": "cpu"}
 # Library targets -> their folder.
 LIBS = {
-    "hvarch": "arch", "hvbase": "base", "hvcpu": "cpu", "hvvmx": "cpu", "hvdev": "devices",
+    "hvarch": "arch", "hvbase": "base", "hvcpu": "cpu", "hvvmx": "cpu", "hvvmxop": "cpu", "hvdev": "devices",
     "hvnet": "netsim", "hvtrace": "traces", "hvmachine": "machine", "hvhv": "hv",
     "hvworld": "sim", "hvsim": "sim", "klib32": "klib", "klib64": "klib",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
+# Inside cpu/: VT-x (cpu/vmx/) is a layer above the ring model. The ring model
+# reaches it only through the table in cpu_priv.h, so no file of cpu/ outside
+# cpu/vmx/ includes VT-x's headers and hvcpu links no VT-x library.
+CPU_INNER_INCLUDE = re.compile(r'^\s*#\s*include\s+"(vmx/[^"]*|vmx_priv\.h|vmx\.h)"')
+CPU_INNER_LIBS = {"hvvmx", "hvvmxop"}
 LINK = re.compile(r"target_link_libraries\(\s*(\S+)([^)]*)\)", re.S)
 
 
 def home(prefix):
     return PREFIX_HOME.get(prefix, prefix)
+
+
+def cpu_inner(root):
+    bad = []
+    base = os.path.join(root, "cpu")
+    for d, dirs, files in os.walk(base):
+        dirs[:] = [x for x in dirs if os.path.join(d, x) != os.path.join(base, "vmx")]
+        for f in sorted(files):
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, root)
+            if f.endswith((".c", ".h")):
+                with open(p, errors="replace") as fh:
+                    for n, line in enumerate(fh, 1):
+                        m = CPU_INNER_INCLUDE.match(line)
+                        if m:
+                            bad.append(f"{rel}:{n}: the ring model includes VT-x's {m.group(1)} "
+                                       f"(cpu/vmx/ is above it: use cpu_vmx_ops)")
+            elif f == "CMakeLists.txt":
+                text = open(p).read()
+                for m in LINK.finditer(text):
+                    if m.group(1) == "hvcpu":
+                        for lib in m.group(2).split():
+                            if lib in CPU_INNER_LIBS:
+                                n = text[: m.start()].count("\n") + 1
+                                bad.append(f"{rel}:{n}: hvcpu links {lib} (cpu/vmx/ is above the ring model)")
+    return bad
 
 
 def main(root):
@@ -67,6 +98,7 @@ def main(root):
                                 n = text[: m.start()].count("\n") + 1
                                 bad.append(f"{rel}:{n}: {m.group(1)} links {lib} ({lib_home}/), "
                                            f"above {top}/")
+    bad += cpu_inner(root)
     for b in bad:
         print(b)
     if bad:

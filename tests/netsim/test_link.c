@@ -141,3 +141,96 @@ Test(link, queue_drains_at_line_rate)
     cr_assert_eq(b.frames, 100);
     cr_assert_eq(a.port.st.tx_dropped, 0);
 }
+
+/* 10% loss over 10000 frames: about 1000 lost, the rest arrive, and the same
+ * topology loses the very same frames in a second run. */
+static uint64_t lossy_run(uint64_t *lost)
+{
+    struct sink a, b;
+    uint8_t f[100];
+    uint64_t sig = 0;
+    struct netsim_link_params lp = { .latency = VTIME_US, .rate_bps = 0, .loss_ppm = 100000 };
+
+    sink_init(&a, &net, "vif1.0");
+    sink_init(&b, &net, "eth0");
+    netsim_link_connect(&a.port, &b.port, &lp);
+    for (int i = 0; i < 10000; i++) {
+        make_udp(f, 100, A, B, 1, 2, 3, (uint16_t)i);
+        netsim_port_send(&a.port, f, 100);
+        evq_run_until(&q, q.now + 10 * VTIME_US);
+        sig = sig * 31 + b.frames; /* which frames arrived, in order */
+    }
+    *lost = a.port.lost;
+    cr_assert_eq(b.frames + a.port.lost, 10000);
+    cr_assert_eq(b.port.st.rx_packets, b.frames);
+    netsim_link_disconnect(&a.port);
+    return sig;
+}
+
+Test(link, loss_is_random_seeded_and_counted)
+{
+    uint64_t l1, l2;
+    uint64_t s1 = lossy_run(&l1), s2 = lossy_run(&l2);
+
+    cr_assert(l1 > 900 && l1 < 1100, "lost %llu of 10000 at 10%%", (unsigned long long)l1);
+    cr_assert_eq(l1, l2);
+    cr_assert_eq(s1, s2, "the same frames are lost every run");
+}
+
+static int carrier_calls, carrier_last;
+static void on_carrier(void *opaque, struct netsim_port *p, int up)
+{
+    carrier_calls++;
+    carrier_last = up;
+}
+
+/* A pulled cable: frames in flight are lost, sends fail as carrier errors,
+ * both ends hear of it, and plugging it back restores traffic. */
+Test(link, down_and_up)
+{
+    struct sink a, b;
+    uint8_t f[100];
+    struct netsim_link_params lp = { .latency = 50 * VTIME_US };
+
+    sink_init(&a, &net, "a");
+    sink_init(&b, &net, "b");
+    netsim_port_set_carrier_fn(&a.port, on_carrier);
+    netsim_port_set_carrier_fn(&b.port, on_carrier);
+    netsim_link_connect(&a.port, &b.port, &lp);
+    make_udp(f, 100, A, B, 1, 2, 3, 4);
+    cr_assert_eq(netsim_port_send(&a.port, f, 100), 0);
+    cr_assert(netsim_port_carrier(&a.port));
+    cr_assert_eq(netsim_link_set_up(&b.port, 0), 0);
+    cr_assert_eq(carrier_calls, 2);
+    cr_assert_eq(carrier_last, 0);
+    cr_assert(!netsim_port_carrier(&a.port));
+    cr_assert_eq(a.port.lost, 1, "the frame in flight is lost");
+    cr_assert_eq(netsim_port_send(&a.port, f, 100), HV_ENOENT);
+    cr_assert_eq(a.port.st.tx_carrier, 1);
+    evq_run_until(&q, VTIME_S);
+    cr_assert_eq(b.frames, 0);
+    cr_assert_eq(netsim_link_set_up(&a.port, 1), 0);
+    cr_assert_eq(carrier_calls, 4);
+    cr_assert_eq(carrier_last, 1);
+    cr_assert_eq(netsim_port_send(&a.port, f, 100), 0);
+    evq_run_until(&q, 2 * VTIME_S);
+    cr_assert_eq(b.frames, 1);
+}
+
+/* Parameters changed on a live link apply to frames sent afterwards. */
+Test(link, set_changes_latency_both_ways)
+{
+    struct sink a, b;
+    uint8_t f[100];
+    struct netsim_link_params lp = { .latency = 10 * VTIME_US }, slow = { .latency = VTIME_MS };
+
+    sink_init(&a, &net, "a");
+    sink_init(&b, &net, "b");
+    cr_assert_eq(netsim_link_set(&a.port, &slow), HV_ENOENT);
+    netsim_link_connect(&a.port, &b.port, &lp);
+    cr_assert_eq(netsim_link_set(&b.port, &slow), 0);
+    make_udp(f, 100, A, B, 1, 2, 3, 4);
+    netsim_port_send(&a.port, f, 100);
+    evq_run_until(&q, VTIME_S);
+    cr_assert_eq(b.last_t, VTIME_MS);
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/evq.h"
 #include "netsim/bridge.h"
 #include "netsim/pcap.h"
@@ -90,4 +91,63 @@ Test(pcap, byte_identical_across_runs)
 Test(pcap, open_failure_returns_null)
 {
     cr_assert_null(netsim_pcap_open("/nonexistent-dir/x.pcap"));
+}
+
+/* The reader gives back what the writer wrote: each frame's bytes and its
+ * nanosecond stamp (epoch + virtual time). */
+Test(pcap, reader_reads_back_frames_and_ns_stamps)
+{
+    struct netsim_pcap_reader r;
+    char err[512];
+    const uint8_t *f;
+    size_t len;
+    uint64_t ns, first = 0;
+    int n = 0, rc;
+
+    scenario("pcap_rd.pcap");
+    cr_assert_eq(netsim_pcap_reader_open(&r, "pcap_rd.pcap", err, sizeof err), 0, "%s", err);
+    while ((rc = netsim_pcap_reader_next(&r, &ns, &f, &len, err, sizeof err)) == 1) {
+        cr_assert_eq(len, 100 + (size_t)n * 40);
+        cr_assert_arr_eq(f + 6, n & 1 ? B : A, 6, "source MAC of frame %d", n);
+        if (n == 0)
+            first = ns;
+        n++;
+    }
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_eq(n, 5);
+    cr_assert_eq(first, (NETSIM_PCAP_EPOCH_S + 2) * 1000000000ull + 1500);
+    cr_assert_eq(ns, (NETSIM_PCAP_EPOCH_S + 2) * 1000000000ull + 4 * 1234567ull + 1500);
+    netsim_pcap_reader_close(&r);
+}
+
+/* A damaged file is an error naming the file and the record, never a crash. */
+Test(pcap, reader_names_file_and_record_of_damage)
+{
+    struct netsim_pcap_reader r;
+    char err[512];
+    const uint8_t *f;
+    size_t len, n;
+    uint64_t ns;
+    uint8_t *d;
+    FILE *o;
+
+    scenario("pcap_cut.pcap");
+    d = slurp("pcap_cut.pcap", &n);
+    o = fopen("pcap_cut.pcap", "wb");
+    fwrite(d, 1, 24 + 16 + 100 + 16 + 50, o); /* the second frame cut short */
+    fclose(o);
+    free(d);
+    cr_assert_eq(netsim_pcap_reader_open(&r, "pcap_cut.pcap", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(netsim_pcap_reader_next(&r, &ns, &f, &len, err, sizeof err), 1);
+    cr_assert_eq(netsim_pcap_reader_next(&r, &ns, &f, &len, err, sizeof err), HV_EIO);
+    cr_assert(strstr(err, "pcap_cut.pcap: record 2:") != NULL, "%s", err);
+    netsim_pcap_reader_close(&r);
+
+    o = fopen("pcap_not.pcap", "wb");
+    fputs("this is not a capture\n", o);
+    fclose(o);
+    cr_assert_eq(netsim_pcap_reader_open(&r, "pcap_not.pcap", err, sizeof err), HV_EIO);
+    cr_assert(strstr(err, "pcap_not.pcap: not a capture") != NULL, "%s", err);
+    cr_assert_eq(netsim_pcap_reader_open(&r, "/nonexistent-dir/x.pcap", err, sizeof err), HV_EIO);
+    cr_assert(strstr(err, "/nonexistent-dir/x.pcap") != NULL, "%s", err);
 }

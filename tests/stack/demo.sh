@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/stack/demo.sh: `make demo`'s scenario end to end on the real stack: Xen 4.17,
 # Domain-0 with Xen's xl, a PV and a PVH DomU from /etc/xen (scenarios/demo.lua
-# asserts xl list before and after, the ids, the DomU's uname -a, the shutdown and
+# asserts xl list before and after, the ids, the DomU's uname -a, the PVH DomU's
+# lease from dnsmasq on virbr0 (NAT), its ping and name lookup, the shutdown and
 # the destroy). Run twice: cold (no snapshot: it boots Xen and Domain-0 and saves
 # the snapshot of Domain-0's prompt) and warm (from that snapshot). The warm run's
 # console must be, byte for byte, the end of the cold run's: a restored snapshot
@@ -53,6 +54,11 @@ for f in cold warm; do
     grep -Eq '^    pvh +id 2 ' "$s" || fail "$f: the summary lists no PVH DomU 'pvh' with id 2"
     grep -q 'in linux: Linux linux 6\.1\.0-.*x86_64' "$s" || fail "$f: no uname -a from the DomU"
     grep -q 'in pvh:   Booting kernel on Xen PVH' "$s" || fail "$f: the PVH DomU's console does not show Linux booting on Xen PVH"
+    grep -Eq 'pvh on virbr0 \(NAT\): DHCP: eth0 192\.168\.122\.([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])/255\.255\.255\.0 router 192\.168\.122\.1 dns 192\.168\.122\.1$' "$s" ||
+        fail "$f: the PVH DomU on virbr0 got no lease from Domain-0's dnsmasq"
+    grep -q 'pvh: ping 192.168.122.1: 2 packets transmitted, 2 packets received; nslookup dom0: 192.168.122.1$' "$s" ||
+        fail "$f: the PVH DomU did not ping Domain-0 on virbr0 or resolve dom0 through dnsmasq"
+    grep -q 'linux on xenbr0: DHCP: eth0 ' "$s" || fail "$f: the PV DomU printed no DHCP line for its vif on xenbr0"
     grep -q 'pvh shut down, linux destroyed; xl list then shows Domain-0$' "$s" ||
         fail "$f: not 'pvh shut down, linux destroyed' with Domain-0 alone in xl list afterwards"
 done

@@ -77,11 +77,21 @@ mkdir -p "$d0/etc/default"
 cp "$pkgs/bin/bash" "$d0/bin/bash"
 cp "$pkgs/bin/ip" "$d0/sbin/ip"
 cp "$pkgs/sbin/bridge" "$pkgs/sbin/brctl" "$d0/sbin/"
+# libvirt's NAT network: dnsmasq, and iptables with the legacy backend (the
+# kernel's ip_tables; its extensions are dlopen()ed from the xtables folder).
+cp "$pkgs/usr/sbin/dnsmasq" "$d0/usr/sbin/dnsmasq"
+cp "$pkgs/usr/sbin/xtables-legacy-multi" "$d0/usr/sbin/"
+for t in iptables iptables-save iptables-restore; do ln -s xtables-legacy-multi "$d0/usr/sbin/$t"; done
+cp -r "$pkgs/usr/lib/x86_64-linux-gnu/xtables" "$d0/usr/lib/x86_64-linux-gnu/"
 # Modules, at their package paths (dom0/init loads them in dependency order).
 for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc \
          drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs \
          drivers/net/xen-netback/xen-netback drivers/block/xen-blkback/xen-blkback \
-         net/llc/llc net/802/stp net/bridge/bridge drivers/net/ethernet/intel/e1000/e1000; do
+         net/llc/llc net/802/stp net/bridge/bridge drivers/net/ethernet/intel/e1000/e1000 \
+         crypto/crc32c_generic lib/libcrc32c net/ipv4/netfilter/nf_defrag_ipv4 \
+         net/ipv6/netfilter/nf_defrag_ipv6 net/netfilter/nf_conntrack net/netfilter/nf_nat \
+         net/netfilter/x_tables net/ipv4/netfilter/ip_tables net/ipv4/netfilter/iptable_nat \
+         net/netfilter/xt_MASQUERADE; do
     src=$boot/lib/modules/$abi/kernel/$m.ko
     [ -f "$src" ] || die "the kernel package has no $m.ko"
     mkdir -p "$d0/lib/modules/$abi/kernel/$(dirname "$m")"
@@ -124,9 +134,10 @@ while IFS= read -r prog; do
             *) echo "mkdom0: error: /${prog#$d0/} needs $lib, which no package of tools/stack/dom0.packages provides (found: ${where:-nothing})" >&2
                missing=1 ;;
         esac
-    done < <("$loader" --inhibit-cache --library-path "$libpath" --list "$prog" |
-             awk '$2 == "=>" && $1 !~ /^\// { print $1, $2, $3 }')
-done < <(find "$d0/bin" "$d0/sbin" "$d0/$xbin" "$d0/usr/bin" -type f)
+    done < <("$loader" --inhibit-cache --library-path "$libpath" --list "$prog" 2>&1 |
+             awk '$2 == "=>" && $1 !~ /^\// { print $1, $2, $3 }
+                  /error while loading shared libraries/ { sub(/:$/, "", $7); print $7, "=>", "nothing" }')
+done < <(find "$d0/bin" "$d0/sbin" "$d0/$xbin" "$d0/usr/bin" "$d0/usr/sbin" "$d0/usr/lib/x86_64-linux-gnu/xtables" -type f)
 [ "$missing" -eq 0 ] || exit 1
 
 "$here/cpio.sh" "$d0" "$out" --nod dev/console:5:1

@@ -148,12 +148,6 @@ uint64_t cpu_state_hash(struct cpu *c);
 typedef void cpu_insn_fn(void *opaque, uint64_t rip, const char *text);
 void cpu_trace_insns(struct cpu *c, uint64_t from_cycles, uint64_t to_cycles, cpu_insn_fn *fn, void *opaque);
 
-/* Modelled cost of a VM exit and the next entry, in cycles (docs/vmx.md). */
-uint64_t cpu_vmx_round_trip_cycles(const struct cpu *c);
-/* The current-VMCS pointer (VMPTRLD), UINT64_MAX when none: at a VM exit, the
- * VMCS of the guest that exited. For observers (hv/). */
-uint64_t cpu_vmx_current_vmcs(const struct cpu *c);
-
 /* For firmware services called from real mode (machine/bios.c): false when the
  * CPU is not in real-address mode, else SS's base and SP. */
 bool cpu_real_mode_stack(struct cpu *c, uint64_t *ss_base, uint16_t *sp);

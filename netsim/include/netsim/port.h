@@ -1,6 +1,7 @@
 /* Named ports (vif1.0, peth0, virbr0 ...) with ifconfig's counters, joined in
- * pairs by links that model latency, rate (serialization delay) and a transmit
- * queue of txqueuelen packets. A port is the seam every element plugs into:
+ * pairs by links that model latency, rate (serialization delay), a transmit
+ * queue of txqueuelen packets, random loss from a seeded PRNG, and carrier
+ * (a link pulled out and plugged back). A port is the seam every element plugs into:
  * netsim_port_send() to transmit, an rx callback to receive. */
 #ifndef NETSIM_PORT_H
 #define NETSIM_PORT_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/prng.h"
 #include "netsim/frame.h"
 #include "netsim/netsim.h"
 
@@ -32,12 +34,16 @@ typedef void netsim_rx_fn(void *opaque, struct netsim_port *port, const uint8_t 
 /* A capture sink sees frames a port receives (dir 0) or transmits (dir 1). */
 typedef void netsim_cap_fn(void *opaque, struct netsim_port *port, int dir, vtime_t t,
                            const uint8_t *frame, size_t len);
+/* The port's carrier changed (its link went down or came up): a NIC raises its
+ * link-status interrupt. Called with the port's rx_opaque. */
+typedef void netsim_carrier_fn(void *opaque, struct netsim_port *port, int up);
 
 enum { NETSIM_CAP_RX = 1, NETSIM_CAP_TX = 2 };
 
 struct netsim_link_params {
     vtime_t latency;   /* propagation delay, each way */
     uint64_t rate_bps; /* 0: no serialization delay */
+    uint32_t loss_ppm; /* frames lost on the wire, per million (0: none) */
 };
 
 struct netsim_port {
@@ -49,6 +55,7 @@ struct netsim_port {
     struct netsim_link_params link; /* of the direction this port sends on */
     netsim_rx_fn *rx;
     void *rx_opaque;
+    netsim_carrier_fn *carrier; /* optional */
     void *owner; /* the element the port belongs to */
     int index;   /* its number inside the owner */
     struct netsim_port_stats st;
@@ -58,6 +65,9 @@ struct netsim_port {
     uint32_t backlog;                         /* frames not fully serialized */
     vtime_t wire_free;                        /* when the sender can start the next */
     struct event deliver;
+    int down;           /* carrier lost: frames sent are dropped (tx carrier errors) */
+    uint64_t lost;      /* frames this side sent that the wire lost (loss_ppm) */
+    struct prng loss;   /* seeded from both ends' names at connect: same run, same losses */
 
     struct {
         netsim_cap_fn *fn;
@@ -78,6 +88,15 @@ void netsim_port_set_rx(struct netsim_port *p, netsim_rx_fn *rx, void *opaque);
  * link, no latency, no rate limit). HV_EEXIST if either is already linked. */
 int netsim_link_connect(struct netsim_port *a, struct netsim_port *b, const struct netsim_link_params *lp);
 void netsim_link_disconnect(struct netsim_port *a);
+/* Change a link's parameters, both directions, from now on (frames in flight
+ * keep theirs). HV_ENOENT when the port is not linked. */
+int netsim_link_set(struct netsim_port *a, const struct netsim_link_params *lp);
+/* Pull the cable (up 0) or plug it back (1): frames in flight are lost, frames
+ * sent while down count as carrier errors, and both ends' carrier callbacks
+ * run. HV_ENOENT when the port is not linked. */
+int netsim_link_set_up(struct netsim_port *a, int up);
+static inline int netsim_port_carrier(const struct netsim_port *p) { return p->peer && !p->down; }
+void netsim_port_set_carrier_fn(struct netsim_port *p, netsim_carrier_fn *fn);
 
 /* Queue a frame for the peer. Copies the bytes; pads to NETSIM_FRAME_MIN.
  * Counts a TX drop and returns HV_EFULL when txqueuelen frames wait, HV_EINVAL

@@ -5,24 +5,23 @@
 #include "base/err.h"
 #include "vmx_priv.h"
 
-#define VMX_SNAPSHOT_MAGIC 0x48565658u /* "HVVX" */
 
 int vmx_save(struct cpu *root, struct buf *out)
 {
     struct vmx_root *v = root->vmx;
-    buf_put_u32(out, VMX_SNAPSHOT_MAGIC);
+    buf_put_u32(out, CPU_VMX_SNAPSHOT_MAGIC);
     buf_put_u8(out, v && v->on);
     if (!v || !v->on)
         return out->err;
     buf_put_u64(out, v->vmxon_pa);
     buf_put_u64(out, v->current);
     buf_put_u8(out, (uint8_t)v->entry);
-    buf_put_u8(out, v->active != NULL);
-    if (v->active) {
-        struct vmx_nonroot *nr = v->active->nr;
+    buf_put_u8(out, root->guest != NULL);
+    if (root->guest) {
+        struct vmx_nonroot *nr = root->guest->nr;
         buf_put_u64(out, nr->vmcs_pa);
         buf_put_u64(out, nr->timer_deadline);
-        return cpu_save(v->active, out);
+        return cpu_save(root->guest, out);
     }
     return out->err;
 }
@@ -30,13 +29,13 @@ int vmx_save(struct cpu *root, struct buf *out)
 int vmx_load(struct cpu *root, struct buf_reader *in)
 {
     struct vmx_root *v = root->vmx;
-    if (buf_get_u32(in) != VMX_SNAPSHOT_MAGIC)
+    if (buf_get_u32(in) != CPU_VMX_SNAPSHOT_MAGIC)
         return HV_ECORRUPT;
     bool on = buf_get_u8(in);
     if (!v)
         return on ? HV_ECORRUPT : HV_OK;
     v->on = on;
-    v->active = NULL;
+    root->guest = NULL;
     v->entry = VMX_ENTRY_NONE;
     v->current = VMX_NO_VMCS;
     /* Engines keep translations of memory that was just replaced: remap them. */
@@ -70,7 +69,7 @@ int vmx_load(struct cpu *root, struct buf_reader *in)
     g->nr->vmcs_pa = vmcs_pa;
     g->nr->timer_deadline = deadline;
     g->nr->cr0 = g->nr->cr3 = g->nr->cr4 = g->nr->efer = ~0ULL; /* reload all on the next entry */
-    v->active = g;
+    root->guest = g;
     return HV_OK;
 }
 
@@ -81,8 +80,8 @@ uint64_t vmx_hash(struct cpu *root, uint64_t h)
         return h;
     h = hash_fnv1a64(h, &v->vmxon_pa, sizeof v->vmxon_pa);
     h = hash_fnv1a64(h, &v->current, sizeof v->current);
-    if (v->active) {
-        uint64_t g = cpu_state_hash(v->active);
+    if (root->guest) {
+        uint64_t g = cpu_state_hash(root->guest);
         h = hash_fnv1a64(h, &g, sizeof g);
     }
     return h;

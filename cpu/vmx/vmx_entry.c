@@ -26,6 +26,29 @@ struct vmx_guest_slot *vmx_slot_of(struct vmx_root *v, uint64_t pa)
     return NULL;
 }
 
+/* A non-root engine: the ring model's second engine with VT-x's side attached. */
+static struct cpu *guest_new(struct cpu *root)
+{
+    struct vmx_nonroot *nr = calloc(1, sizeof *nr);
+    struct cpu *g;
+
+    if (!nr)
+        return NULL;
+    nr->root = root;
+    nr->cr0 = nr->cr3 = nr->cr4 = nr->efer = ~0ULL; /* nothing loaded yet */
+    g = cpu_new_guest(root, nr);
+    if (!g)
+        free(nr);
+    return g;
+}
+
+void vmx_guest_free(struct cpu *g)
+{
+    struct vmx_nonroot *nr = g ? g->nr : NULL;
+    cpu_free(g);
+    free(nr);
+}
+
 static struct cpu *guest_engine(struct cpu *root, uint64_t vmcs_pa, struct vmx_guest_slot **slot)
 {
     struct vmx_root *v = root->vmx;
@@ -34,9 +57,9 @@ static struct cpu *guest_engine(struct cpu *root, uint64_t vmcs_pa, struct vmx_g
     /* A new VMCS: reuse the oldest slot when all are taken. */
     int i = v->nslots < VMX_MAX_GUESTS ? v->nslots++ : 0;
     if (v->slots[i].g)
-        cpu_free(v->slots[i].g);
+        vmx_guest_free(v->slots[i].g);
     v->slots[i] = (struct vmx_guest_slot){ .vmcs_pa = vmcs_pa };
-    v->slots[i].g = cpu_new_guest(root);
+    v->slots[i].g = guest_new(root);
     *slot = &v->slots[i];
     return v->slots[i].g;
 }
@@ -451,7 +474,7 @@ int vmx_enter(struct cpu *root)
     }
     if (kind == VMX_ENTRY_LAUNCH)
         vmcs_launch_state_set(vmcs, VMCS_LAUNCH_LAUNCHED);
-    v->active = g;
+    root->guest = g;
     if (inject(g, vmcs))
         vmx_nr_exit(g, EXIT_REASON_TRIPLE_FAULT, 0, 0);
     return 0;

@@ -1,7 +1,8 @@
 /* Private state of the VT-x execution model (Intel SDM vol. 3C ch. 23-28): the
  * root CPU's VMX operation, and the non-root engine each launched VMCS runs in.
- * The pure parts (VMCS layout, capability MSRs, entry checks, EPT walks) live in
- * cpu/vmx/; these files put them to work on Unicorn engines. */
+ * The pure parts (VMCS layout, capability MSRs, entry checks, EPT walks) are
+ * hvvmx; the files of hvvmxop put them to work on the ring model's engines,
+ * whose internals (../cpu_priv.h) they use: this layer sits above cpu/. */
 #ifndef CPU_VMX_PRIV_H
 #define CPU_VMX_PRIV_H
 
@@ -56,7 +57,6 @@ struct vmx_root {
     uint64_t vmxon_pa;
     uint64_t current;       /* current-VMCS pointer or VMX_NO_VMCS */
     enum vmx_entry_kind entry;  /* VMLAUNCH/VMRESUME decoded, the entry not yet performed */
-    struct cpu *active;     /* the engine running in VMX non-root operation */
     struct vmx_guest_slot slots[VMX_MAX_GUESTS];
     int nslots;
     uint64_t round_trip_cycles;
@@ -124,6 +124,8 @@ static inline void vset(uint8_t *vmcs, uint32_t enc, uint64_t v)
 
 /* VT-x leaves the general registers (all but RSP) as they are on entry and exit. */
 void vmx_copy_gprs(struct cpu *to, struct cpu *from);
+/* Free a non-root engine and VT-x's side of it (vmx_entry.c). */
+void vmx_guest_free(struct cpu *g);
 /* The guest slot of the VMCS at pa, or NULL (vmx_entry.c). */
 struct vmx_guest_slot *vmx_slot_of(struct vmx_root *v, uint64_t pa);
 

@@ -278,7 +278,7 @@ void vmx_exit_to_root(struct cpu *root, struct cpu *g)
     root->instructions = g->instructions;
     root->halted = false;
     e->pending = false;
-    v->active = NULL;
+    root->guest = NULL;
     v->exits++;
     if (root->plat.on_event)
         root->plat.on_event(root->plat.opaque, 3, (int)e->reason, (uint32_t)e->qualification,

@@ -45,7 +45,7 @@ void vmx_root_free(struct cpu *c)
     if (!c->vmx)
         return;
     for (int i = 0; i < c->vmx->nslots; i++)
-        cpu_free(c->vmx->slots[i].g);
+        vmx_guest_free(c->vmx->slots[i].g);
     cs_close(&c->vmx->cs64d);
     cs_close(&c->vmx->cs32d);
     free(c->vmx);
@@ -72,6 +72,8 @@ int vmx_msr_read(struct cpu *c, uint32_t msr, uint64_t *val)
 bool vmx_root_cr_write_ok(struct cpu *c, const struct intercept_site *s)
 {
     struct vmx_caps *k = &c->vmx->caps;
+    if (!c->vmx->on)
+        return true;
     uint64_t v = reg_get(c, gpr_uc[s->gpr & 15]);
     if (s->cr == 0)
         return (v & k->cr0_fixed0) == k->cr0_fixed0 && !(v & ~k->cr0_fixed1 & 0xffffffffULL);
