@@ -42,8 +42,10 @@ struct boot_nic {
 
 struct boot_net {
     struct world *w;
-    struct netsim net;
+    struct netsim own;           /* the netsim of a LAN of our own */
+    struct netsim *net;          /* own, or the one whose LAN we joined */
     struct netsim_world *lan;
+    int owned;                   /* lan (and own) are ours to free */
     const char *pcap_dir;
     struct boot_nic nics[BOOT_NET_MAX_PORTS];
     int nnics, nmachines;
@@ -76,7 +78,7 @@ static void nic_flush(void *opaque, vtime_t now)
         bn->n--;
     }
     if (bn->n)
-        evq_schedule(bn->bn->net.q, &bn->flush, bn->q[bn->head].t);
+        evq_schedule(bn->bn->net->q, &bn->flush, bn->q[bn->head].t);
 }
 
 static void nic_sent(void *opaque, int nic, vtime_t t, const uint8_t *frame, size_t len)
@@ -93,7 +95,7 @@ static void nic_sent(void *opaque, int nic, vtime_t t, const uint8_t *frame, siz
     f->len = (uint32_t)len;
     memcpy(f->data, frame, len);
     if (!event_pending(&bn->flush))
-        evq_schedule(bn->bn->net.q, &bn->flush, t);
+        evq_schedule(bn->bn->net->q, &bn->flush, t);
 }
 
 static void nic_arrived(void *opaque, struct netsim_port *port, const uint8_t *frame, size_t len)
@@ -145,8 +147,10 @@ struct boot_net *boot_net_create(struct world *w, const char *name, uint64_t see
     }
     bn->w = w;
     bn->pcap_dir = pcap_dir;
-    netsim_init(&bn->net, world_queue(w));
-    if (!(bn->lan = netsim_world_new(&bn->net, seed))) {
+    bn->owned = 1;
+    bn->net = &bn->own;
+    netsim_init(&bn->own, world_queue(w));
+    if (!(bn->lan = netsim_world_new(&bn->own, seed))) {
         snprintf(err, errlen, "--net %s: cannot build the LAN", name);
         goto fail;
     }
@@ -159,6 +163,22 @@ struct boot_net *boot_net_create(struct world *w, const char *name, uint64_t see
 fail:
     boot_net_free(bn);
     return NULL;
+}
+
+struct boot_net *boot_net_join(struct world *w, struct netsim *net, struct netsim_world *lan, const char *pcap_dir,
+                               char *err, size_t errlen)
+{
+    struct boot_net *bn = calloc(1, sizeof *bn);
+    if (!bn) {
+        snprintf(err, errlen, "--net: out of memory");
+        return NULL;
+    }
+    bn->w = w;
+    bn->pcap_dir = pcap_dir;
+    bn->net = net;
+    bn->lan = lan;
+    world_set_max_step(w, BOOT_NET_LATENCY);
+    return bn;
 }
 
 int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errlen)
@@ -182,7 +202,7 @@ int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errl
         else
             snprintf(port, sizeof port, "peth%d", i);
         snprintf(sw, sizeof sw, "sw-%s", port);
-        netsim_port_init(&n->port, &bn->net, port, nic_arrived, n);
+        netsim_port_init(&n->port, bn->net, port, nic_arrived, n);
         netsim_port_set_carrier_fn(&n->port, nic_carrier);
         event_init(&n->flush, "nic-flush", nic_flush, n);
         bn->nnics++;
@@ -230,12 +250,14 @@ int boot_net_free(struct boot_net *bn)
             failed = -1;
     for (int i = 0; i < bn->nnics; i++) {
         machine_nic_set_tx(bn->nics[i].m, bn->nics[i].index, NULL, NULL);
-        evq_cancel(bn->net.q, &bn->nics[i].flush);
+        evq_cancel(bn->net->q, &bn->nics[i].flush);
         netsim_port_fini(&bn->nics[i].port);
         free(bn->nics[i].q);
     }
-    netsim_world_free(bn->lan);
-    netsim_destroy(&bn->net);
+    if (bn->owned) {
+        netsim_world_free(bn->lan);
+        netsim_destroy(&bn->own);
+    }
     free(bn);
     return failed;
 }

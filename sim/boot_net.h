@@ -27,6 +27,12 @@ int boot_net_parse_mac(const char *s, uint8_t mac[6]);
  * reason in err. */
 struct boot_net *boot_net_create(struct world *w, const char *name, uint64_t seed, const char *pcap_dir, char *err,
                                  size_t errlen);
+/* The same on a LAN that exists (a scenario's net.start): joined, not owned;
+ * free this before that network. No lan0.pcap (the network captures itself). */
+struct netsim_world;
+struct netsim;
+struct boot_net *boot_net_join(struct world *w, struct netsim *net, struct netsim_world *lan, const char *pcap_dir,
+                               char *err, size_t errlen);
 /* Cable every NIC of m to the LAN: the first machine's ports are peth0, peth1
  * ..., the next machine's m1-peth0 ... (at most 8 in all). 0, or -1 with err. */
 int boot_net_plug(struct boot_net *bn, struct machine *m, char *err, size_t errlen);

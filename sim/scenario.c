@@ -258,9 +258,14 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
         snprintf(err, errlen, "out of memory for the machine");
         goto fail;
     }
-    /* Machines with net = "lan" share one LAN, captured in DIR/lan0.pcap and
-     * DIR/PORT.pcap (peth0 for the first machine's NIC, m1-peth0 ...). */
-    if (sm->bc.net && !s->lan && !(s->lan = boot_net_create(s->w, "lan", s->o.seed, s->o.out_dir, why, sizeof why))) {
+    /* Machines with net = "lan" share one LAN: net.start's when the script
+     * started one before, else one of their own, captured in DIR/lan0.pcap;
+     * each NIC's wire in DIR/PORT.pcap (peth0 for the first, m1-peth0 ...). */
+    struct netsim *started = NULL;
+    struct netsim_world *lan = scen_net_lan(s, &started);
+    if (sm->bc.net && !s->lan &&
+        !(s->lan = lan ? boot_net_join(s->w, started, lan, s->o.out_dir, why, sizeof why)
+                       : boot_net_create(s->w, "lan", s->o.seed, s->o.out_dir, why, sizeof why))) {
         snprintf(err, errlen, "%s", why);
         s->m[s->n++] = sm; /* the world holds it now: freed with the others */
         return NULL;

@@ -24,6 +24,8 @@
 struct recorder;
 struct scen_machine;
 struct scen_net;
+struct netsim;
+struct netsim_world;
 
 struct scenario_opts {
     const char *script;    /* as given on the command line */
@@ -136,6 +138,9 @@ int scenario_restore_file(struct scen_machine *sm, const char *path, vtime_t *wh
 
 /* Close the network's captures and free it, before the world's queue goes. */
 void scen_net_finish(struct scenario *s);
+/* net.start's LAN (lan0 with the router and www) and its netsim, for the
+ * machines' NICs to join; NULL before net.start. */
+struct netsim_world *scen_net_lan(struct scenario *s, struct netsim **net);
 
 /* "exit status 33 (debug exit)" and the like, for summaries and messages. */
 const char *scenario_end_text(const struct machine_result *res, char *buf, size_t len);

@@ -64,6 +64,8 @@ else
     bad "two NICs on one LAN: leases '$la' '$lb', captures: $(ls "$tmp/nic")"
 fi
 run 1 "machine{}: net: expected" -- run "$dir/bad/net.lua"
+# A machine's NIC on net.start's LAN, beside a simulated guest.
+run 0 "nic_net.lua passed: 5 expectations held" -- run "$dir/nic_net.lua"
 
 # Snapshot files: saved by one run, the next starts from them; the clock goes on
 # from the snapshot's time and the guest from its state; another configuration,
