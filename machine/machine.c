@@ -33,6 +33,7 @@
 /* Devices see current virtual time; events they schedule earlier than the CPU's
  * current deadline make the CPU come back at the next block boundary. */
 static void sync_time(struct machine *m) { evq_run_until(&m->q, cpu_now(m->cpu)); }
+void machine_sync_devices(struct machine *m) { sync_time(m); }
 
 static void after_access(struct machine *m)
 {
@@ -303,8 +304,8 @@ static int add_pio(struct machine *m, uint16_t base, uint16_t len, const struct 
     return 0;
 }
 
-static int add_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64_t len, const struct dev_ops *ops,
-                    void *opaque)
+int machine_map_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64_t len, const struct dev_ops *ops,
+                     void *opaque)
 {
     *d = (struct mmio_dev){ .m = m, .ops = ops, .opaque = opaque };
     if (cpu_mmio_map(m->cpu, base, len, mmio_read, mmio_write, d)) {
@@ -413,8 +414,8 @@ struct machine *machine_create(const struct machine_config *cfg)
         add_pio(m, FW_CFG_PORT, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fwcfg) ||
         add_pio(m, PCI_HOST_PORT, PCI_HOST_PORT_LEN, &pci_host_ops, m->pci) ||
         add_pio(m, BIOS_CALL_PORT, 1, &bios_call_ops, m->bios) ||
-        add_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
-        add_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
+        machine_map_mmio(m, &m->mmio_lapic, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, &lapic_ops, m->lapic) ||
+        machine_map_mmio(m, &m->mmio_ioapic, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, &ioapic_ops, m->ioapic))
         goto fail_after_devices;
     if (cfg->counters && machine_counters_enable(m))
         goto fail_after_devices;
@@ -441,6 +442,7 @@ void machine_destroy(struct machine *m)
     cmos_rtc_destroy(m->rtc);
     acpi_pm_destroy(m->pm);
     fw_cfg_destroy(m->fwcfg);
+    machine_nics_free(m);
     pci_host_destroy(m->pci);
     bios_destroy(m->bios);
     console_input_free(m);
@@ -600,5 +602,5 @@ int machine_state_devs(struct machine *m, const struct dev_ops **ops, void **opa
         ops[n] = mm[i]->ops;
         opaque[n] = mm[i]->opaque;
     }
-    return n;
+    return n + machine_nics_state(m, ops + n, opaque + n, max - n);
 }

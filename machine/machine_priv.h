@@ -11,6 +11,7 @@
 #include "devices/dev.h"
 #include "iomap.h"
 #include "machine/machine.h"
+#include "machine/nic.h"
 #include "ram.h"
 #include "traces/evtrace.h"
 
@@ -40,6 +41,9 @@ struct machine {
     struct pci_host *pci;
     struct bios *bios;       /* the BIOS's service port (bios.c) */
     struct mmio_dev mmio_lapic, mmio_ioapic;
+    struct machine_nic *nics[MACHINE_MAX_NICS]; /* nic.c */
+    int nnics;
+    struct mmio_dev mmio_nic;    /* the PCI window the NICs' BARs lie in */
 
     bool stopping;
     enum machine_end end;
@@ -90,7 +94,16 @@ void console_input_load(struct machine *m, struct buf_reader *in);
  * leave it out of the device events they list. */
 bool console_input_is_poll(const struct machine *m, const struct event *ev);
 
-#define MACHINE_MAX_STATE_DEVS (IOMAP_MAX_DEVS + 2)
+#define MACHINE_MAX_STATE_DEVS (IOMAP_MAX_DEVS + 2 + MACHINE_MAX_NICS)
+/* machine.c, for nic.c: map an MMIO range dispatched like the APICs' (time
+ * synced before the access, events looked at after); bring the devices' clock
+ * to the CPU's between runs. */
+int machine_map_mmio(struct machine *m, struct mmio_dev *d, uint64_t base, uint64_t len, const struct dev_ops *ops,
+                     void *opaque);
+void machine_sync_devices(struct machine *m);
+/* nic.c: free the NICs; list their state devices after the others. */
+void machine_nics_free(struct machine *m);
+int machine_nics_state(struct machine *m, const struct dev_ops **ops, void **opaque, int max);
 int machine_state_devs(struct machine *m, const struct dev_ops **ops, void **opaque, int max);
 
 #endif

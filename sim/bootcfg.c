@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "boot_net.h"
+#include "machine/nic.h"
 #include "run_stop.h"
 #include "world.h"
 
@@ -54,6 +56,16 @@ struct machine *boot_config_create(const struct boot_config *bc, FILE *console, 
     if (machine_load_multiboot(m, &mb, err, errlen)) {
         machine_destroy(m);
         return NULL;
+    }
+    if (bc->net) {
+        uint8_t mac[6];
+        const char *ms = bc->mac ? bc->mac : BOOT_NET_DEFAULT_MAC;
+        if (boot_net_parse(bc->net) || boot_net_parse_mac(ms, mac) || machine_add_nic(m, mac) < 0) {
+            snprintf(err, errlen, "--net %s --mac %s: expected the network lan and a unicast MAC such as %s", bc->net,
+                     ms, BOOT_NET_DEFAULT_MAC);
+            machine_destroy(m);
+            return NULL;
+        }
     }
     return m;
 }
@@ -112,6 +124,11 @@ int boot_config_to_kv(const struct boot_config *bc, struct boot_kv *out)
         e |= boot_kv_addf(out, "stopped_outside", "1");
     if (bc->scenario)
         e |= boot_kv_addf(out, "scenario", "%s", bc->scenario);
+    if (bc->net) {
+        e |= boot_kv_addf(out, "net", "%s", bc->net);
+        e |= boot_kv_addf(out, "mac", "%s", bc->mac ? bc->mac : BOOT_NET_DEFAULT_MAC);
+        e |= boot_kv_addf(out, "seed", "%" PRIu64, bc->seed);
+    }
     if (bc->max_time == VTIME_NEVER)
         e |= boot_kv_addf(out, "max_time_ns", "never");
     else
@@ -171,8 +188,17 @@ int boot_config_from_log(struct boot_config *bc, const struct reclog_reader *r, 
         boot_kv_get_u64(r, path, "hz", BOOT_HZ, &hz, err, errlen) ||
         boot_kv_get_u64(r, path, "rtc_epoch", BOOT_DEFAULT_EPOCH, &bc->rtc_epoch, err, errlen) ||
         boot_kv_get_u64(r, path, "console_input", 0, &bc->has_console_input, err, errlen) ||
-        boot_kv_get_u64(r, path, "stopped_outside", 0, &bc->stopped_outside, err, errlen))
+        boot_kv_get_u64(r, path, "stopped_outside", 0, &bc->stopped_outside, err, errlen) ||
+        boot_kv_get_u64(r, path, "seed", 0, &bc->seed, err, errlen))
         return HV_EINVAL;
+    bc->net = reclog_reader_config(r, "net");
+    bc->mac = reclog_reader_config(r, "mac");
+    uint8_t mac[6];
+    if ((bc->net && boot_net_parse(bc->net)) || (bc->mac && boot_net_parse_mac(bc->mac, mac))) {
+        snprintf(err, errlen, "%s: header: config keys net = '%s', mac = '%s': expected lan and a unicast MAC", path,
+                 bc->net ? bc->net : "", bc->mac ? bc->mac : "");
+        return HV_EINVAL;
+    }
     if (nmods > BOOT_MAX_MODULES || smp != 1 || hz != BOOT_HZ || bc->mem_mib < 2 || bc->mem_mib > 3072) {
         snprintf(err, errlen, "%s: header: modules=%llu smp=%llu hz=%llu mem_mib=%llu: expected at most %d "
                  "modules, smp 1, hz %llu and 2 to 3072 MiB", path, (unsigned long long)nmods,
@@ -248,12 +274,20 @@ int boot_config_check_binaries(const struct boot_config *bc, const struct reclog
     return 0;
 }
 
-void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res)
+void boot_run(struct machine *m, const struct boot_config *bc, vtime_t max_time, struct machine_result *res)
 {
     struct world *w = world_create();
+    struct boot_net *net = NULL;
+    char err[512];
     if (!w || world_add_machine(w, m) < 0) {
         fprintf(stderr, "hvsim: error: out of memory for the world\n");
         *res = (struct machine_result){ .end = MACHINE_END_ERROR, .exit_status = 1 };
+        world_destroy(w);
+        return;
+    }
+    if (bc->net && !(net = boot_net_attach(w, m, bc->net, bc->seed, bc->pcap_dir, err, sizeof err))) {
+        fprintf(stderr, "hvsim: error: %s\n", err);
+        *res = (struct machine_result){ .end = MACHINE_END_ERROR, .exit_status = 2 };
         world_destroy(w);
         return;
     }
@@ -265,5 +299,10 @@ void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res)
     }
     else
         *res = *world_result(w, 0);
+    if (boot_net_free(net)) {
+        fprintf(stderr, "hvsim: error: --pcap %s: a capture could not be written whole\n", bc->pcap_dir);
+        if (!res->exit_status)
+            res->exit_status = 1;
+    }
     world_destroy(w);
 }

@@ -30,6 +30,9 @@ struct boot_config {
     uint64_t stopped_outside;
     const char *scenario; /* the scenario that ran the machine (`hvsim run`), or NULL */
     uint64_t seed;        /* the run's seed (the record header's) */
+    const char *net;      /* "lan": one NIC on netsim's LAN (boot_net.h); NULL: no NIC */
+    const char *mac;      /* the NIC's MAC (NULL: BOOT_NET_DEFAULT_MAC) */
+    const char *pcap_dir; /* captures of the network (an output, not recorded); NULL: none */
 };
 
 void boot_config_defaults(struct boot_config *bc);
@@ -65,10 +68,11 @@ int boot_config_binaries(const struct boot_config *bc, struct reclog_binary *out
 int boot_config_check_binaries(const struct boot_config *bc, const struct reclog_header *h, const char *path,
                                char *err, size_t errlen);
 
-/* Run the machine alone in a world (sim/world.c) until it ends or max_time
+/* Run the machine alone in a world (sim/world.c), with bc's network when it
+ * has one (boot_net.h), until it ends or max_time
  * passes (then status 4, MACHINE_END_TIME_LIMIT), or a signal ends it earlier
  * (run_stop.h: MACHINE_END_TIME_LIMIT with status 128+signo). */
-void boot_run(struct machine *m, vtime_t max_time, struct machine_result *res);
+void boot_run(struct machine *m, const struct boot_config *bc, vtime_t max_time, struct machine_result *res);
 /* An exit status that says a signal ended the run (128+signo, as a shell says). */
 static inline int boot_status_is_signal(int status) { return status > 128 && status <= 128 + 64; }
 

@@ -3,6 +3,7 @@
  * report` work on what boot wrote, `hvsim net` runs the network alone. The only
  * file that calls exit(). */
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "record.h"
 #include "replay.h"
 #include "run_stop.h"
+#include "boot_net.h"
 
 static void usage(FILE *f)
 {
@@ -31,7 +33,7 @@ static void usage(FILE *f)
           "                         [--record FILE.hvrec [--checkpoint-every VT] [--snapshot-every N]]\n"
           "                         [--trace FILE.hvtrace [--trace-insns FROM:TO]] [--console-input FILE|-]\n"
           "                         [--interactive]\n"
-          "                         [--hv] [--hv-consoles DIR]\n"
+          "                         [--hv] [--hv-consoles DIR] [--net lan [--mac MAC] [--pcap DIR]]\n"
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
@@ -52,6 +54,9 @@ static void usage(FILE *f)
           "      --hv: hypervisor awareness (docs/hv.md): recognise KERNEL (Xen), count its hypercalls\n"
           "      per domain (a summary on stderr at the end, hypercall records in --trace);\n"
           "      --hv-consoles DIR: each domain's console (Domain-0's console_io, DomUs' console rings) in DIR/console-dom<N>.log.\n"
+          "      --net lan: an e1000 NIC (PCI 00:03.0, MAC --mac, default " BOOT_NET_DEFAULT_MAC ") cabled to\n"
+          "      netsim's LAN 192.168.1.0/24 (router .1: DHCP .100-.199, DNS example.test; server .10);\n"
+          "      --pcap DIR writes DIR/peth0.pcap (the NIC's wire) and DIR/lan0.pcap (nanosecond pcap).\n"
           "replay: re-runs a recorded boot from its log and checks every checkpoint and the end state;\n"
           "      --seek starts from the last snapshot at or before VT.\n"
           "exit status of boot: (value << 1) | 1 for isa-debug-exit at port 0xf4, 0 on ACPI power-off\n"
@@ -87,6 +92,8 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         { "quiet", no_argument, 0, 'q' },          { "help", no_argument, 0, 'h' },
         { "interactive", no_argument, 0, 'n' },
         { "hv", no_argument, 0, 'H' },            { "hv-consoles", required_argument, 0, 'O' },
+        { "net", required_argument, 0, 'N' },     { "mac", required_argument, 0, 'A' },
+        { "pcap", required_argument, 0, 'P' },
         { 0, 0, 0, 0 },
     };
     uint64_t smp;
@@ -142,6 +149,24 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
             if (cli_parse_u64("--rtc-epoch", optarg, &bc->rtc_epoch))
                 return EXIT_USAGE;
             break;
+        case 'N':
+            if (boot_net_parse(optarg)) {
+                fprintf(stderr, "hvsim: error: --net %s: expected lan (netsim's LAN 192.168.1.0/24)\n", optarg);
+                return EXIT_USAGE;
+            }
+            bc->net = optarg;
+            break;
+        case 'A': {
+            uint8_t mac[6];
+            if (boot_net_parse_mac(optarg, mac)) {
+                fprintf(stderr, "hvsim: error: --mac %s: expected a unicast MAC such as %s\n", optarg,
+                        BOOT_NET_DEFAULT_MAC);
+                return EXIT_USAGE;
+            }
+            bc->mac = optarg;
+            break;
+        }
+        case 'P': bc->pcap_dir = optarg; break;
         case 'r': o->record = optarg; break;
         case 'T': o->trace = optarg; break;
         case 'H': o->hv = 1; break;
@@ -190,6 +215,18 @@ static int parse_boot(int argc, char **argv, struct boot_config *bc, struct boot
         bc->console_input = NULL;
         bc->has_console_input = 1;
         bc->stopped_outside = 1; /* `quit` at the prompt ends the run where it stands */
+    }
+    if ((bc->mac || bc->pcap_dir) && !bc->net) {
+        fprintf(stderr, "hvsim: error: --mac and --pcap go with --net lan\n");
+        return EXIT_USAGE;
+    }
+    if (bc->net && o->interactive) {
+        fprintf(stderr, "hvsim: error: --net does not go with --interactive yet\n");
+        return EXIT_USAGE;
+    }
+    if (bc->pcap_dir && mkdir(bc->pcap_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "hvsim: error: --pcap: cannot create directory %s: %s\n", bc->pcap_dir, strerror(errno));
+        return EXIT_USAGE;
     }
     bc->kernel = argv[optind];
     return -1;
@@ -299,7 +336,7 @@ static int cmd_boot(int argc, char **argv)
         quit = console_live_quit(live);
         console_live_destroy(live); /* the terminal as it was, before the last lines */
     } else {
-        boot_run(m, bc.max_time, &res);
+        boot_run(m, &bc, bc.max_time, &res);
     }
     sim_hv_detach(m, hv, o.quiet ? NULL : stderr);
     int failed = boot_close(m, rec, trace, o.trace, &res);

@@ -199,6 +199,13 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
         fprintf(stderr, "hvsim: error: %s\n", err);
         return EXIT_USAGE;
     }
+    if (do_seek && bc.net) {
+        /* A snapshot holds the machine, not netsim (leases, frames on the wire):
+         * from one, the network would start afresh and the run diverge. */
+        fprintf(stderr, "hvsim: error: %s: --seek: the record has a NIC on netsim's LAN (net = %s), whose state "
+                        "snapshots do not hold yet; replay it from the start\n", path, bc.net);
+        return EXIT_USAGE;
+    }
     size_t ncp = reclog_reader_n_checkpoints(r);
     rp.check = replay_check_create(ncp ? reclog_reader_checkpoint(r, 0) : NULL, ncp, rp.end);
     FILE *console = open_console(out);
@@ -244,7 +251,7 @@ static int replay_run(struct reclog_reader *r, const char *path, vtime_t seek_to
     if (((bc.stopped_outside && rp.end && rp.end->exit_status == 4) || by_signal) && rp.end->time < limit)
         limit = rp.end->time;
     struct machine_result res;
-    boot_run(m, limit, &res);
+    boot_run(m, &bc, limit, &res);
     if (by_signal && res.end == MACHINE_END_TIME_LIMIT && res.time == rp.end->time)
         res.exit_status = rp.end->exit_status;
     if (res.end != MACHINE_END_OBSERVER)

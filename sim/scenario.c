@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "cli.h"
+#include "boot_net.h"
 #include "hvaware.h"
 #include "record.h"
 #include "run_stop.h"
@@ -208,6 +209,9 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
         sm->bc.mods[i].path = own(sm, bc->mods[i].path);
         sm->bc.mods[i].cmdline = own(sm, bc->mods[i].cmdline);
     }
+    sm->bc.net = bc->net ? "lan" : NULL; /* the one network (checked by the caller) */
+    sm->bc.mac = own(sm, bc->mac);
+    sm->bc.pcap_dir = NULL;
     sm->bc.has_console_input = 1;
     sm->bc.stopped_outside = 1;
     sm->bc.scenario = s->o.script;
@@ -253,6 +257,23 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
         (sm->index = world_add_machine(s->w, sm->m)) < 0) {
         snprintf(err, errlen, "out of memory for the machine");
         goto fail;
+    }
+    /* Machines with net = "lan" share one LAN: net.start's when the script
+     * started one before, else one of their own, captured in DIR/lan0.pcap;
+     * each NIC's wire in DIR/PORT.pcap (peth0 for the first, m1-peth0 ...). */
+    struct netsim *started = NULL;
+    struct netsim_world *lan = scen_net_lan(s, &started);
+    if (sm->bc.net && !s->lan &&
+        !(s->lan = lan ? boot_net_join(s->w, started, lan, s->o.out_dir, why, sizeof why)
+                       : boot_net_create(s->w, "lan", s->o.seed, s->o.out_dir, why, sizeof why))) {
+        snprintf(err, errlen, "%s", why);
+        s->m[s->n++] = sm; /* the world holds it now: freed with the others */
+        return NULL;
+    }
+    if (sm->bc.net && boot_net_plug(s->lan, sm->m, why, sizeof why)) {
+        snprintf(err, errlen, "%s", why);
+        s->m[s->n++] = sm;
+        return NULL;
     }
     s->m[s->n++] = sm;
     return sm;
@@ -459,6 +480,7 @@ int scenario_restore(struct scen_machine *sm, const struct scen_snapshot *snap, 
         return -1;
     }
     world_replace_machine(s->w, sm->index, m);
+    boot_net_replace(s->lan, sm->m, m); /* the cable follows; the LAN itself is not rewound */
     if (sm->hv) /* the counts go on from the restored state */
         sim_hv_move(sm->m, m, sm->hv);
     machine_destroy(sm->m);
@@ -525,6 +547,11 @@ int scenario_finish(struct scenario *s)
         }
     }
     fflush(stdout);
+    if (boot_net_free(s->lan)) {
+        fprintf(stderr, "hvsim: error: %s: a capture could not be written whole\n", s->o.out_dir);
+        failed = 1;
+    }
+    s->lan = NULL;
     scen_net_finish(s);
     world_destroy(s->w);
     for (int i = 0; i < s->n; i++)

@@ -24,6 +24,8 @@
 struct recorder;
 struct scen_machine;
 struct scen_net;
+struct netsim;
+struct netsim_world;
 
 struct scenario_opts {
     const char *script;    /* as given on the command line */
@@ -46,6 +48,7 @@ struct scenario {
     struct scen_machine *echo_last; /* --console: the machine whose bytes went out last */
     uint64_t lua_used;     /* Lua instructions run so far (counted in steps of the hook) */
     struct scen_net *net;  /* net.start's network on the world's queue, or NULL (scenario_net.c) */
+    struct boot_net *lan;  /* the LAN of the machines booted with net = "lan", or NULL */
 };
 
 /* A machine the script booted. */
@@ -54,7 +57,7 @@ struct scen_machine {
     int index;             /* in the world */
     char name[64];
     struct boot_config bc; /* strings owned by the machine (freed with it) */
-    char *strs[2 + 2 * BOOT_MAX_MODULES];
+    char *strs[3 + 2 * BOOT_MAX_MODULES];
     int nstrs;
     struct machine *m;
     FILE *console;         /* the machine's COM1, a stream into scen_console_write */
@@ -135,6 +138,9 @@ int scenario_restore_file(struct scen_machine *sm, const char *path, vtime_t *wh
 
 /* Close the network's captures and free it, before the world's queue goes. */
 void scen_net_finish(struct scenario *s);
+/* net.start's LAN (lan0 with the router and www) and its netsim, for the
+ * machines' NICs to join; NULL before net.start. */
+struct netsim_world *scen_net_lan(struct scenario *s, struct netsim **net);
 
 /* "exit status 33 (debug exit)" and the like, for summaries and messages. */
 const char *scenario_end_text(const struct machine_result *res, char *buf, size_t len);

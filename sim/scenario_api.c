@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "scenario.h"
+#include "boot_net.h"
 #include "scenario_lua.h"
 
 #define MACHINE_MT "hvsim.machine"
@@ -111,13 +112,14 @@ static int l_machine(lua_State *L)
     boot_config_defaults(&bc);
     lua_pushnil(L);
     while (lua_next(L, 1)) { /* unknown keys are typos: refuse them */
-        static const char *const keys[] = { "kernel", "cmdline", "modules", "mem", "name", "rtc_epoch", NULL };
+        static const char *const keys[] = { "kernel", "cmdline", "modules", "mem", "name", "rtc_epoch", "net", "mac",
+                                            NULL };
         int ok = 0;
         if (lua_type(L, -2) == LUA_TSTRING)
             for (int i = 0; keys[i]; i++)
                 ok |= !strcmp(lua_tostring(L, -2), keys[i]);
         if (!ok)
-            luaL_error(L, "machine{}: unknown key '%s' (known: kernel, cmdline, modules, mem, name, rtc_epoch)",
+            luaL_error(L, "machine{}: unknown key '%s' (known: kernel, cmdline, modules, mem, name, rtc_epoch, net, mac)",
                        luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
@@ -125,6 +127,14 @@ static int l_machine(lua_State *L)
     if (!bc.kernel)
         luaL_error(L, "machine{}: 'kernel' (the path of a multiboot kernel) is required");
     bc.cmdline = field_string(L, 1, "cmdline", "machine{}");
+    bc.net = field_string(L, 1, "net", "machine{}");
+    bc.mac = field_string(L, 1, "mac", "machine{}");
+    uint8_t mac[6];
+    if (bc.net && boot_net_parse(bc.net))
+        luaL_error(L, "machine{}: net: expected \"lan\" (netsim's LAN 192.168.1.0/24), got '%s'", bc.net);
+    if (bc.mac && (!bc.net || boot_net_parse_mac(bc.mac, mac)))
+        luaL_error(L, "machine{}: mac: expected a unicast MAC such as %s, with net = \"lan\"; got '%s'",
+                   BOOT_NET_DEFAULT_MAC, bc.mac);
     const char *nm = field_string(L, 1, "name", "machine{}");
     snprintf(name, sizeof name, "%s", nm ? nm : "");
     if (!nm)
@@ -447,10 +457,20 @@ static int l_snapshot_tostring(lua_State *L)
     return 1;
 }
 
+/* m:link(up): plug (true) or pull (false) the cable of the machine's NIC. */
+static int l_link(lua_State *L)
+{
+    struct scen_machine *sm = check_machine(L, 1);
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    if (!sm->bc.net || boot_net_set_link(sm->s->lan, sm->m, 0, lua_toboolean(L, 2)))
+        return luaL_error(L, "link: machine '%s' has no NIC (machine{..., net = \"lan\"})", sm->name);
+    return 0;
+}
+
 static const luaL_Reg machine_methods[] = {
     { "type", l_type },         { "expect", l_expect },   { "wait_exit", l_wait_exit },
     { "snapshot", l_snapshot }, { "restore", l_restore }, { "save_snapshot", l_save_snapshot },
-    { "config_key", l_config_key }, { NULL, NULL },
+    { "config_key", l_config_key }, { "link", l_link }, { NULL, NULL },
 };
 
 /* m.name, m.ended, m.exit_status, or a method; anything else is a typo. */
@@ -479,7 +499,7 @@ static int l_machine_index(lua_State *L)
         return 1;
     }
     return luaL_error(L, "machine '%s' has no method or field '%s' (methods: type, expect, wait_exit, snapshot, "
-                      "restore, save_snapshot, config_key; fields: name, ended, exit_status)", sm->name, k);
+                      "restore, save_snapshot, config_key, link; fields: name, ended, exit_status)", sm->name, k);
 }
 
 static int l_machine_tostring(lua_State *L)

@@ -297,6 +297,14 @@ static int l_ports(lua_State *L)
     return 1;
 }
 
+struct netsim_world *scen_net_lan(struct scenario *s, struct netsim **net)
+{
+    if (!s->net)
+        return NULL;
+    *net = &s->net->net;
+    return s->net->topo->world;
+}
+
 void scen_net_finish(struct scenario *s)
 {
     struct scen_net *n = s->net;

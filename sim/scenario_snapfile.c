@@ -57,6 +57,10 @@ int scenario_config_key(struct scen_machine *sm, uint64_t *key, char *err, size_
     int n = snprintf(line, sizeof line, "hvsim %s snapfile %u machine-snapshot mem %llu rtc %llu", HVSIM_VERSION,
                      SNAPFILE_VERSION, (unsigned long long)bc->mem_mib, (unsigned long long)bc->rtc_epoch);
     h = hash_fnv1a64(h, line, (size_t)n);
+    if (bc->net) { /* a NIC is part of the machine (and its MAC of the guest's state) */
+        n = snprintf(line, sizeof line, " net %s mac %s", bc->net, bc->mac ? bc->mac : "default");
+        h = hash_fnv1a64(h, line, (size_t)n);
+    }
     uint64_t self = self_hash();
     h = hash_fnv1a64(h, &self, sizeof self);
     for (int i = 0; i <= bc->nmods; i++) {

@@ -16,6 +16,7 @@ struct world {
     bool ended[WORLD_MAX_MACHINES];
     int n;
     vtime_t lookahead;
+    vtime_t max_step;
 };
 
 struct world *world_create(void)
@@ -41,6 +42,7 @@ void world_destroy(struct world *w)
 struct evq *world_queue(struct world *w) { return &w->q; }
 vtime_t world_now(const struct world *w) { return w->q.now; }
 void world_set_lookahead(struct world *w, vtime_t lookahead) { w->lookahead = lookahead; }
+void world_set_max_step(struct world *w, vtime_t max_step) { w->max_step = max_step; }
 bool world_ended(const struct world *w, int i) { return i >= 0 && i < w->n && w->ended[i]; }
 const struct machine_result *world_result(const struct world *w, int i) { return &w->res[i]; }
 
@@ -99,6 +101,8 @@ int world_run_until(struct world *w, vtime_t t)
             end = t;
         if (w->lookahead && running(w) > 1 && w->q.now + w->lookahead < end)
             end = w->q.now + w->lookahead;
+        if (w->max_step && w->q.now + w->max_step < end)
+            end = w->q.now + w->max_step;
         for (int i = 0; i < w->n; i++)
             if (!w->ended[i])
                 w->ended[i] = machine_run_until(w->m[i], end, &w->res[i]);

@@ -33,6 +33,12 @@ int world_add_machine(struct world *w, struct machine *m);
  * machines run, so nothing a machine causes lands in another's past. 0 (the
  * default) means no limit, right for one machine. */
 void world_set_lookahead(struct world *w, vtime_t lookahead);
+/* Steps no longer than max_step even with one machine: the lookahead between
+ * a machine and the world's own queue, for a machine whose NIC sends into
+ * netsim (a frame sent at t lands in the queue at t, anything it causes comes
+ * back to the machine no earlier than t + the cable's latency; with steps no
+ * longer than that, it never lands in the machine's past). 0: no limit. */
+void world_set_max_step(struct world *w, vtime_t max_step);
 
 /* Put m in place of machine i (a scenario's restore: a fresh machine loaded
  * from a snapshot); it runs again even when the old one had ended. The caller

@@ -53,6 +53,20 @@ else
     bad "two machines: the console logs"
 fi
 
+# Two machines with a NIC each on one LAN (net = "lan"): two leases, one capture per wire.
+run 0 "nic_lan.lua passed: 12 expectations held" -- run "$dir/nic_lan.lua" --out "$tmp/nic"
+checks=$((checks + 1))
+la=$(grep -o 'lease 192\.168\.1\.[0-9]*' "$tmp/nic/a/console.log") lb=$(grep -o 'lease 192\.168\.1\.[0-9]*' "$tmp/nic/b/console.log")
+if [ -n "$la" ] && [ -n "$lb" ] && [ "$la" != "$lb" ] && [ -s "$tmp/nic/peth0.pcap" ] && [ -s "$tmp/nic/m1-peth0.pcap" ] &&
+   [ -s "$tmp/nic/lan0.pcap" ]; then
+    ok "two NICs on one LAN: $la and $lb, captures of both wires"
+else
+    bad "two NICs on one LAN: leases '$la' '$lb', captures: $(ls "$tmp/nic")"
+fi
+run 1 "machine{}: net: expected" -- run "$dir/bad/net.lua"
+# A machine's NIC on net.start's LAN, beside a simulated guest.
+run 0 "nic_net.lua passed: 5 expectations held" -- run "$dir/nic_net.lua"
+
 # Snapshot files: saved by one run, the next starts from them; the clock goes on
 # from the snapshot's time and the guest from its state; another configuration,
 # or a file cut short, is refused naming the file.
