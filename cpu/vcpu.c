@@ -701,8 +701,18 @@ void cpu_idle_until(struct cpu *c, uint64_t cycles)
 {
     if (c->guest)
         cycles = c->vmx_ops->nr_idle_until(c->guest, cycles); /* a halted guest */
-    if (cycles > c->cycles && cycles != UINT64_MAX)
+    if (cycles > c->cycles && cycles != UINT64_MAX) {
+        /* Halted time runs no code: the engine's TLB neither fills nor meets
+         * new stores, so its upkeep (the periodic resize flush, the fast-store
+         * scan) is paced by the cycles code ran, not by these. Paced by virtual
+         * time, an idle Domain-0 at its prompt paid for a whole-TLB walk at
+         * every timer tick: 20 s of host time per virtual second. */
+        uint64_t idle = cycles - c->cycles;
+        c->tlb_flushed_at += idle;
+        if (c->tlb.next_scan != UINT64_MAX)
+            c->tlb.next_scan += idle;
         c->cycles = cycles;
+    }
 }
 
 void cpu_add_cycles(struct cpu *c, uint64_t cycles)

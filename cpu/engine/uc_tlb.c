@@ -20,6 +20,13 @@
 
 #define SCAN_MIN 4096ULL       /* cycles between scans while they find work (16 k: 5% slower boot_bench) */
 #define SCAN_MAX 8388608ULL    /* and at most, once they stop finding any */
+/* A scan reads every entry of every mode's TLB (32 bytes each, mostly cache
+ * misses once Unicorn has grown the TLB to a kernel's working set: 64 k
+ * entries and more). So the next scan comes no sooner than this many cycles
+ * per entry read: its host time stays a small part of the guest's however
+ * large the TLB grew. A Xen + Linux boot spent a third of its host time
+ * scanning at SCAN_MIN. */
+#define SCAN_CYCLES_PER_ENTRY 16ULL
 #define PAGE_MASK_4K (~0xfffULL)
 #define SEARCH_WORDS 1024      /* how much of Unicorn's uc_struct is searched for the CPU */
 #define SEARCH_SPAN (1u << 20) /* how far behind a pointer the registers may lie */
@@ -455,10 +462,11 @@ void uc_tlb_run_start(struct cpu *c)
 
 void uc_tlb_scan(struct cpu *c)
 {
-    uint64_t cleared = 0;
+    uint64_t cleared = 0, entries = 0;
     for (int m = 0; m < L.n_modes; m++) {
         uint64_t mask;
         uint8_t *t = fast_table(c->tlb.env, m, &mask);
+        entries += (mask >> L.entry_bits) + 1;
         for (uint64_t off = 0; off <= mask; off += 1u << L.entry_bits) {
             uint8_t *e = t + off;
             uint64_t w = rd64(e + E_WRITE);
@@ -476,8 +484,16 @@ void uc_tlb_scan(struct cpu *c)
     }
     c->tlb.cleared += cleared;
     c->tlb.scans++;
-    /* Scan often while stores keep meeting fresh entries, rarely once they do not. */
-    c->tlb.period = cleared ? SCAN_MIN : (c->tlb.period * 2 > SCAN_MAX ? SCAN_MAX : c->tlb.period * 2);
+    /* Scan often while stores keep meeting fresh entries, rarely once they do
+     * not, and never so often that reading the TLB outweighs running the guest. */
+    uint64_t floor = entries * SCAN_CYCLES_PER_ENTRY;
+    if (floor < SCAN_MIN)
+        floor = SCAN_MIN;
+    if (floor > SCAN_MAX)
+        floor = SCAN_MAX;
+    c->tlb.period = cleared ? floor : (c->tlb.period * 2 > SCAN_MAX ? SCAN_MAX : c->tlb.period * 2);
+    if (c->tlb.period < floor)
+        c->tlb.period = floor;
     c->tlb.next_scan = c->cycles + c->tlb.period;
 }
 
