@@ -59,8 +59,12 @@ int scenario_run_script(struct scenario *s)
         return 1;
     }
     scen_lua_open_sandbox(L, s);
-    scen_lua_open_api(L);
-    scen_lua_open_net(L);
+    if (!s->o.no_machines) {
+        scen_lua_open_api(L);
+        scen_lua_open_net(L);
+    }
+    if (s->o.open_extra)
+        s->o.open_extra(L, s->o.extra_ctx);
     scen_lua_strict(L);
     /* The short source Lua will use, from an empty chunk of the same name. */
     lua_Debug ar;
