@@ -142,8 +142,9 @@ static int l_results_missing(lua_State *L)
         luaL_addstring(&b, lab->results.kv[i].key);
     }
     luaL_pushresult(&b);
-    return luaL_error(L, "results: the scenario recorded no '%s' (it recorded: %s)", luaL_tolstring(L, 2, NULL),
-                      lua_tostring(L, -2));
+    const char *have = lua_tostring(L, -1);
+    const char *key = luaL_tolstring(L, 2, NULL);
+    return luaL_error(L, "results: the scenario recorded no '%s' (it recorded: %s)", key, have);
 }
 
 static void set_num(lua_State *L, const char *k, double v)
