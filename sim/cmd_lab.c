@@ -119,7 +119,7 @@ static int run_scenario(struct lab *lab, const struct lab_opts *lo, const char *
     struct scenario_opts o = {
         .script = script, .out_dir = lab->out, .seed = lo->seed, .budget = DEFAULT_BUDGET,
         .echo_console = lo->echo, .open_extra = lab_open_scenario, .extra_ctx = lab,
-        .on_expect = lo->step ? step_pause : NULL,
+        .on_expect = lo->step ? step_pause : NULL, .what = "lab: scenario",
     };
     struct scenario s;
     char results[4200];
@@ -149,7 +149,7 @@ static int run_scenario(struct lab *lab, const struct lab_opts *lo, const char *
 static int grade(struct lab *lab, const char *grader)
 {
     struct scenario_opts o = {
-        .script = grader, .budget = DEFAULT_BUDGET, .no_machines = true,
+        .script = grader, .budget = DEFAULT_BUDGET, .no_machines = true, .what = "lab: grader",
         .open_extra = lab_open_grader, .extra_ctx = lab,
     };
     struct scenario s;
@@ -158,7 +158,7 @@ static int grade(struct lab *lab, const char *grader)
     int failed = scenario_run_script(&s);
     scenario_finish(&s);
     if (failed) {
-        fprintf(stderr, "hvsim: lab: the grader %s failed (above): cannot grade\n", grader);
+        fprintf(stderr, "hvsim: lab: cannot grade: the grader %s failed\n", grader);
         return EXIT_USAGE;
     }
     if (!lab->nq) {

@@ -42,6 +42,7 @@ struct scenario_opts {
     void *extra_ctx;
     bool no_machines;
     void (*on_expect)(void *ctx, const char *machine, const char *text, bool pattern);
+    const char *what;      /* names the script in failure messages: "run" (NULL), "lab grader" */
 };
 
 struct scenario {

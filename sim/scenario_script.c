@@ -86,7 +86,7 @@ int scenario_run_script(struct scenario *s)
             lua_getupvalue(L, -2, 2);
             msg = luaL_gsub(L, msg, lua_tostring(L, -2), lua_tostring(L, -1));
         }
-        fprintf(stderr, "hvsim: run: FAIL: %s\n", msg ? msg : "(no message)");
+        fprintf(stderr, "hvsim: %s: FAIL: %s\n", s->o.what ? s->o.what : "run", msg ? msg : "(no message)");
     }
     lua_close(L);
     return status == LUA_OK ? 0 : 1;
