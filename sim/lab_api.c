@@ -300,6 +300,7 @@ static int l_question(lua_State *L)
             ok = matches(L, lua_gettop(L), a->value, tol, &why);
             lua_pop(L, 1);
         }
+        why = NULL; /* "is not a number" of one accepted answer says nothing of the others */
     } else {
         ok = matches(L, 3, a->value, tol, &why);
     }

@@ -117,7 +117,10 @@ int lab_kv_read(struct lab_kvfile *f, const char *path, char *err, size_t errlen
             r = -1;
             break;
         }
-        char *s = trim(buf);
+        char *s = buf;
+        if (line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+            s += 3; /* a UTF-8 byte-order mark, as some editors write */
+        s = trim(s);
         if (!*s || *s == '#')
             continue;
         char *eq = strchr(s, '=');

@@ -39,6 +39,9 @@ check 'bad key = 1\n' 2 "$a:1: key 'bad key': expected"
 check 'dropped_32 = 149\ndropped_1000 = zero\n' 1 "FAIL  dropped_1000: $a:2: your answer 'zero' is not a number"
 grep -q "^  pass  dropped_32$" "$out/check.txt" || fail "dropped_32 = 149 did not pass"
 grep -q "FAIL  smallest_clean: no answer in $a" "$out/check.txt" || fail "no 'no answer' for smallest_clean"
+# A byte-order mark and CRLF line ends, as some editors write them.
+check '\xef\xbb\xbfdropped_32 = 149\r\ndropped_1000 = 0\r\n' 1 "^  pass  dropped_1000$"
+grep -q "^  pass  dropped_32$" "$out/check.txt" || fail "a byte-order mark spoiled the first key"
 "$hvsim" lab check $lab --answers "$out/none.txt" --out "$out/a" > "$out/check.txt" 2>&1
 [ $? -eq 2 ] && grep -q "$out/none.txt: no such answers file" "$out/check.txt" || fail "a missing answers file"
 "$hvsim" lab check tests --answers "$a" > "$out/check.txt" 2>&1
