@@ -6,7 +6,7 @@ question{ key = "total_memory", expect = results.total_memory,
 question{ key = "free_before", expect = results.free_before,
   hint = "xl info's free_memory before any DomU" }
 question{ key = "domu_mem", expect = results.domu_mem,
-  hint = "xl list's Mem column for linux (memory = ... in /etc/xen/linux.cfg)" }
+  hint = "xl list's Mem column for linux (memory= on xl create's command line beats the file's)" }
 question{ key = "free_drop", expect = results.free_before - results.free_with_domu,
   hint = "free_memory before xl create minus free_memory with the DomU running" }
 question{ key = "paused_state", expect = { results.paused_state, "p", "paused" },
