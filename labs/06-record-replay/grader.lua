@@ -18,11 +18,14 @@ question{ key = "status", expect = rec.status,
   hint = "hvsim replay prints how the machine ended; tests/guests/README.md explains the statuses" }
 question{ key = "end_time", expect = rec.end_s, tolerance = 1e-6,
   hint = "the virtual time, in seconds, at which the machine stopped: hvsim replay prints it" }
-question{ key = "end_instructions", expect = rec.end_instructions,
-  hint = "the instruction count at the end, exactly: hvsim replay prints it" }
+-- Instruction counts within 0.1%: the reference answers then survive a small
+-- change of hvsim's CPU model or of klib, which moves them by a few dozen.
+question{ key = "end_instructions", expect = rec.end_instructions, tolerance = rec.end_instructions // 1000,
+  hint = "the instruction count at the end: hvsim replay prints it" }
 question{ key = "seek_snapshot", expect = snap.time_s, tolerance = 1e-6,
   hint = "hvsim replay --seek T says which snapshot it restored; seek to the failure's time" }
 question{ key = "instructions_after_seek", expect = rec.end_instructions - snap.instructions,
+  tolerance = (rec.end_instructions - snap.instructions) // 100,
   hint = "replay with --seek and --trace, then hvsim report: the machine's instructions column" }
 question{ key = "vector", expect = { 0, "#DE", "DE", "divide error" },
   hint = "hvsim report's Exceptions table of the traced replay" }
