@@ -16,6 +16,7 @@
 #include "bootcfg.h"
 #include "cli.h"
 #include "hvaware.h"
+#include "cmd_lab.h"
 #include "cmd_net.h"
 #include "cmd_report.h"
 #include "cmd_run.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f)
           "       hvsim replay FILE.hvrec [--seek VT] [--salvage] [--out DIR] [--trace FILE.hvtrace] [--quiet]\n"
           "       hvsim report FILE.hvtrace [--format text|json|chrome|svg-exits|svg-cpu] [-o OUT] [--salvage]\n"
           "       hvsim run SCENARIO.lua [--out DIR] [--record FILE.hvrec] [--seed N] [--budget N] [--console]\n"
+          "       hvsim lab run|check LAB [--answers FILE] [--out DIR] [--step] [--reuse]\n"
           "       hvsim net --mode nat|bridge|route [--tap PORT=IFNAME]... [--pcap DIR] [--duration SECONDS]\n"
           "                 [--replay-pcap FILE --port PORT]\n"
           "       hvsim --help\n"
@@ -66,7 +68,9 @@ static void usage(FILE *f)
           "exit status of replay: 0 the replay matched the record, 5 it diverged (the first divergent\n"
           "      checkpoint is named), 2 usage errors or a log that is refused.\n"
           "run: `hvsim run SCENARIO.lua [--out DIR] [--record FILE] [--seed N]` runs a Lua scenario\n"
-          "      (docs/scenarios.md); `hvsim run --help` tells more.\n",
+          "      (docs/scenarios.md); `hvsim run --help` tells more.\n"
+          "lab: runs a teaching lab's scenario and grades a student's answers (docs/labs.md);\n"
+          "      `hvsim lab --help` tells more.\n",
           f);
 }
 
@@ -383,6 +387,8 @@ int main(int argc, char **argv)
         return cmd_net(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "lab"))
+        return cmd_lab(argc - 1, argv + 1);
     fprintf(stderr, "hvsim: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

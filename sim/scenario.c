@@ -240,7 +240,7 @@ struct scen_machine *scenario_machine_add(struct scenario *s, const char *name, 
         goto fail;
     }
     if (s->o.record) {
-        sm->rec = recorder_create(s->o.record, &sm->bc, RECORD_DEFAULT_EVERY, 0, why, sizeof why);
+        sm->rec = recorder_create(s->o.record, &sm->bc, RECORD_DEFAULT_EVERY, s->o.snapshot_every, why, sizeof why);
         if (!sm->rec) {
             snprintf(err, errlen, "--record %s", why);
             goto fail;

@@ -21,6 +21,7 @@
  * expect returns at the first such boundary after the match was printed. */
 #define SCEN_WATCH_PERIOD VTIME_MS
 
+struct lua_State;
 struct recorder;
 struct scen_machine;
 struct scen_net;
@@ -35,6 +36,15 @@ struct scenario_opts {
     uint64_t budget;       /* Lua instructions before a script counts as runaway */
     bool echo_console;     /* --console: every console to stdout too, lines prefixed "[name] " */
     bool hv;               /* --hv: hypervisor awareness per machine (sim/hvaware.c) */
+    unsigned snapshot_every; /* with record: a snapshot every N checkpoints (0: none) */
+    /* `hvsim lab` (sim/lab.h): more globals for the script (the `lab` table, or a
+     * grader's), opened before names go strict; a grader has no machine or
+     * network calls; on_expect is --step's pause before an expect waits. */
+    void (*open_extra)(struct lua_State *L, void *ctx);
+    void *extra_ctx;
+    bool no_machines;
+    void (*on_expect)(void *ctx, const char *machine, const char *text, bool pattern);
+    const char *what;      /* names the script in failure messages: "run" (NULL), "lab grader" */
 };
 
 struct scenario {

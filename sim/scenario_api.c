@@ -303,6 +303,8 @@ static int l_expect(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 3);
+    if (s->o.on_expect)
+        s->o.on_expect(s->o.extra_ctx, sm->name, c.pat, c.lua_pattern);
     vtime_t deadline = scenario_now(s) + timeout;
     int r = scenario_wait(sm, deadline, expect_pred, &c);
     scen_lua_check_stop(L);

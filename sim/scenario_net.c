@@ -3,7 +3,9 @@
  * world (its events run between machine steps, in time order);
  * net.client(port) plugs in a simulated guest; net.capture writes a port's or
  * a bridge's frames to a pcap; net.link changes latency, rate, loss or carrier
- * of a port's link (faults for labs); net.counters reads ifconfig's counters. */
+ * of a port's link (faults for labs); net.txqueuelen sets a port's transmit
+ * queue (ip link set dev PORT txqueuelen N); net.burst has the LAN's server send
+ * a burst of UDP datagrams to a client; net.counters reads ifconfig's counters. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
@@ -159,9 +161,11 @@ static int l_client_index(lua_State *L)
         lua_pushstring(L, c->http_body);
     else if (!strcmp(k, "done_at"))
         lua_pushnumber(L, (double)c->done_at / 1e9);
+    else if (!strcmp(k, "rx_packets"))
+        lua_pushinteger(L, (lua_Integer)c->h.ifc.port.st.rx_packets);
     else
         return luaL_error(L, "net client: no field '%s' (state, ip, router, dns, resolved, pings, answered, "
-                             "http, body, done_at)", k);
+                             "http, body, done_at, rx_packets)", k);
     return 1;
 }
 
@@ -255,6 +259,58 @@ static int l_link(lua_State *L)
     return 0;
 }
 
+/* net.txqueuelen(port, n): frames the port may hold waiting for its wire, as
+ * `ip link set dev PORT txqueuelen N`; frames queued already stay. */
+static int l_txqueuelen(lua_State *L)
+{
+    struct scen_net *n = need_net(L, "net.txqueuelen");
+    struct netsim_port *p = need_port(L, n, 1, "net.txqueuelen");
+    lua_Integer q = luaL_checkinteger(L, 2);
+    if (q < 1 || q > 1000000)
+        return luaL_error(L, "net.txqueuelen: %d: expected 1 to 1000000 frames", (int)q);
+    p->txqueuelen = (uint32_t)q;
+    return 0;
+}
+
+/* net.burst(client [, {count=, size=, port=}]): the LAN's server www sends count
+ * UDP datagrams of size bytes (default 100 of 1400) to the client's address and
+ * UDP port (default 9, discard), all at this instant, back to back on its wire. */
+static int l_burst(lua_State *L)
+{
+    struct scen_net *n = need_net(L, "net.burst");
+    struct netsim_client *c = *(struct netsim_client **)luaL_checkudata(L, 1, CLIENT_MT);
+    lua_Integer count = 100, size = 1400, dport = 9;
+    static uint8_t payload[1472];
+
+    if (lua_istable(L, 2)) {
+        if (lua_getfield(L, 2, "count") != LUA_TNIL)
+            count = luaL_checkinteger(L, -1);
+        if (lua_getfield(L, 2, "size") != LUA_TNIL)
+            size = luaL_checkinteger(L, -1);
+        if (lua_getfield(L, 2, "port") != LUA_TNIL)
+            dport = luaL_checkinteger(L, -1);
+    } else if (!lua_isnoneornil(L, 2)) {
+        return luaL_error(L, "net.burst: expected options {count=, size=, port=}, got %s", luaL_typename(L, 2));
+    }
+    if (count < 1 || count > 100000)
+        return luaL_error(L, "net.burst: count %d: expected 1 to 100000 datagrams", (int)count);
+    if (size < 0 || size > (lua_Integer)sizeof payload)
+        return luaL_error(L, "net.burst: size %d: expected 0 to %d bytes of UDP data (one frame each)", (int)size,
+                          (int)sizeof payload);
+    if (dport < 1 || dport > 65535)
+        return luaL_error(L, "net.burst: port %d: expected 1 to 65535", (int)dport);
+    if (!c->ip)
+        return luaL_error(L, "net.burst: the client has no address yet (state %s): wait until it leased one",
+                          netsim_client_state_name(c->state));
+    for (lua_Integer i = 0; i < count; i++) {
+        payload[0] = (uint8_t)(i >> 8);
+        payload[1] = (uint8_t)i;
+        /* A full queue on the way is what the burst is for: its drops are counted there. */
+        netsim_host_udp_send(&n->topo->world->server, 9, c->ip, (uint16_t)dport, payload, (size_t)size);
+    }
+    return 0;
+}
+
 /* net.counters(port): ifconfig's counters of the port, and frames its link lost. */
 static int l_counters(lua_State *L)
 {
@@ -327,7 +383,7 @@ void scen_lua_open_net(lua_State *L)
     static const luaL_Reg fns[] = {
         { "start", l_start }, { "client", l_client },     { "capture", l_capture },
         { "link", l_link },   { "counters", l_counters }, { "ports", l_ports },
-        { NULL, NULL },
+        { "txqueuelen", l_txqueuelen }, { "burst", l_burst }, { NULL, NULL },
     };
 
     luaL_newmetatable(L, CLIENT_MT);

@@ -59,8 +59,12 @@ int scenario_run_script(struct scenario *s)
         return 1;
     }
     scen_lua_open_sandbox(L, s);
-    scen_lua_open_api(L);
-    scen_lua_open_net(L);
+    if (!s->o.no_machines) {
+        scen_lua_open_api(L);
+        scen_lua_open_net(L);
+    }
+    if (s->o.open_extra)
+        s->o.open_extra(L, s->o.extra_ctx);
     scen_lua_strict(L);
     /* The short source Lua will use, from an empty chunk of the same name. */
     lua_Debug ar;
@@ -82,7 +86,7 @@ int scenario_run_script(struct scenario *s)
             lua_getupvalue(L, -2, 2);
             msg = luaL_gsub(L, msg, lua_tostring(L, -2), lua_tostring(L, -1));
         }
-        fprintf(stderr, "hvsim: run: FAIL: %s\n", msg ? msg : "(no message)");
+        fprintf(stderr, "hvsim: %s: FAIL: %s\n", s->o.what ? s->o.what : "run", msg ? msg : "(no message)");
     }
     lua_close(L);
     return status == LUA_OK ? 0 : 1;
