@@ -1,10 +1,15 @@
 -- The default scenario of `make demo`: Debian 12's Xen 4.17 boots on the simulated
 -- PC with Linux 6.1 as Domain-0 and Xen's own xl toolstack; from Domain-0's shell
 -- it starts a PV DomU and a PVH DomU from /etc/xen, lists them, runs commands in
--- one over `xl console`, shuts the PVH one down and destroys the PV one. The PV
--- DomU's vif is on xenbr0 (the LAN's DHCP leases it when the machine has a NIC),
--- the PVH one's on libvirt's NAT network virbr0 in Domain-0: dnsmasq leases it a
--- 192.168.122.x address, and it pings Domain-0 and resolves its name.
+-- one over `xl console`, shuts the PVH one down and destroys the PV one.
+-- The machine has an e1000 NIC on netsim's LAN 192.168.1.0/24 (its router has
+-- DHCP and DNS for example.test, its server www a web page). Domain-0 enslaves
+-- the NIC to xenbr0 as peth0. The PV DomU's vif is on xenbr0: the LAN's DHCP
+-- leases it an address, and it pings the router, resolves www and fetches its
+-- page. The PVH DomU's vif is on libvirt's NAT network virbr0 in Domain-0:
+-- dnsmasq leases it a 192.168.122.x address; it pings Domain-0, resolves names
+-- through dnsmasq, and reaches the PV DomU and www masqueraded. Captures of the
+-- NIC's wire (peth0.pcap) and of the LAN (lan0.pcap) are in out/demo/.
 -- `make demo` builds the images first (tools/stack/images.sh, into cache/stack).
 -- The first run boots Xen and Domain-0 and leaves a snapshot of Domain-0's prompt
 -- in cache/stack/snapshots (its name carries a key of the images, command lines,
@@ -13,7 +18,7 @@ local images = "cache/stack"
 local xen = machine{
   kernel = images .. "/xen-4.17-amd64.gz", cmdline = "console=com1 dom0_mem=512M",
   modules = { { path = images .. "/vmlinuz", args = "console=hvc0" }, images .. "/dom0.cpio" },
-  mem = "2G", name = "xen",
+  mem = "2G", name = "xen", net = "lan",
 }
 local PROMPT = "[root@dom0 ~]# "
 local snapfile = images .. "/snapshots/dom0-" .. xen:config_key() .. ".hvsnap"
@@ -51,6 +56,15 @@ local function xl_list()
   return rows, order, text
 end
 
+-- netsim's state is not in the snapshot: after a restore, the LAN's DHCP server
+-- has forgotten Domain-0's lease and would offer its address to the next
+-- client. Domain-0 renews it first, as after a resume (in cold runs too, so
+-- both go on the same way).
+local dom0_ip = sh("/sbin/ip -4 -o addr show dev xenbr0"):match("inet (%d+%.%d+%.%d+%.%d+)")
+if dom0_ip then
+  sh("udhcpc -i xenbr0 -x hostname:dom0 -n -q -t 4 -T 1 -A 1 -r " .. dom0_ip, "60s")
+end
+
 local before, _, table_before = xl_list()
 assert(before["Domain-0"], "xl list shows no Domain-0:\n" .. table_before)
 expect_eq(before["Domain-0"].id, 0, "Domain-0's id")
@@ -70,7 +84,7 @@ expect_eq(during.linux.id, 1, "the first DomU's id")
 xen:type("xl console linux\n")
 xen:expect("DOMU-INIT: linux is up", { timeout = "120s" })
 local t_domu = now()
-local _, linux_dhcp = xen:expect("DHCP: (eth0 [^\r\n]*)\r*\n", { pattern = true, timeout = "60s" })
+local _, linux_dhcp, linux_ip = xen:expect("DHCP: (eth0 ([%d.]*)[^\r\n]*)\r*\n", { pattern = true, timeout = "60s" })
 xen:expect("[root@linux ~]# ", { timeout = "30s" })
 xen:type("uptime\n")
 local _, uptime = xen:expect("(%d+:%d+:%d+ up [^\r\n]*)\r*\n", { pattern = true, timeout = "30s" })
@@ -78,12 +92,22 @@ xen:expect("[root@linux ~]# ", { timeout = "30s" })
 xen:type("uname -a\n")
 local _, uname = xen:expect("(Linux linux [^\r\n]*)\r*\n", { pattern = true, timeout = "30s" })
 xen:expect("[root@linux ~]# ", { timeout = "30s" })
+-- On the LAN: the router answers, its DNS names www, www serves its page.
+xen:type("ping -c 2 192.168.1.1\n")
+local _, linux_ping = xen:expect("(%d+ packets transmitted, %d+ packets received)", { pattern = true, timeout = "60s" })
+xen:expect("[root@linux ~]# ", { timeout = "30s" })
+xen:type("nslookup www.example.test\n")
+local _, linux_dns = xen:expect("Name:%s+www%.example%.test%s+Address:? *(%S+)", { pattern = true, timeout = "60s" })
+xen:expect("[root@linux ~]# ", { timeout = "30s" })
+xen:type("wget -q -O - http://www.example.test/\n")
+local _, linux_page = xen:expect("(hello from %S+)", { pattern = true, timeout = "60s" })
+xen:expect("[root@linux ~]# ", { timeout = "30s" })
 xen:type("\29")
 xen:expect(PROMPT, { timeout = "30s" })
 
 -- The PVH DomU shuts down cleanly (Linux powers off in VMX non-root mode); the
 -- PV one is destroyed.
-local pvh_boot, pvh_dhcp, pvh_ping, pvh_dns
+local pvh_boot, pvh_dhcp, pvh_ping, pvh_dns, pvh_ping_linux, pvh_page
 if pvh_ok then
   xen:type("xl console pvh\n")
   _, pvh_boot = xen:expect("(Booting kernel on [^\r\n]*)\r*\n", { pattern = true, timeout = "120s" })
@@ -95,6 +119,16 @@ if pvh_ok then
   xen:expect("[root@pvh ~]# ", { timeout = "30s" })
   xen:type("nslookup dom0\n")
   _, pvh_dns = xen:expect("Name:%s+dom0%s+Address:? *(%S+)", { pattern = true, timeout = "60s" })
+  xen:expect("[root@pvh ~]# ", { timeout = "30s" })
+  -- Out through the NAT: the PV DomU on the LAN, and www by name (dnsmasq
+  -- forwards to the LAN's DNS, which Domain-0's own lease named).
+  if linux_ip ~= "" then
+    xen:type("ping -c 2 " .. linux_ip .. "\n")
+    _, pvh_ping_linux = xen:expect("(%d+ packets transmitted, %d+ packets received)", { pattern = true, timeout = "60s" })
+    xen:expect("[root@pvh ~]# ", { timeout = "30s" })
+  end
+  xen:type("wget -q -O - http://www.example.test/\n")
+  _, pvh_page = xen:expect("(hello from %S+)", { pattern = true, timeout = "60s" })
   xen:expect("[root@pvh ~]# ", { timeout = "30s" })
   xen:type("\29")
   xen:expect(PROMPT, { timeout = "30s" })
@@ -120,8 +154,12 @@ if pvh_boot then print("  in pvh:   " .. pvh_boot .. " (VMX non-root)") end
 if pvh_dhcp then
   print("  pvh on virbr0 (NAT): DHCP: " .. pvh_dhcp)
   print("  pvh: ping 192.168.122.1: " .. pvh_ping .. "; nslookup dom0: " .. pvh_dns)
+  if pvh_ping_linux then print("  pvh: ping linux (" .. linux_ip .. ") through the NAT: " .. pvh_ping_linux) end
+  print("  pvh: wget http://www.example.test/ through the NAT: " .. pvh_page)
 end
-print("  linux on xenbr0: DHCP: " .. linux_dhcp)
+print("  linux on xenbr0 (the LAN): DHCP: " .. linux_dhcp)
+print("  linux: ping 192.168.1.1: " .. linux_ping .. "; nslookup www.example.test: " .. linux_dns ..
+  "; wget: " .. linux_page)
 print("  in linux: " .. uname)
 print("  in linux: " .. uptime)
 print(string.format("  %slinux destroyed; xl list then shows %s", pvh_ok and "pvh shut down, " or "",

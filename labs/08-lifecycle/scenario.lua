@@ -11,7 +11,7 @@ local images = "cache/stack"
 local xen = machine{
   kernel = images .. "/xen-4.17-amd64.gz", cmdline = "console=com1 dom0_mem=512M",
   modules = { { path = images .. "/vmlinuz", args = "console=hvc0" }, images .. "/dom0.cpio" },
-  mem = "2G", name = "xen",
+  mem = "2G", name = "xen", net = "lan", -- as the demo's machine: its snapshot serves
 }
 local PROMPT = "[root@dom0 ~]# "
 local snapfile = images .. "/snapshots/dom0-" .. xen:config_key() .. ".hvsnap"

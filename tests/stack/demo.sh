@@ -2,7 +2,9 @@
 # tests/stack/demo.sh: `make demo`'s scenario end to end on the real stack: Xen 4.17,
 # Domain-0 with Xen's xl, a PV and a PVH DomU from /etc/xen (scenarios/demo.lua
 # asserts xl list before and after, the ids, the DomU's uname -a, the PVH DomU's
-# lease from dnsmasq on virbr0 (NAT), its ping and name lookup, the shutdown and
+# lease from dnsmasq on virbr0 (NAT), its ping and name lookup, the PV DomU's
+# lease, ping, lookup and page from netsim's LAN through Domain-0's e1000 on
+# xenbr0, the PVH DomU reaching both through the NAT, the NIC's capture, the shutdown and
 # the destroy). Run twice: cold (no snapshot: it boots Xen and Domain-0 and saves
 # the snapshot of Domain-0's prompt) and warm (from that snapshot). The warm run's
 # console must be, byte for byte, the end of the cold run's: a restored snapshot
@@ -46,6 +48,21 @@ grep -q "restored the snapshot" "$out/cold.stdout" && fail "the cold run restore
 run warm
 grep -q "restored the snapshot" "$out/warm.stdout" || fail "the warm run did not start from the snapshot"
 
+# The NIC's wire: tshark reads it whole, with DHCP, DNS, ICMP and HTTP on it.
+for f in cold warm; do
+    p=$out/$f/peth0.pcap
+    [ -s "$p" ] || fail "$f: no capture of the NIC's wire in $p"
+    if command -v tshark >/dev/null; then
+        bad=$(tshark -n -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE -r "$p" \
+              -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | head -3)
+        [ -z "$bad" ] || fail "$f: malformed or erroneous frames in $p: $bad"
+        protos=" $(tshark -n -r "$p" -T fields -e frame.protocols 2>/dev/null | tr ':' '\n' | sort -u | tr '\n' ' ')"
+        for want in dhcp dns icmp http arp; do
+            case "$protos" in *" $want "*) ;; *) fail "$f: no $want in $p ($protos)" ;; esac
+        done
+    fi
+done
+
 # The summary: both DomUs listed with their ids, the DomU's kernel, the end state.
 for f in cold warm; do
     s=$out/$f.stdout
@@ -58,7 +75,14 @@ for f in cold warm; do
         fail "$f: the PVH DomU on virbr0 got no lease from Domain-0's dnsmasq"
     grep -q 'pvh: ping 192.168.122.1: 2 packets transmitted, 2 packets received; nslookup dom0: 192.168.122.1$' "$s" ||
         fail "$f: the PVH DomU did not ping Domain-0 on virbr0 or resolve dom0 through dnsmasq"
-    grep -q 'linux on xenbr0: DHCP: eth0 ' "$s" || fail "$f: the PV DomU printed no DHCP line for its vif on xenbr0"
+    grep -Eq 'linux on xenbr0 \(the LAN\): DHCP: eth0 192\.168\.1\.1[0-9][0-9]/255\.255\.255\.0 router 192\.168\.1\.1 dns 192\.168\.1\.1$' "$s" ||
+        fail "$f: the PV DomU on xenbr0 got no lease from the LAN's DHCP through Domain-0's e1000"
+    grep -q 'linux: ping 192.168.1.1: 2 packets transmitted, 2 packets received; nslookup www.example.test: 192.168.1.10; wget: hello from www$' "$s" ||
+        fail "$f: the PV DomU did not ping the LAN's router, resolve www or fetch its page"
+    grep -Eq 'pvh: ping linux \(192\.168\.1\.1[0-9][0-9]\) through the NAT: 2 packets transmitted, 2 packets received$' "$s" ||
+        fail "$f: the PVH DomU did not reach the PV DomU through the NAT"
+    grep -q 'pvh: wget http://www.example.test/ through the NAT: hello from www$' "$s" ||
+        fail "$f: the PVH DomU did not fetch www's page through the NAT"
     grep -q 'pvh shut down, linux destroyed; xl list then shows Domain-0$' "$s" ||
         fail "$f: not 'pvh shut down, linux destroyed' with Domain-0 alone in xl list afterwards"
 done

@@ -10,7 +10,7 @@ local images = "cache/stack"
 local xen = machine{
   kernel = images .. "/xen-4.17-amd64.gz", cmdline = "console=com1 dom0_mem=512M",
   modules = { { path = images .. "/vmlinuz", args = "console=hvc0" }, images .. "/dom0.cpio" },
-  mem = "2G", name = "xen",
+  mem = "2G", name = "xen", net = "lan", -- as the demo's machine: its snapshot serves
 }
 if not xen:restore(images .. "/snapshots/dom0-" .. xen:config_key() .. ".hvsnap") then
   xen:expect("[root@dom0 ~]# ", { timeout = "60s" })
