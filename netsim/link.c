@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 static void link_deliver(void *opaque, vtime_t now);
@@ -14,13 +15,9 @@ static void link_deliver(void *opaque, vtime_t now);
 /* FNV-1a over "from>to": a seed that depends on names only, never addresses. */
 static uint64_t name_seed(const char *from, const char *to)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *s = from; *s; s++)
-        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    h = (h ^ '>') * 0x100000001b3ull;
-    for (const char *s = to; *s; s++)
-        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
+    uint64_t h = hash_fnv1a64(0xcbf29ce484222325ull, from, strlen(from));
+    h = hash_fnv1a64(h, ">", 1);
+    return hash_fnv1a64(h, to, strlen(to));
 }
 
 int netsim_link_connect(struct netsim_port *a, struct netsim_port *b, const struct netsim_link_params *lp)

@@ -93,6 +93,8 @@ static int l_client(lua_State *L)
     struct netsim_client *c;
     struct netsim_nic_opts o = { 0 };
 
+    if (n->topo->mode == NETSIM_MODE_ROUTE)
+        return luaL_error(L, "net.client: route mode needs static guests; not offered yet");
     if (n->nclients == NET_MAX_CLIENTS)
         return luaL_error(L, "net.client: at most %d clients", NET_MAX_CLIENTS);
     if (netsim_topo_port(n->topo, port))
@@ -113,8 +115,6 @@ static int l_client(lua_State *L)
             lookup = luaL_checkstring(L, -1);
         if (lua_getfield(L, 2, "at") != LUA_TNIL)
             at = scen_lua_time(L, lua_gettop(L), "net.client: at");
-        if (n->topo->mode == NETSIM_MODE_ROUTE)
-            return luaL_error(L, "net.client: route mode needs static guests; not offered yet");
     }
     c = netsim_client_new(&n->net, name, "eth0", mac, s->o.seed + (uint64_t)n->nclients, lookup);
     if (!c || netsim_topo_plug(n->topo, port, &c->h.ifc.port, &o) != HV_OK) {
