@@ -1,9 +1,8 @@
 /* Intel 82540EM gigabit NIC (8254x SDM rev. 4.0): the register file behind BAR0,
  * the Microwire EEPROM the driver bit-bangs through EECD, an M88E1011 PHY behind
  * MDIC, interrupt causes with read-to-clear ICR and ITR throttling, legacy
- * receive descriptors, legacy and extended (TCP/IP context + data) transmit
- * descriptors with checksum insertion and TCP segmentation (TSO), statistics
- * that clear when read. Everything happens at the guest's accesses or at
+ * receive descriptors, statistics that clear when read, snapshots; the
+ * transmit path (descriptors, checksum insertion, TSO) is e1000_tx.c. Everything happens at the guest's accesses or at
  * e1000_receive: the device has one timer, the ITR's. A buggy driver (rings
  * out of range, lengths of 0 or 1 MiB, addresses outside RAM) gets the
  * master aborts and drops a real NIC would give, never a crash. */
@@ -15,63 +14,8 @@
 #include "arch/e1000.h"
 #include "base/log.h"
 #include "dev_priv.h"
+#include "e1000_priv.h"
 
-#define E1000_MAGIC 0x4531304bu /* "E10K" */
-#define E1000_VERSION 1
-#define REG_END 0x5a00                   /* registers kept: up to MANC and a little beyond */
-#define NREGS (REG_END / 4)
-#define TXBUF (65536 + 256)              /* a TSO segment: header + MSS of 16 bits */
-#define RX_MAX 16384                     /* longest frame accepted from the wire */
-#define MIN_MSS 64                       /* smaller MSS values are refused (see docs/devices.md) */
-#define R(off) (d->st.reg[(off) / 4])
-
-/* The transmit context the last context descriptor loaded. */
-struct e1000_txctx {
-    uint8_t ipcss, ipcso, tucss, tucso, hdr_len, tucmd;
-    uint16_t ipcse, tucse, mss;
-    uint32_t paylen;
-};
-
-/* Every field a snapshot holds (plain data, so load can parse into a copy). */
-struct e1000_state {
-    uint32_t reg[NREGS];
-    uint16_t eeprom[E1000_EEPROM_WORDS];
-    uint16_t phy[E1000_PHY_REGS];
-    /* Microwire: pins last written, bits shifted in, read position (-1: the
-     * dummy zero before the data). */
-    uint32_t ee_pins, ee_in;
-    uint8_t ee_nbits, ee_reading, ee_addr;
-    int32_t ee_pos;
-    uint8_t link_up, irq_level;
-    uint32_t io_addr;                    /* IOADDR: the register IODATA reaches */
-    vtime_t itr_next;                    /* no new interrupt before this */
-    struct e1000_txctx ctx;
-    /* The packet being gathered from data descriptors. */
-    uint32_t txlen;
-    uint8_t tx_started, tx_tse, tx_popts, tx_bad, tx_legacy, tx_cso, tx_css, tx_vle;
-    uint16_t tx_vlan;
-    uint32_t tso_sent;                   /* payload bytes already segmented */
-    uint16_t tso_frames;
-    uint8_t tso_hdr[256];
-    uint8_t txbuf[TXBUF];
-};
-
-struct e1000 {
-    struct evq *q;
-    struct pci_func *fn;
-    struct e1000_config cfg;
-    struct event itr_ev;
-    struct e1000_state st;
-};
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static uint16_t get16be(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void put16be(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint32_t get32be(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
-static void put32be(uint8_t *p, uint32_t v) { put16be(p, (uint16_t)(v >> 16)); put16be(p + 2, (uint16_t)v); }
 
 /* ---- DMA: only while the guest lets the function master the bus ---- */
 
@@ -80,7 +24,7 @@ static int bus_master(const struct e1000 *d)
     return !d->fn || (d->fn->cfg[PCI_COMMAND] & 0x04);
 }
 
-static int dma_rd(struct e1000 *d, uint64_t gpa, void *buf, size_t len)
+int e1000_dma_rd(struct e1000 *d, uint64_t gpa, void *buf, size_t len)
 {
     if (!bus_master(d) || !d->cfg.dma_read || d->cfg.dma_read(d->cfg.opaque, gpa, buf, len)) {
         log_guest("e1000: DMA read of %zu bytes at %#llx aborted", len, (unsigned long long)gpa);
@@ -89,7 +33,7 @@ static int dma_rd(struct e1000 *d, uint64_t gpa, void *buf, size_t len)
     return 0;
 }
 
-static int dma_wr(struct e1000 *d, uint64_t gpa, const void *buf, size_t len)
+int e1000_dma_wr(struct e1000 *d, uint64_t gpa, const void *buf, size_t len)
 {
     if (!bus_master(d) || !d->cfg.dma_write || d->cfg.dma_write(d->cfg.opaque, gpa, (void *)buf, len)) {
         log_guest("e1000: DMA write of %zu bytes at %#llx aborted", len, (unsigned long long)gpa);
@@ -135,7 +79,7 @@ static void itr_fire(void *opaque, vtime_t now)
     update_irq(opaque);
 }
 
-static void irq_cause(struct e1000 *d, uint32_t cause)
+void e1000_irq_cause(struct e1000 *d, uint32_t cause)
 {
     R(E1000_ICR) |= cause;
     update_irq(d);
@@ -143,13 +87,13 @@ static void irq_cause(struct e1000 *d, uint32_t cause)
 
 /* ---- statistics: 32-bit counters that stick at all-ones, 64-bit pairs ---- */
 
-static void stat_inc(struct e1000 *d, unsigned off)
+void e1000_stat_inc(struct e1000 *d, unsigned off)
 {
     if (R(off) != UINT32_MAX)
         R(off)++;
 }
 
-static void stat_add64(struct e1000 *d, unsigned lo, uint64_t n)
+void e1000_stat_add64(struct e1000 *d, unsigned lo, uint64_t n)
 {
     uint64_t v = R(lo) | (uint64_t)R(lo + 4) << 32;
     v += n;
@@ -239,7 +183,7 @@ static void mdic_write(struct e1000 *d, uint32_t val)
     }
     R(E1000_MDIC) = out | E1000_MDIC_READY;
     if (val & E1000_MDIC_INT_EN)
-        irq_cause(d, E1000_ICR_MDAC);
+        e1000_irq_cause(d, E1000_ICR_MDAC);
 }
 
 /* Microwire (93C46, 64 words): on each rising SK with CS high one DI bit
@@ -401,7 +345,7 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len)
     if (!(R(E1000_RCTL) & E1000_RCTL_EN) || !d->st.link_up || len < 14)
         return 0;
     if (len > RX_MAX || (len > 1522 && !(R(E1000_RCTL) & E1000_RCTL_LPE))) {
-        stat_inc(d, E1000_ROC); /* oversize */
+        e1000_stat_inc(d, E1000_ROC); /* oversize */
         return 0;
     }
     if (!rx_accept(d, frame))
@@ -419,9 +363,9 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len)
     }
     owned = rx_owned(d, &n);
     if (owned < (total + bsize - 1) / bsize) {
-        stat_inc(d, E1000_RNBC);
-        stat_inc(d, E1000_MPC);
-        irq_cause(d, E1000_ICR_RXO);
+        e1000_stat_inc(d, E1000_RNBC);
+        e1000_stat_inc(d, E1000_MPC);
+        e1000_irq_cause(d, E1000_ICR_RXO);
         return 0;
     }
     while (done < total) {
@@ -429,295 +373,31 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len)
         uint64_t at = base + (uint64_t)R(E1000_RDH) * E1000_DESC_SIZE;
         size_t chunk = total - done < bsize ? total - done : bsize;
 
-        if (dma_rd(d, at, desc, sizeof desc))
+        if (e1000_dma_rd(d, at, desc, sizeof desc))
             return 0; /* the rest of the frame is lost with the descriptor */
-        dma_wr(d, get64(desc), buf + done, chunk);
+        e1000_dma_wr(d, get64(desc), buf + done, chunk);
         done += chunk;
         put16(desc + 8, (uint16_t)chunk);
         put16(desc + 10, 0);
         desc[12] = (uint8_t)(E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM | (done == total ? E1000_RXD_STAT_EOP : 0));
         desc[13] = 0;
         put16(desc + 14, 0);
-        dma_wr(d, at + 8, desc + 8, 8);
+        e1000_dma_wr(d, at + 8, desc + 8, 8);
         R(E1000_RDH) = (R(E1000_RDH) + 1) % n;
     }
-    stat_inc(d, E1000_GPRC);
-    stat_inc(d, E1000_TPR);
-    stat_add64(d, E1000_GORCL, total);
-    stat_add64(d, E1000_TORL, total);
+    e1000_stat_inc(d, E1000_GPRC);
+    e1000_stat_inc(d, E1000_TPR);
+    e1000_stat_add64(d, E1000_GORCL, total);
+    e1000_stat_add64(d, E1000_TORL, total);
     if (frame[0] & 1)
-        stat_inc(d, (frame[0] == 0xff && frame[1] == 0xff) ? E1000_BPRC : E1000_MPRC);
+        e1000_stat_inc(d, (frame[0] == 0xff && frame[1] == 0xff) ? E1000_BPRC : E1000_MPRC);
     rdmts = (R(E1000_RCTL) >> E1000_RCTL_RDMTS_SHIFT) & 3;
     if (rx_owned(d, &n) <= n >> (rdmts + 1))
         R(E1000_ICR) |= E1000_ICR_RXDMT0;
-    irq_cause(d, E1000_ICR_RXT0);
+    e1000_irq_cause(d, E1000_ICR_RXT0);
     return 1;
 }
 
-/* ---- transmit ---- */
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += get16be(p + i);
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* Insert the ones'-complement sum of [start, end] (end 0: to the packet's end)
- * at `at`, as the checksum offload does; offsets outside the packet do nothing. */
-static void csum_insert(uint8_t *p, size_t len, unsigned start, unsigned at, unsigned end)
-{
-    size_t stop = end ? (size_t)end + 1 : len;
-    if (stop > len)
-        stop = len;
-    if (start >= stop || (size_t)at + 2 > len)
-        return;
-    put16be(p + at, csum_fold(csum_add(0, p + start, stop - start)));
-}
-
-static void tx_emit(struct e1000 *d, uint8_t *p, size_t len)
-{
-    uint8_t frame[TXBUF + 4];
-
-    if (len < 14 || !d->st.link_up)
-        return; /* no cable: the frame goes nowhere, its descriptors still complete */
-    if (d->st.tx_vle && (R(E1000_CTRL) & 0x40000000u) && len + 4 <= sizeof frame) { /* CTRL.VME: insert the tag */
-        memcpy(frame, p, 12);
-        put16be(frame + 12, (uint16_t)R(E1000_VET));
-        put16be(frame + 14, d->st.tx_vlan);
-        memcpy(frame + 16, p + 12, len - 12);
-        p = frame;
-        len += 4;
-    }
-    if (len < 60 && (R(E1000_TCTL) & E1000_TCTL_PSP)) {
-        if (p != frame)
-            memcpy(frame, p, len);
-        memset(frame + len, 0, 60 - len);
-        p = frame;
-        len = 60;
-    }
-    stat_inc(d, E1000_GPTC);
-    stat_inc(d, E1000_TPT);
-    stat_add64(d, E1000_GOTCL, len + 4);
-    stat_add64(d, E1000_TOTL, len + 4);
-    if (p[0] & 1)
-        stat_inc(d, (p[0] == 0xff && p[1] == 0xff) ? E1000_BPTC : E1000_MPTC);
-    if (d->cfg.tx)
-        d->cfg.tx(d->cfg.opaque, p, len);
-}
-
-static void tx_offload(struct e1000 *d, uint8_t *p, size_t len)
-{
-    const struct e1000_txctx *c = &d->st.ctx;
-    if (d->st.tx_popts & E1000_TXD_POPTS_IXSM)
-        csum_insert(p, len, c->ipcss, c->ipcso, c->ipcse);
-    if (d->st.tx_popts & E1000_TXD_POPTS_TXSM)
-        csum_insert(p, len, c->tucss, c->tucso, c->tucse);
-}
-
-/* One TSO segment from the header and the payload gathered so far: lengths,
- * IP id, sequence number and flags fixed up, the pseudo-header's length added
- * to the checksum seed the driver left, checksums inserted. */
-static void tso_segment(struct e1000 *d, int last)
-{
-    struct e1000_state *s = &d->st;
-    const struct e1000_txctx *c = &s->ctx;
-    uint8_t *p = s->txbuf;
-    uint32_t len = s->txlen, payload = len - c->hdr_len;
-
-    if (c->tucmd & (E1000_TXD_CMD_IP >> 24)) {
-        if ((unsigned)c->ipcss + 6 <= c->hdr_len) {
-            put16be(p + c->ipcss + 2, (uint16_t)(len - c->ipcss));
-            put16be(p + c->ipcss + 4, (uint16_t)(get16be(p + c->ipcss + 4) + s->tso_frames));
-        }
-    } else if ((unsigned)c->ipcss + 6 <= c->hdr_len) {
-        put16be(p + c->ipcss + 4, (uint16_t)(len - c->ipcss - 40)); /* IPv6 payload length */
-    }
-    if (c->tucmd & (E1000_TXD_CMD_TCP >> 24)) {
-        if ((unsigned)c->tucss + 14 <= c->hdr_len) {
-            put32be(p + c->tucss + 4, get32be(p + c->tucss + 4) + s->tso_sent);
-            if (!last)
-                p[c->tucss + 13] &= (uint8_t)~0x09; /* FIN and PSH only on the last segment */
-        }
-    } else if ((unsigned)c->tucss + 6 <= c->hdr_len) {
-        put16be(p + c->tucss + 4, (uint16_t)(len - c->tucss));
-    }
-    if ((s->tx_popts & E1000_TXD_POPTS_TXSM) && (unsigned)c->tucso + 2 <= c->hdr_len && c->tucss < len) {
-        uint32_t seed = get16be(p + c->tucso) + (len - c->tucss);
-        put16be(p + c->tucso, (uint16_t)((seed & 0xffff) + (seed >> 16)));
-    }
-    tx_offload(d, p, len);
-    tx_emit(d, p, len);
-    stat_inc(d, E1000_TSCTC);
-    s->tso_frames++;
-    s->tso_sent += payload;
-    memcpy(p, s->tso_hdr, c->hdr_len); /* the next segment starts from the original header */
-    s->txlen = c->hdr_len;
-}
-
-static void tx_packet_end(struct e1000 *d)
-{
-    struct e1000_state *s = &d->st;
-
-    if (!s->tx_bad) {
-        if (s->tx_tse) {
-            if (s->txlen > s->ctx.hdr_len || s->tso_frames == 0)
-                tso_segment(d, 1);
-        } else if (s->tx_legacy) {
-            if (s->tx_cso) /* legacy IC: the checksum from CSS to the end at CSO */
-                csum_insert(s->txbuf, s->txlen, s->tx_css, s->tx_cso, 0);
-            tx_emit(d, s->txbuf, s->txlen);
-        } else {
-            tx_offload(d, s->txbuf, s->txlen);
-            tx_emit(d, s->txbuf, s->txlen);
-        }
-    }
-    s->txlen = 0;
-    s->tx_started = 0;
-    s->tx_bad = 0;
-    s->tso_sent = 0;
-    s->tso_frames = 0;
-}
-
-/* Gather `len` bytes at gpa into the packet; TSO cuts a segment each time
- * the payload reaches the MSS. */
-static void tx_gather(struct e1000 *d, uint64_t gpa, uint32_t len)
-{
-    struct e1000_state *s = &d->st;
-
-    while (len && !s->tx_bad) {
-        uint32_t room, chunk;
-        if (s->tx_tse) {
-            uint32_t limit = s->txlen < s->ctx.hdr_len ? s->ctx.hdr_len : (uint32_t)s->ctx.hdr_len + s->ctx.mss;
-            room = limit - s->txlen;
-        } else {
-            room = TXBUF - s->txlen;
-        }
-        if (!room) { /* a packet longer than the buffer: dropped at EOP */
-            log_guest("e1000: transmit packet longer than %u bytes dropped", TXBUF);
-            s->tx_bad = 1;
-            return;
-        }
-        chunk = len < room ? len : room;
-        if (dma_rd(d, gpa, s->txbuf + s->txlen, chunk)) {
-            s->tx_bad = 1;
-            return;
-        }
-        s->txlen += chunk;
-        gpa += chunk;
-        len -= chunk;
-        if (s->tx_tse && s->txlen == s->ctx.hdr_len && s->tso_frames == 0 && !s->tso_sent)
-            memcpy(s->tso_hdr, s->txbuf, s->ctx.hdr_len);
-        if (s->tx_tse && s->txlen == (uint32_t)s->ctx.hdr_len + s->ctx.mss) {
-            if (s->tso_sent + s->ctx.mss > s->ctx.paylen) {
-                log_guest("e1000: TSO payload beyond the context's %u bytes dropped", s->ctx.paylen);
-                s->tx_bad = 1;
-                return;
-            }
-            tso_segment(d, s->tso_sent + s->ctx.mss >= s->ctx.paylen && !len);
-        }
-    }
-}
-
-/* One descriptor; returns the interrupt causes it reports. */
-static uint32_t tx_desc(struct e1000 *d, uint8_t *desc, uint64_t at)
-{
-    struct e1000_state *s = &d->st;
-    uint64_t addr = get64(desc);
-    uint32_t cl = get32(desc + 8), cmd = cl & 0xff000000u;
-
-    if ((cl & E1000_TXD_CMD_DEXT) && (cl & E1000_TXD_DTYP_MASK) == E1000_TXD_DTYP_C) {
-        struct e1000_txctx *c = &s->ctx;
-        c->ipcss = desc[0];
-        c->ipcso = desc[1];
-        c->ipcse = get16(desc + 2);
-        c->tucss = desc[4];
-        c->tucso = desc[5];
-        c->tucse = get16(desc + 6);
-        c->paylen = cl & 0xfffff;
-        c->tucmd = (uint8_t)(cl >> 24);
-        c->hdr_len = desc[13];
-        c->mss = get16(desc + 14);
-    } else if (cl & E1000_TXD_CMD_DEXT) {
-        if ((cl & E1000_TXD_DTYP_MASK) != E1000_TXD_DTYP_D) {
-            log_guest("e1000: transmit descriptor of reserved type %u skipped", (cl >> 20) & 15);
-        } else {
-            if (!s->tx_started) {
-                s->tx_started = 1;
-                s->tx_legacy = 0;
-                s->tx_popts = desc[13];
-                s->tx_tse = (cl & E1000_TXD_CMD_TSE) != 0;
-                if (s->tx_tse && (s->ctx.mss < MIN_MSS || !s->ctx.hdr_len)) {
-                    log_guest("e1000: TSO with MSS %u and header %u bytes dropped", s->ctx.mss, s->ctx.hdr_len);
-                    s->tx_bad = 1;
-                }
-            }
-            s->tx_vle = (cl & E1000_TXD_CMD_VLE) != 0;
-            s->tx_vlan = get16(desc + 14);
-            tx_gather(d, addr, cl & 0xfffff);
-            if (cl & E1000_TXD_CMD_EOP)
-                tx_packet_end(d);
-        }
-    } else {
-        if (!s->tx_started) {
-            s->tx_started = 1;
-            s->tx_legacy = 1;
-            s->tx_tse = 0;
-            s->tx_cso = 0;
-        }
-        if (cl & E1000_TXD_CMD_IC) { /* the last descriptor's CSO/CSS count */
-            s->tx_cso = desc[10];
-            s->tx_css = desc[13];
-        }
-        s->tx_vle = (cl & E1000_TXD_CMD_VLE) != 0;
-        s->tx_vlan = get16(desc + 14);
-        tx_gather(d, addr, cl & 0xffff);
-        if (cl & E1000_TXD_CMD_EOP)
-            tx_packet_end(d);
-    }
-    if (cmd & E1000_TXD_CMD_RS) {
-        uint8_t sta = (uint8_t)(desc[12] | E1000_TXD_STAT_DD);
-        dma_wr(d, at + 12, &sta, 1);
-        return E1000_ICR_TXDW;
-    }
-    return 0;
-}
-
-/* Send what lies between TDH and TDT; each descriptor at most once a call. */
-static void tx_run(struct e1000 *d)
-{
-    uint32_t n = R(E1000_TDLEN) / E1000_DESC_SIZE, cause = 0;
-    uint64_t base = R(E1000_TDBAL) | (uint64_t)R(E1000_TDBAH) << 32;
-
-    if (!(R(E1000_TCTL) & E1000_TCTL_EN) || R(E1000_TDH) == R(E1000_TDT))
-        return;
-    if (!n || R(E1000_TDH) >= n || R(E1000_TDT) >= n) {
-        log_guest("e1000: transmit ring head %u tail %u outside its %u descriptors", R(E1000_TDH), R(E1000_TDT), n);
-        return;
-    }
-    for (uint32_t i = 0; i < n && R(E1000_TDH) != R(E1000_TDT); i++) {
-        uint8_t desc[E1000_DESC_SIZE];
-        uint64_t at = base + (uint64_t)R(E1000_TDH) * E1000_DESC_SIZE;
-        if (dma_rd(d, at, desc, sizeof desc))
-            break; /* master abort: the ring stalls where it is */
-        cause |= tx_desc(d, desc, at);
-        R(E1000_TDH) = (R(E1000_TDH) + 1) % n;
-    }
-    if (R(E1000_TDH) == R(E1000_TDT))
-        cause |= E1000_ICR_TXQE;
-    irq_cause(d, cause);
-}
-
-/* ---- the register file ---- */
 
 static int reg_known(unsigned off)
 {
@@ -807,7 +487,7 @@ static void e1000_write(void *opaque, uint64_t off, uint64_t val64, unsigned siz
         update_irq(d);
         return;
     case E1000_ICS:
-        irq_cause(d, val & E1000_ICR_ALL);
+        e1000_irq_cause(d, val & E1000_ICR_ALL);
         return;
     case E1000_IMS:
         R(E1000_IMS) |= val & E1000_ICR_ALL;
@@ -831,11 +511,11 @@ static void e1000_write(void *opaque, uint64_t off, uint64_t val64, unsigned siz
         return;
     case E1000_TDT:
         R(off) = val & 0xffff;
-        tx_run(d);
+        e1000_tx_run(d);
         return;
     case E1000_TCTL:
         R(off) = val;
-        tx_run(d);
+        e1000_tx_run(d);
         return;
     }
     if (off >= E1000_STATS_FIRST && off < E1000_STATS_END)
@@ -886,7 +566,7 @@ void e1000_set_link(struct e1000 *d, int up)
         return;
     d->st.link_up = (uint8_t)!!up;
     phy_link(d);
-    irq_cause(d, E1000_ICR_LSC);
+    e1000_irq_cause(d, E1000_ICR_LSC);
 }
 
 int e1000_link_up(const struct e1000 *d) { return d->st.link_up; }
